@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from flexpool.celery import app as celery_app
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True, connection.vendor
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _broker_ok() -> tuple[bool, str]:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return True, conn.transport_cls if isinstance(conn.transport_cls, str) else "ok"
+    except Exception as exc:  # noqa: BLE001
+        return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker status as JSON; 503 when either is down."""
+    db_ok, db_detail = _database_ok()
+    broker_ok, broker_detail = _broker_ok()
+    ok = db_ok and broker_ok
+    return JsonResponse(
+        {
+            "status": "ok" if ok else "error",
+            "database": {"ok": db_ok, "detail": db_detail},
+            "broker": {"ok": broker_ok, "detail": broker_detail},
+        },
+        status=200 if ok else 503,
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to their own area; strangers see what FlexPool is."""
+    user = request.user
+    if user.is_authenticated:
+        if user.is_coordinator:
+            return redirect("pools:board")
+        if user.is_provider_member:
+            return redirect("providers:dashboard")
+        if user.is_worker:
+            return redirect("workers:offers")
+        return redirect("workers:apply")
+    return render(request, "home.html", {"site_url": settings.SITE_URL})
+
+
+@login_required
+def no_area(request: HttpRequest) -> HttpResponse:
+    return render(request, "no_area.html")

@@ -1,0 +1,99 @@
+"""Care providers, their sites (CQC locations), their members, and whom they favour or block."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from pools.models import Pool
+
+cqc_location_id_validator = RegexValidator(
+    r"^1-\d{9,11}$", "A CQC location ID is '1-' followed by 9 to 11 digits, e.g. 1-123456789."
+)
+
+
+class Provider(models.Model):
+    class Size(models.TextChoices):
+        SMALL = "small", "Small"
+        MEDIUM = "medium", "Medium"
+        LARGE = "large", "Large"
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="providers")
+    name = models.CharField(max_length=160)
+    size = models.CharField(max_length=10, choices=Size.choices, default=Size.SMALL)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "name"], name="provider_name_unique_in_pool")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(models.Model):
+    class SiteType(models.TextChoices):
+        RESIDENTIAL = "residential", "Residential (care home)"
+        NON_RESIDENTIAL = "non_residential", "Non-residential (home care, supported living)"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=160)
+    cqc_location_id = models.CharField(
+        "CQC location ID", max_length=13, unique=True, validators=[cqc_location_id_validator]
+    )
+    site_type = models.CharField(max_length=20, choices=SiteType.choices)
+    address = models.CharField(max_length=255)
+    postcode = models.CharField(max_length=8)
+    district = models.CharField(max_length=4, db_index=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+
+    class Meta:
+        ordering = ["provider__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.district})"
+
+
+class ProviderMember(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_membership"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="members")
+    is_admin = models.BooleanField(default=False)
+    job_title = models.CharField(max_length=80, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.provider}"
+
+
+class Favourite(models.Model):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="favourites")
+    worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "worker"], name="favourite_once")
+        ]
+
+
+class ProviderBlock(models.Model):
+    """A provider asks not to be sent this worker again; coordinators see the reason."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="blocks")
+    worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "worker"], name="provider_block_once")
+        ]

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from kombu import Connection
 
-from flexpool.celery import app as celery_app
 
 
 def _database_ok() -> tuple[bool, str]:
@@ -21,8 +23,18 @@ def _database_ok() -> tuple[bool, str]:
 
 
 def _broker_ok() -> tuple[bool, str]:
+    url = settings.CELERY_BROKER_URL
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     try:
-        with celery_app.connection_for_write() as conn:
+        if url.startswith("filesystem://"):
+            # The embedded broker is a folder: it is up when the folder can be written.
+            folder = Path(str(options["data_folder_in"]))
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".healthz"
+            probe.write_text("ok")
+            probe.unlink()
+            return True, "filesystem"
+        with Connection(url, connect_timeout=2, transport_options=options) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             return True, conn.transport_cls if isinstance(conn.transport_cls, str) else "ok"
     except Exception as exc:  # noqa: BLE001

@@ -151,7 +151,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "shifts-escalate": {"task": "shifts.tasks.shifts_escalate", "schedule": timedelta(minutes=1)},
     "shifts-close-past": {"task": "shifts.tasks.shifts_close_past", "schedule": timedelta(minutes=5)},
     "documents-expiry-reminders": {
-        "task": "workers.tasks.documents_send_expiry_reminders",
+        "task": "pools.tasks.documents_send_expiry_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
 }

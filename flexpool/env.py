@@ -22,7 +22,9 @@ def env_str(name: str, default: str | object = _UNSET) -> str:
         try:
             return path.read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{file_var} points at {path}, which cannot be read: {exc}")
+            raise ImproperlyConfigured(
+                f"{file_var} points at {path}, which cannot be read: {exc}"
+            ) from exc
     if name in os.environ:
         return os.environ[name]
     if default is _UNSET:

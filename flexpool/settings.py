@@ -149,7 +149,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "matching-sweep": {"task": "shifts.tasks.matching_sweep", "schedule": timedelta(seconds=30)},
     "offers-expire": {"task": "shifts.tasks.offers_expire", "schedule": timedelta(minutes=1)},
     "shifts-escalate": {"task": "shifts.tasks.shifts_escalate", "schedule": timedelta(minutes=1)},
-    "shifts-close-past": {"task": "shifts.tasks.shifts_close_past", "schedule": timedelta(minutes=5)},
+    "shifts-close-past": {
+        "task": "shifts.tasks.shifts_close_past",
+        "schedule": timedelta(minutes=5),
+    },
     "documents-expiry-reminders": {
         "task": "pools.tasks.documents_send_expiry_reminders",
         "schedule": crontab(hour=7, minute=0),

@@ -42,10 +42,21 @@ def main() -> int:
     (ROOT / "var").mkdir(exist_ok=True)
 
     commands = {
-        "web": [str(BIN / "python"), "manage.py", "runserver", "--noreload",
-                f"{args.host}:{args.port}"],
-        "worker": [str(BIN / "celery"), "-A", "flexpool", "worker", "--loglevel=INFO",
-                   "--concurrency=1"],
+        "web": [
+            str(BIN / "python"),
+            "manage.py",
+            "runserver",
+            "--noreload",
+            f"{args.host}:{args.port}",
+        ],
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "flexpool",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+        ],
         "beat": [str(BIN / "celery"), "-A", "flexpool", "beat", "--loglevel=INFO"],
     }
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -66,8 +77,10 @@ def main() -> int:
     while not stopping:
         for name, proc in procs.items():
             if proc.poll() is not None:
-                print(f"{name} stopped with exit code {proc.returncode}; stopping the rest.",
-                      flush=True)
+                print(
+                    f"{name} stopped with exit code {proc.returncode}; stopping the rest.",
+                    flush=True,
+                )
                 exit_code = proc.returncode or 1
                 stopping = True
                 break

@@ -86,21 +86,25 @@ def sign_in(context, live_server, user):
 def axe_check(page, name: str = "") -> None:
     """Run axe-core on the page; fail on any serious or critical violation."""
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     if bad:
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / f"axe-{name or 'page'}.png"
         page.screenshot(path=str(shot), full_page=True)
         summary = [
-            {"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
             for v in bad
         ]
-        pytest.fail(f"axe found serious/critical violations on {page.url}:\n"
-                    + json.dumps(summary, indent=2))
+        pytest.fail(
+            f"axe found serious/critical violations on {page.url}:\n"
+            + json.dumps(summary, indent=2)
+        )
 
 
 __all__ = ["browser", "phone", "desktop", "sign_in", "axe_check", "PHONE"]

@@ -35,7 +35,7 @@ def _broker_ok() -> tuple[bool, str]:
             return True, "filesystem"
         with Connection(url, connect_timeout=2, transport_options=options) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            return True, conn.transport_cls if isinstance(conn.transport_cls, str) else "ok"
+            return True, url.split(":", 1)[0]
     except Exception as exc:  # noqa: BLE001
         return False, f"{type(exc).__name__}: {exc}"[:200]
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "workers",
     "shifts",
     "notifications",
+    "geo",
 ]
 
 MIDDLEWARE = [

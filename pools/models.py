@@ -24,28 +24,33 @@ class Pool(models.Model):
         default=11, validators=[MinValueValidator(11), MaxValueValidator(24)]
     )
     default_radius_km = models.DecimalField(
-        max_digits=5, decimal_places=1, default=Decimal("10.0"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("10.0"),
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("200"))],
     )
     first_wave_size = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(1000)]
     )
     wave_growth = models.PositiveSmallIntegerField(
-        default=2, help_text="Each later wave offers to this many times as many workers.",
+        default=2,
+        help_text="Each later wave offers to this many times as many workers.",
         validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
     wave_interval_minutes = models.PositiveSmallIntegerField(
         default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
     urgent_within_hours = models.PositiveSmallIntegerField(
-        default=2, help_text="A shift starting within this many hours goes to everyone eligible at once.",
+        default=2,
+        help_text="A shift starting within this many hours goes to everyone eligible at once.",
         validators=[MaxValueValidator(72)],
     )
     offer_ttl_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
     )
     escalate_within_hours = models.PositiveSmallIntegerField(
-        default=6, help_text="An open shift starting within this many hours is escalated to coordinators.",
+        default=6,
+        help_text="An open shift starting within this many hours is escalated to coordinators.",
         validators=[MaxValueValidator(168)],
     )
     critical_escalate_within_hours = models.PositiveSmallIntegerField(
@@ -152,3 +157,21 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class DocumentReminder(models.Model):
+    """A reminder already sent to a worker that a document is about to expire, so the
+    daily task never sends the same reminder twice (one per document, expiry date and
+    threshold: 90, 60, 30 days)."""
+
+    document = models.ForeignKey("workers.Document", on_delete=models.CASCADE, related_name="+")
+    expires_on = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "expires_on", "days_before"], name="one_reminder_per_threshold"
+            )
+        ]

@@ -154,6 +154,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "shifts.tasks.shifts_close_past",
         "schedule": timedelta(minutes=5),
     },
+    "bookings-send-reminders": {
+        "task": "workers.tasks.bookings_send_reminders",
+        "schedule": timedelta(minutes=5),
+    },
+    "notifications-deliver-due": {
+        "task": "notifications.tasks.notifications_deliver_due",
+        "schedule": timedelta(minutes=5),
+    },
     "documents-expiry-reminders": {
         "task": "pools.tasks.documents_send_expiry_reminders",
         "schedule": crontab(hour=7, minute=0),
@@ -266,3 +274,9 @@ LOGGING = {
 
 # --- FlexPool -----------------------------------------------------------------------------
 NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", ["notifications.backends.ConsoleBackend"])
+# GOV.UK Notify text messages: on only when an API key is set (never in tests or development).
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "")
+NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID", "")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+if NOTIFY_API_KEY:
+    NOTIFICATION_BACKENDS = [*NOTIFICATION_BACKENDS, "notifications.backends.NotifySmsBackend"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import time
+
 from django.conf import settings
 from django.db import models
 
@@ -17,8 +19,38 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    deliver_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Held back until then (the person's quiet hours); a periodic sweep sends it.",
+    )
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"])]
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear from FlexPool: which channels, and hours when nothing
+    but the in-app list should disturb them (messages wait until the quiet hours end)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.BooleanField("E-mail", default=True)
+    sms = models.BooleanField("Text message (SMS)", default=False)
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+    def is_quiet_at(self, moment: time) -> bool:
+        """Whether a local time of day falls in the quiet hours (which may cross midnight)."""
+        if self.quiet_start is None or self.quiet_end is None or self.quiet_start == self.quiet_end:
+            return False
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= moment < self.quiet_end
+        return moment >= self.quiet_start or moment < self.quiet_end

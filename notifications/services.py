@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
-from notifications.models import Notification
+from notifications.models import Notification, NotificationPreference
 
 
-def notification_send(*, user: User, kind: str, subject: str, body: str, url: str = "") -> Notification:
+def notification_send(
+    *, user: User, kind: str, subject: str, body: str, url: str = ""
+) -> Notification:
     """Store a message for ``user`` and deliver it from Celery once the caller commits."""
     from notifications.tasks import notification_deliver
 
@@ -14,4 +19,37 @@ def notification_send(*, user: User, kind: str, subject: str, body: str, url: st
         user=user, kind=kind, subject=subject, body=body, url=url
     )
     transaction.on_commit(lambda: notification_deliver.delay(notification.pk))
+    return notification
+
+
+def notification_preference_update(
+    *, user: User, email: bool, sms: bool, quiet_start: time | None, quiet_end: time | None
+) -> NotificationPreference:
+    """Save how ``user`` wants to hear from us. Quiet hours need both ends, or neither."""
+    if (quiet_start is None) != (quiet_end is None):
+        quiet_start = quiet_end = None
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user=user,
+        defaults={"email": email, "sms": sms, "quiet_start": quiet_start, "quiet_end": quiet_end},
+    )
+    return preference
+
+
+def quiet_hours_end(*, preference: NotificationPreference, now: datetime) -> datetime | None:
+    """When the quiet hours that contain ``now`` end (an aware time), or None if ``now``
+    is not in quiet hours."""
+    local = timezone.localtime(now)
+    if preference.quiet_end is None or not preference.is_quiet_at(local.time()):
+        return None
+    end_day = local.date()
+    if local.time() >= preference.quiet_end:
+        end_day += timedelta(days=1)
+    naive = datetime.combine(end_day, preference.quiet_end)
+    return timezone.make_aware(naive, timezone.get_current_timezone())
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
     return notification

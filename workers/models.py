@@ -23,12 +23,17 @@ class Worker(models.Model):
         LEFT = "left", "Left"
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="worker",
     )
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="workers")
     extra_pools = models.ManyToManyField(
-        Pool, blank=True, related_name="visiting_workers",
+        Pool,
+        blank=True,
+        related_name="visiting_workers",
         help_text="Neighbouring pools the worker has opted in to.",
     )
     display_name = models.CharField(max_length=120)
@@ -38,7 +43,10 @@ class Worker(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     travel_radius_km = models.DecimalField(
-        max_digits=5, decimal_places=1, null=True, blank=True,
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(200)],
         help_text="Empty means the pool's default radius.",
     )
@@ -55,6 +63,14 @@ class Worker(models.Model):
         default=False, help_text="Signed the Working Time Regulations opt-out."
     )
     ready_now_until = models.DateTimeField(null=True, blank=True)
+    calendar_token = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Secret in the worker's private calendar feed URL; reset to revoke it.",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -122,7 +138,9 @@ class AvailabilityRule(models.Model):
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="availability")
     weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
     start_minute = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(1439)])
-    end_minute = models.PositiveSmallIntegerField(default=1440, validators=[MaxValueValidator(1440)])
+    end_minute = models.PositiveSmallIntegerField(
+        default=1440, validators=[MaxValueValidator(1440)]
+    )
 
     class Meta:
         ordering = ["weekday", "start_minute"]
@@ -152,7 +170,9 @@ class AvailabilityException(models.Model):
     day = models.DateField()
     available = models.BooleanField()
     start_minute = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(1439)])
-    end_minute = models.PositiveSmallIntegerField(default=1440, validators=[MaxValueValidator(1440)])
+    end_minute = models.PositiveSmallIntegerField(
+        default=1440, validators=[MaxValueValidator(1440)]
+    )
 
     class Meta:
         ordering = ["day", "start_minute"]
@@ -178,4 +198,21 @@ class WorkerBlock(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["worker", "provider"], name="worker_block_once")
+        ]
+
+
+class BookingReminder(models.Model):
+    """A reminder sent before a booked shift, remembered so each goes once only."""
+
+    class Kind(models.TextChoices):
+        DAY_BEFORE = "day_before", "The day before"
+        TWO_HOURS = "two_hours", "Two hours before"
+
+    booking = models.ForeignKey("shifts.Booking", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "kind"], name="booking_reminder_once")
         ]

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from accounts.models import User
+from notifications.models import Notification, NotificationPreference
+
+
+def notification_preference_get(*, user: User) -> NotificationPreference:
+    """The person's stored preferences, or the defaults (e-mail on, SMS off, no quiet hours)."""
+    preference = NotificationPreference.objects.filter(user=user).first()
+    return preference or NotificationPreference(user=user)
+
+
+def notification_channels_for(*, preference: NotificationPreference) -> set[str]:
+    channels = {"console"}
+    if preference.email:
+        channels.add("email")
+    if preference.sms:
+        channels.add("sms")
+    return channels
+
+
+def notifications_recent(*, user: User, limit: int = 20) -> list[Notification]:
+    return list(Notification.objects.filter(user=user)[:limit])

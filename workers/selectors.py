@@ -1,0 +1,290 @@
+"""What a worker sees of their own record. Every function takes the worker, so a query
+can never reach another worker's data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from accounts.models import User
+from pools.models import DocumentType, RoleRate
+from shifts.models import Booking, Offer, Timesheet
+from workers.models import Document, Worker
+
+EXPIRING_SOON = timedelta(days=30)
+
+
+def worker_for_user(*, user: User) -> Worker | None:
+    """The signed-in person's worker record; None for anyone else or a closed account."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Worker.objects.select_related("pool")
+        .filter(user=user)
+        .exclude(status=Worker.Status.LEFT)
+        .first()
+    )
+
+
+def _hourly_pay(pool_ids: Sequence[int]) -> dict[tuple[int, int], Decimal]:
+    rates = RoleRate.objects.filter(pool_id__in=pool_ids).values_list(
+        "pool_id", "role_id", "pool_hourly_cost"
+    )
+    return {(pool_id, role_id): cost for pool_id, role_id, cost in rates}
+
+
+@dataclass
+class OfferRow:
+    offer: Offer
+    hourly_pay: Decimal | None
+    skills: list[str] = field(default_factory=list)
+
+    @property
+    def pay(self) -> Decimal | None:
+        if self.hourly_pay is None:
+            return None
+        return (self.hourly_pay * self.offer.shift.hours).quantize(Decimal("0.01"))
+
+
+def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> list[OfferRow]:
+    """The worker's open offers, the soonest shift first (the most urgent), then the
+    newest offer. Only the site's district is shown before booking."""
+    now = now or timezone.now()
+    offers = list(
+        Offer.objects.filter(worker=worker, status=Offer.Status.PENDING, expires_at__gt=now)
+        .select_related("shift__provider", "shift__site", "shift__role")
+        .prefetch_related("shift__skills")
+        .order_by("shift__start", "-sent_at", "id")
+    )
+    pay = _hourly_pay(sorted({o.shift.pool_id for o in offers}))
+    return [
+        OfferRow(
+            offer=o,
+            hourly_pay=pay.get((o.shift.pool_id, o.shift.role_id)),
+            skills=[s.name for s in o.shift.skills.all()],
+        )
+        for o in offers
+    ]
+
+
+def worker_offer_get(*, worker: Worker, offer_id: int) -> Offer | None:
+    return (
+        Offer.objects.select_related("shift__site", "shift__provider", "shift__role")
+        .filter(worker=worker, pk=offer_id)
+        .first()
+    )
+
+
+@dataclass
+class BookingRow:
+    booking: Booking
+    hourly_pay: Decimal | None
+    timesheet: Timesheet | None
+
+    @property
+    def map_url(self) -> str:
+        site = self.booking.shift.site
+        lat, lng = f"{site.latitude:.5f}", f"{site.longitude:.5f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=16/{lat}/{lng}"
+
+
+def _booking_rows(worker: Worker, bookings: list[Booking]) -> list[BookingRow]:
+    pay = _hourly_pay(sorted({b.shift.pool_id for b in bookings}))
+    rows = []
+    for b in bookings:
+        # A missing reverse one-to-one raises an AttributeError subclass.
+        timesheet = b.timesheet if hasattr(b, "timesheet") else None
+        rows.append(BookingRow(b, pay.get((b.shift.pool_id, b.shift.role_id)), timesheet))
+    return rows
+
+
+def _bookings(worker: Worker) -> Sequence[Booking]:
+    return Booking.objects.filter(worker=worker).select_related(
+        "shift__site", "shift__provider", "shift__role", "timesheet"
+    )
+
+
+def worker_bookings_upcoming(*, worker: Worker, now: datetime | None = None) -> list[BookingRow]:
+    now = now or timezone.now()
+    bookings = list(
+        _bookings(worker).filter(end__gt=now, status=Booking.Status.BOOKED).order_by("start")
+    )
+    return _booking_rows(worker, bookings)
+
+
+def worker_bookings_past(
+    *, worker: Worker, now: datetime | None = None, limit: int = 30
+) -> list[BookingRow]:
+    now = now or timezone.now()
+    bookings = list(
+        _bookings(worker)
+        .filter(Q(end__lte=now) | ~Q(status=Booking.Status.BOOKED))
+        .order_by("-start")[:limit]
+    )
+    return _booking_rows(worker, bookings)
+
+
+def worker_booking_get(*, worker: Worker, booking_id: int) -> BookingRow | None:
+    booking = _bookings(worker).filter(pk=booking_id).first()
+    if booking is None:
+        return None
+    return _booking_rows(worker, [booking])[0]
+
+
+@dataclass(frozen=True)
+class Earnings:
+    hours: Decimal
+    pay: Decimal
+    shifts: int
+
+
+def worker_earnings(*, worker: Worker, start: datetime, end: datetime) -> Earnings:
+    """Hours clocked (breaks off) on shifts that started in [start, end), and what the
+    pool pays for them at its hourly cost for the role."""
+    timesheets = list(
+        Timesheet.objects.filter(
+            booking__worker=worker,
+            booking__start__gte=start,
+            booking__start__lt=end,
+            clock_out__isnull=False,
+        ).select_related("booking__shift")
+    )
+    pay_rates = _hourly_pay(sorted({t.booking.shift.pool_id for t in timesheets}))
+    hours = Decimal("0")
+    pay = Decimal("0")
+    for t in timesheets:
+        shift = t.booking.shift
+        hours += t.hours
+        pay += t.hours * pay_rates.get((shift.pool_id, shift.role_id), Decimal("0"))
+    return Earnings(hours=hours, pay=pay.quantize(Decimal("0.01")), shifts=len(timesheets))
+
+
+def worker_earnings_summary(*, worker: Worker, now: datetime | None = None) -> dict[str, Earnings]:
+    local = timezone.localtime(now or timezone.now())
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    week_start = day_start - timedelta(days=local.weekday())
+    month_start = day_start.replace(day=1)
+    far = local + timedelta(days=1)
+    return {
+        "week": worker_earnings(worker=worker, start=week_start, end=far),
+        "month": worker_earnings(worker=worker, start=month_start, end=far),
+    }
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    shifts_worked: int
+    hours_worked: Decimal
+    cancellations: int
+    late_cancellations: int
+    no_shows: int
+
+
+def worker_record(*, worker: Worker) -> WorkerRecord:
+    bookings = Booking.objects.filter(worker=worker)
+    worked = list(
+        Timesheet.objects.filter(booking__worker=worker, clock_out__isnull=False).only(
+            "clock_in", "clock_out", "break_minutes"
+        )
+    )
+    return WorkerRecord(
+        shifts_worked=bookings.filter(status=Booking.Status.ATTENDED).count(),
+        hours_worked=sum((t.hours for t in worked), Decimal("0")),
+        cancellations=bookings.filter(
+            status=Booking.Status.CANCELLED, cancelled_by=Booking.CancelledBy.WORKER
+        ).count(),
+        late_cancellations=bookings.filter(
+            status=Booking.Status.CANCELLED,
+            cancelled_by=Booking.CancelledBy.WORKER,
+            late_cancellation=True,
+        ).count(),
+        no_shows=bookings.filter(status=Booking.Status.NO_SHOW).count(),
+    )
+
+
+@dataclass
+class DocumentStatus:
+    doc_type: DocumentType
+    status: str  # missing | pending | approved | expiring | expired | rejected
+    label: str
+    document: Document | None
+    history: list[Document] = field(default_factory=list)
+
+
+def worker_required_document_types(*, worker: Worker) -> list[DocumentType]:
+    """Documents every worker needs, plus those the worker's roles and skills need."""
+    return list(
+        DocumentType.objects.filter(
+            Q(required_for_all=True) | Q(roles__workers=worker) | Q(skills__workers=worker)
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def worker_document_statuses(*, worker: Worker, today: date | None = None) -> list[DocumentStatus]:
+    """Where the worker stands on each document they need (and any other they sent):
+    the newest upload of each type decides."""
+    today = today or timezone.localdate()
+    required = worker_required_document_types(worker=worker)
+    documents = list(
+        Document.objects.filter(worker=worker)
+        .select_related("doc_type")
+        .order_by("doc_type__name", "-uploaded_at", "-id")
+    )
+    by_type: dict[int, list[Document]] = {}
+    for d in documents:
+        by_type.setdefault(d.doc_type_id, []).append(d)
+    types = {t.pk: t for t in required}
+    for d in documents:
+        types.setdefault(d.doc_type_id, d.doc_type)
+    statuses = []
+    for doc_type in sorted(types.values(), key=lambda t: t.name):
+        docs = by_type.get(doc_type.pk, [])
+        latest = docs[0] if docs else None
+        if latest is None:
+            status, label = "missing", "Missing"
+        elif latest.status == Document.Status.PENDING:
+            status, label = "pending", "Pending review"
+        elif latest.status == Document.Status.REJECTED:
+            status, label = "rejected", "Rejected"
+        elif latest.expires_on is not None and latest.expires_on <= today:
+            status, label = "expired", "Expired"
+        elif latest.expires_on is not None and latest.expires_on <= today + EXPIRING_SOON:
+            status, label = "expiring", "Expiring soon"
+        else:
+            status, label = "approved", "Approved"
+        statuses.append(DocumentStatus(doc_type, status, label, latest, docs))
+    return statuses
+
+
+def document_for_viewer(*, user: User, document_id: int) -> Document | None:
+    """A document file may be seen by its worker and by coordinators of the worker's pool."""
+    document = Document.objects.select_related("worker").filter(pk=document_id).first()
+    if document is None or not document.file:
+        return None
+    if document.worker.user_id == user.pk and document.worker.status != Worker.Status.LEFT:
+        return document
+    coordinator = getattr(user, "coordinator", None)
+    if coordinator is not None and coordinator.pool_id == document.worker.pool_id:
+        return document
+    return None
+
+
+def worker_bookings_for_calendar(*, worker: Worker, now: datetime | None = None) -> list[Booking]:
+    now = now or timezone.now()
+    return list(
+        Booking.objects.filter(
+            worker=worker,
+            status__in=Booking.LIVE_STATUSES,
+            end__gt=now - timedelta(days=60),
+        )
+        .select_related("shift__site", "shift__provider", "shift__role")
+        .prefetch_related(Prefetch("shift__skills"))
+        .order_by("start")
+    )

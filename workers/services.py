@@ -1,0 +1,361 @@
+"""Every way a worker's own record changes: applying, profile, documents, availability,
+the calendar feed and leaving. Coordinators' vetting lives in ``pools.services``."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from geo.services import Location
+from pools.models import DocumentType, Pool, Role, Skill
+from shifts.models import Booking
+from workers.models import (
+    AvailabilityException,
+    AvailabilityRule,
+    BookingReminder,
+    Document,
+    Worker,
+)
+
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+# What a file must start with to be what it says it is.
+DOCUMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+READY_NOW_MAX_HOURS = 12
+
+
+def pool_for_district(*, district: str) -> Pool:
+    """The pool with providers in ``district``, else the first pool (Bury, in a fresh install)."""
+    pool = Pool.objects.filter(providers__sites__district=district).order_by("pk").first()
+    pool = pool or Pool.objects.order_by("pk").first()
+    if pool is None:
+        raise ValidationError({"postcode": ["There is no flex pool to join yet."]})
+    return pool
+
+
+def _profile_apply(
+    worker: Worker,
+    *,
+    display_name: str,
+    phone: str,
+    location: Location,
+    travel_radius_km: Decimal | None,
+    drives: bool,
+    weekly_hours_cap: int,
+) -> None:
+    worker.display_name = display_name.strip()
+    worker.phone = phone.strip()
+    worker.postcode = location.postcode
+    worker.district = location.district
+    worker.latitude = location.latitude
+    worker.longitude = location.longitude
+    worker.travel_radius_km = travel_radius_km
+    worker.drives = drives
+    worker.weekly_hours_cap = weekly_hours_cap
+
+
+@transaction.atomic
+def worker_apply(
+    *,
+    user: User,
+    display_name: str,
+    phone: str,
+    location: Location,
+    travel_radius_km: Decimal | None,
+    drives: bool,
+    roles: Iterable[Role],
+    skills: Iterable[Skill],
+    weekly_hours_cap: int,
+    extra_pools: Iterable[Pool] = (),
+) -> Worker:
+    """Create the applicant's worker record (status *applied*) in the pool for their
+    postcode district. A person applies once."""
+    if Worker.objects.filter(user=user).exists():
+        raise ValidationError({"__all__": ["You have already applied."]})
+    pool = pool_for_district(district=location.district)
+    worker = Worker(user=user, pool=pool, status=Worker.Status.APPLIED)
+    _profile_apply(
+        worker,
+        display_name=display_name,
+        phone=phone,
+        location=location,
+        travel_radius_km=travel_radius_km,
+        drives=drives,
+        weekly_hours_cap=weekly_hours_cap,
+    )
+    worker.save()
+    worker.roles.set(roles)
+    worker.skills.set(skills)
+    worker.extra_pools.set([p for p in extra_pools if p.pk != pool.pk])
+    return worker
+
+
+@transaction.atomic
+def worker_profile_update(
+    *,
+    worker: Worker,
+    display_name: str,
+    phone: str,
+    location: Location,
+    travel_radius_km: Decimal | None,
+    drives: bool,
+    roles: Iterable[Role],
+    skills: Iterable[Skill],
+    weekly_hours_cap: int,
+    extra_pools: Iterable[Pool] = (),
+) -> Worker:
+    _profile_apply(
+        worker,
+        display_name=display_name,
+        phone=phone,
+        location=location,
+        travel_radius_km=travel_radius_km,
+        drives=drives,
+        weekly_hours_cap=weekly_hours_cap,
+    )
+    worker.save()
+    worker.roles.set(roles)
+    worker.skills.set(skills)
+    worker.extra_pools.set([p for p in extra_pools if p.pk != worker.pool_id])
+    return worker
+
+
+def document_file_check(*, file: UploadedFile) -> str:
+    """Refuse anything but a PDF, JPEG or PNG of at most 5 MB, judged by its first bytes
+    (not its name or the browser's word). Returns the content type."""
+    if file.size is None or file.size == 0:
+        raise ValidationError({"file": ["The selected file is empty."]})
+    if file.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError({"file": ["The selected file must be smaller than 5 MB."]})
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    for content_type, signatures in DOCUMENT_SIGNATURES.items():
+        if head.startswith(signatures):
+            return content_type
+    raise ValidationError({"file": ["The selected file must be a PDF, JPG or PNG."]})
+
+
+@transaction.atomic
+def document_upload(
+    *,
+    worker: Worker,
+    doc_type: DocumentType,
+    file: UploadedFile,
+    issued_on: date,
+    expires_on: date | None,
+    reference: str = "",
+) -> Document:
+    """Store a document for review. An applicant's first upload moves them on to
+    *documents submitted*."""
+    document_file_check(file=file)
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    if issued_on > today:
+        errors["issued_on"] = ["The issue date must be today or in the past."]
+    if doc_type.expires and expires_on is None:
+        errors["expires_on"] = [f"Enter the expiry date of your {doc_type.name.lower()}."]
+    if expires_on is not None and expires_on <= issued_on:
+        errors["expires_on"] = ["The expiry date must be after the issue date."]
+    if errors:
+        raise ValidationError(errors)
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
+        document_file_check(file=file)
+    ]
+    document = Document(
+        worker=worker,
+        doc_type=doc_type,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        reference=reference.strip(),
+    )
+    # A random name: the worker's own file name may carry personal data.
+    document.file.save(f"{secrets.token_hex(16)}.{extension}", file, save=False)
+    document.save()
+    Worker.objects.filter(pk=worker.pk, status=Worker.Status.APPLIED).update(
+        status=Worker.Status.DOCUMENTS_SUBMITTED
+    )
+    return document
+
+
+def availability_rule_add(
+    *, worker: Worker, weekday: int, start_minute: int, end_minute: int
+) -> AvailabilityRule:
+    if not 0 <= weekday <= 6:
+        raise ValidationError({"weekday": ["Choose a day of the week."]})
+    if not 0 <= start_minute < end_minute <= 1440:
+        raise ValidationError({"end": ["The end time must be after the start time."]})
+    return AvailabilityRule.objects.create(
+        worker=worker, weekday=weekday, start_minute=start_minute, end_minute=end_minute
+    )
+
+
+def availability_rule_remove(*, worker: Worker, rule_id: int) -> bool:
+    deleted, _ = AvailabilityRule.objects.filter(worker=worker, pk=rule_id).delete()
+    return deleted > 0
+
+
+def availability_exception_add(
+    *, worker: Worker, day: date, available: bool, start_minute: int = 0, end_minute: int = 1440
+) -> AvailabilityException:
+    if day < timezone.localdate():
+        raise ValidationError({"day": ["The date must be today or in the future."]})
+    if not 0 <= start_minute < end_minute <= 1440:
+        raise ValidationError({"end": ["The end time must be after the start time."]})
+    return AvailabilityException.objects.create(
+        worker=worker,
+        day=day,
+        available=available,
+        start_minute=start_minute,
+        end_minute=end_minute,
+    )
+
+
+def availability_exception_remove(*, worker: Worker, exception_id: int) -> bool:
+    deleted, _ = AvailabilityException.objects.filter(worker=worker, pk=exception_id).delete()
+    return deleted > 0
+
+
+def worker_ready_now_set(*, worker: Worker, hours: int, now: datetime | None = None) -> Worker:
+    """Say "I can work now" for the next ``hours`` (0 switches it off)."""
+    if not 0 <= hours <= READY_NOW_MAX_HOURS:
+        raise ValidationError({"hours": [f"Choose up to {READY_NOW_MAX_HOURS} hours."]})
+    now = now or timezone.now()
+    worker.ready_now_until = now + timedelta(hours=hours) if hours else None
+    worker.save(update_fields=["ready_now_until"])
+    return worker
+
+
+def worker_calendar_token_reset(*, worker: Worker) -> str:
+    """Issue a new secret for the calendar feed; the old URL stops working at once."""
+    worker.calendar_token = secrets.token_urlsafe(32)
+    worker.save(update_fields=["calendar_token"])
+    return worker.calendar_token
+
+
+def worker_calendar_revoke(*, worker: Worker) -> Worker:
+    worker.calendar_token = None
+    worker.save(update_fields=["calendar_token"])
+    return worker
+
+
+@transaction.atomic
+def worker_close_account(*, worker: Worker, now: datetime | None = None) -> Worker:
+    """The worker leaves. Their name, contact details, home location, documents (files
+    and records) and sign-in are erased; the worker row stays, anonymised, so the pool's
+    bookings and statistics still add up. Upcoming bookings must be cancelled first, so
+    no provider is left waiting for someone who has gone."""
+    from shifts.models import Offer
+
+    now = now or timezone.now()
+    worker = Worker.objects.select_for_update().select_related("user").get(pk=worker.pk)
+    if Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, end__gt=now).exists():
+        raise ValidationError(
+            {"__all__": ["Cancel your upcoming shifts before you close your account."]}
+        )
+    Offer.objects.filter(worker=worker, status=Offer.Status.PENDING).update(
+        status=Offer.Status.WITHDRAWN, responded_at=now
+    )
+    for document in Document.objects.filter(worker=worker).exclude(file=""):
+        document.file.delete(save=False)
+    Document.objects.filter(worker=worker).delete()
+    AvailabilityRule.objects.filter(worker=worker).delete()
+    AvailabilityException.objects.filter(worker=worker).delete()
+
+    worker.display_name = f"Former worker {worker.pk}"
+    worker.phone = ""
+    worker.postcode = ""
+    worker.district = ""
+    worker.latitude = None
+    worker.longitude = None
+    worker.status = Worker.Status.LEFT
+    worker.ready_now_until = None
+    worker.calendar_token = None
+    worker.closed_at = now
+    user = worker.user
+    worker.user = None
+    worker.save()
+
+    if user is not None:
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.filter(user=user).delete()
+        user.notifications.all().delete()
+        user.email = f"closed-{user.pk}@flexpool.invalid"
+        user.first_name = ""
+        user.last_name = ""
+        user.is_active = False
+        # A new (unusable) password also ends every other session: Django checks a
+        # session against the password hash.
+        user.set_unusable_password()
+        user.save()
+    return worker
+
+
+# When each reminder goes: the first window is "within a day", the second "within two hours".
+REMINDER_WINDOWS: list[tuple[str, timedelta, timedelta]] = [
+    (BookingReminder.Kind.DAY_BEFORE, timedelta(hours=2), timedelta(hours=24)),
+    (BookingReminder.Kind.TWO_HOURS, timedelta(0), timedelta(hours=2)),
+]
+
+
+def booking_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind each booked worker the day before and two hours before a shift, asking them
+    to confirm they are still coming. Each reminder goes once (``BookingReminder`` is
+    unique per booking and kind), however often this runs. Returns how many went."""
+    from django.urls import reverse
+
+    from notifications.services import notification_send
+
+    now = now or timezone.now()
+    sent = 0
+    for kind, lead_from, lead_to in REMINDER_WINDOWS:
+        due = (
+            Booking.objects.filter(
+                status=Booking.Status.BOOKED,
+                start__gt=now + lead_from,
+                start__lte=now + lead_to,
+                worker__user__isnull=False,
+            )
+            .exclude(pk__in=BookingReminder.objects.filter(kind=kind).values("booking_id"))
+            .select_related("worker__user", "shift__site", "shift__role")
+        )
+        for booking in due:
+            with transaction.atomic():
+                _, created = BookingReminder.objects.get_or_create(
+                    booking=booking, kind=kind, defaults={"sent_at": now}
+                )
+                if not created:
+                    continue
+                user = booking.worker.user
+                assert user is not None
+                start = timezone.localtime(booking.start)
+                when = "tomorrow" if kind == BookingReminder.Kind.DAY_BEFORE else "soon"
+                ask = (
+                    "Thank you for confirming."
+                    if booking.confirmed_at
+                    else "Please confirm you are still coming, or cancel so we can find cover."
+                )
+                notification_send(
+                    user=user,
+                    kind=f"booking_reminder_{kind}",
+                    subject=f"Your shift {when}: {start:%a %d %b %H:%M}",
+                    body=(
+                        f"{booking.shift.role} at {booking.shift.site.name}, "
+                        f"{start:%A %d %B, %H:%M}. {ask}"
+                    ),
+                    url=reverse("workers:shift", kwargs={"pk": booking.pk}),
+                )
+                sent += 1
+    return sent

@@ -1,0 +1,313 @@
+"""Forms for provider pages. They turn what a manager types into the arguments of a
+service; the rules themselves live in the services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from pools.models import Role, Skill
+from providers.models import Provider, Site
+from shifts.models import ShiftRequest
+from workers.models import Worker
+
+LONDON = ZoneInfo("Europe/London")
+UTC = ZoneInfo("UTC")
+
+TEXT = {"class": "govuk-input"}
+
+
+def london_datetime(day: date, at: time) -> datetime | None:
+    """``day`` at wall-clock ``at`` in London as an aware UTC datetime, or None when that
+    time does not exist (the hour the clocks go forward). In the hour the clocks go back,
+    the first (summer-time) occurrence is meant."""
+    local = datetime.combine(day, at).replace(tzinfo=LONDON, fold=0)
+    as_utc = local.astimezone(UTC)
+    if as_utc.astimezone(LONDON).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return as_utc
+
+
+def shift_span(day: date, start: time, end: time) -> tuple[datetime | None, datetime | None]:
+    """Start and end of a shift from a date and two wall-clock times. An end earlier than the
+    start means the next morning (a night shift)."""
+    end_day = day + timedelta(days=1) if end <= start else day
+    return london_datetime(day, start), london_datetime(end_day, end)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(attrs={"class": "govuk-input govuk-input--width-10"}, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(attrs={"class": "govuk-input govuk-input--width-5"}, format="%H:%M")
+
+
+class ShiftFieldsForm(forms.Form):
+    """Role, skills, when, how many, notes and the agency rate: shared by post and edit."""
+
+    role = forms.ModelChoiceField(
+        queryset=Role.objects.order_by("name"),
+        empty_label=None,
+        widget=forms.Select(attrs={"class": "govuk-select"}),
+    )
+    skills = forms.ModelMultipleChoiceField(
+        queryset=Skill.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only workers with every skill you tick will be offered the shift.",
+    )
+    date = forms.DateField(widget=DateInput(), help_text="For example, 27/3/2026.")
+    start_time = forms.TimeField(
+        label="Start time", widget=TimeInput(), help_text="24-hour clock, for example 07:30."
+    )
+    end_time = forms.TimeField(
+        label="End time",
+        widget=TimeInput(),
+        help_text="An end earlier than the start means the next morning (a night shift).",
+    )
+    headcount = forms.IntegerField(
+        label="How many workers",
+        min_value=1,
+        max_value=50,
+        initial=1,
+        widget=forms.NumberInput(attrs={"class": "govuk-input govuk-input--width-3"}),
+    )
+    agency_hourly_rate = forms.DecimalField(
+        label="Agency hourly rate you would otherwise pay (£)",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=8,
+        decimal_places=2,
+        help_text="Pre-filled with the pool's benchmark for the role. Leave empty to use it.",
+        widget=forms.TextInput(
+            attrs={"class": "govuk-input govuk-input--width-5", "inputmode": "decimal"}
+        ),
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=2000,
+        help_text="For example, where to report, parking, the residents' needs.",
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        day, start_t, end_t = data.get("date"), data.get("start_time"), data.get("end_time")
+        if day is None or start_t is None or end_t is None:
+            return data
+        if start_t == end_t:
+            self.add_error("end_time", "The end time must be different from the start time.")
+            return data
+        start, end = shift_span(day, start_t, end_t)
+        if start is None:
+            self.add_error(
+                "start_time",
+                f"{start_t:%H:%M} does not exist on {day:%d %B %Y}: the clocks go forward. "
+                "Choose a time an hour later.",
+            )
+        if end is None:
+            self.add_error(
+                "end_time",
+                f"{end_t:%H:%M} does not exist that night: the clocks go forward. "
+                "Choose a time an hour later.",
+            )
+        data["start"], data["end"] = start, end
+        return data
+
+
+class ShiftPostForm(ShiftFieldsForm):
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), widget=forms.Select(attrs={"class": "govuk-select"})
+    )
+    offer_first = forms.ChoiceField(
+        label="Who should be offered it first?",
+        choices=[("", "Everyone suitable in the pool, at once")],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    is_critical = forms.BooleanField(
+        label="This is critical: residents are unsafe without cover",
+        required=False,
+        help_text="Critical requests reach the pool's coordinators sooner.",
+    )
+    critical_reason = forms.CharField(
+        label="Why is it critical?",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs=TEXT),
+    )
+
+    field_order = [
+        "site", "role", "skills", "date", "start_time", "end_time", "headcount",
+        "agency_hourly_rate", "notes", "offer_first", "is_critical", "critical_reason",
+    ]  # fmt: skip
+
+    def __init__(self, *args: Any, provider: Provider, favourites: list[Worker], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        site_field = self.fields["site"]
+        assert isinstance(site_field, forms.ModelChoiceField)
+        site_field.queryset = Site.objects.filter(provider=provider).order_by("name")
+        if site_field.queryset.count() == 1:
+            site_field.empty_label = None
+        self.favourites = {str(w.pk): w for w in favourites}
+        offer_field = self.fields["offer_first"]
+        assert isinstance(offer_field, forms.ChoiceField)
+        offer_field.choices = [("", "Everyone suitable in the pool, at once")] + [
+            (str(w.pk), f"{w.display_name} first (a favourite), then the pool") for w in favourites
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        chosen = data.get("offer_first") or ""
+        data["direct_worker"] = self.favourites.get(chosen)
+        if data.get("is_critical") and not (data.get("critical_reason") or "").strip():
+            self.add_error("critical_reason", "Say why the shift is critical.")
+        return data
+
+
+class ShiftEditForm(ShiftFieldsForm):
+    def __init__(self, *args: Any, shift: ShiftRequest | None = None, **kwargs: Any) -> None:
+        if shift is not None and "initial" not in kwargs:
+            kwargs["initial"] = shift_initial(shift)
+        super().__init__(*args, **kwargs)
+
+
+def shift_initial(shift: ShiftRequest, *, day: date | None = None) -> dict[str, Any]:
+    """Form values that describe ``shift`` (for editing it, or starting a new one from it)."""
+    start = timezone.localtime(shift.start)
+    end = timezone.localtime(shift.end)
+    return {
+        "site": shift.site_id,
+        "role": shift.role_id,
+        "skills": [s.pk for s in shift.skills.all()],
+        "date": day or start.date(),
+        "start_time": start.time().replace(second=0, microsecond=0),
+        "end_time": end.time().replace(second=0, microsecond=0),
+        "headcount": shift.headcount,
+        "agency_hourly_rate": shift.agency_hourly_rate,
+        "notes": shift.notes,
+    }
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you cancelling? (optional)",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs=TEXT),
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="What happened to the places we did not fill?",
+        choices=[
+            (ShiftRequest.Outcome.COVERED_ELSEWHERE.value, "We covered it ourselves"),
+            (ShiftRequest.Outcome.AGENCY.value, "It went to an agency"),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+
+class TimesheetCorrectForm(forms.Form):
+    start_time = forms.TimeField(label="Actual start", widget=TimeInput())
+    end_time = forms.TimeField(
+        label="Actual finish",
+        widget=TimeInput(),
+        help_text="A finish earlier than the start means the next day.",
+    )
+    break_minutes = forms.IntegerField(
+        label="Unpaid break (minutes)",
+        min_value=0,
+        max_value=240,
+        initial=0,
+        widget=forms.NumberInput(attrs={"class": "govuk-input govuk-input--width-3"}),
+    )
+    note = forms.CharField(
+        label="Why are you correcting the hours?",
+        help_text="The worker will see this.",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 3}),
+    )
+
+    def __init__(self, *args: Any, day: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.day = day
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start_t, end_t = data.get("start_time"), data.get("end_time")
+        if start_t is None or end_t is None:
+            return data
+        if start_t == end_t:
+            self.add_error("end_time", "The finish must be different from the start.")
+            return data
+        start, end = shift_span(self.day, start_t, end_t)
+        if start is None:
+            self.add_error("start_time", "That time does not exist: the clocks went forward.")
+        if end is None:
+            self.add_error("end_time", "That time does not exist: the clocks went forward.")
+        data["clock_in"], data["clock_out"] = start, end
+        return data
+
+
+SCORES = [(str(n), str(n)) for n in range(5, 0, -1)]
+
+
+class RatingForm(forms.Form):
+    punctuality = forms.TypedChoiceField(
+        label="Punctuality", choices=SCORES, coerce=int, widget=forms.RadioSelect,
+        help_text="5 is on time and ready; 1 is very late.",
+    )  # fmt: skip
+    care = forms.TypedChoiceField(
+        label="Quality of care", choices=SCORES, coerce=int, widget=forms.RadioSelect,
+        help_text="5 is excellent; 1 is unacceptable.",
+    )  # fmt: skip
+    skills_as_listed = forms.TypedChoiceField(
+        label="Skills as listed", choices=SCORES, coerce=int, widget=forms.RadioSelect,
+        help_text="Did they have the skills their profile and the request said? 5 is fully.",
+    )  # fmt: skip
+    comment = forms.CharField(
+        label="Anything else? (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 3}),
+    )
+
+
+class BlockForm(forms.Form):
+    reason = forms.CharField(
+        label="Why should the pool not send this worker again?",
+        help_text="The pool's coordinators read this. Stick to facts.",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 4}),
+    )
+
+
+class InviteForm(forms.Form):
+    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs=TEXT))
+    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs=TEXT))
+    email = forms.EmailField(
+        label="E-mail address",
+        widget=forms.EmailInput(attrs={**TEXT, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    job_title = forms.CharField(
+        label="Job title (optional)", required=False, max_length=80,
+        widget=forms.TextInput(attrs=TEXT),
+    )  # fmt: skip
+    is_admin = forms.BooleanField(
+        label="They can invite and remove colleagues (administrator)", required=False
+    )

@@ -1,0 +1,342 @@
+"""What a provider member may read: their own requests, how each is filling, the booked
+workers' details the shift needs, and the provider's results by month."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from pools.models import DocumentType, RoleRate
+from providers.models import Favourite, Provider, ProviderBlock, ProviderMember
+from shifts.models import Booking, Offer, ShiftRequest
+from workers.models import Document, Worker
+
+ZERO = Decimal("0")
+
+
+def member_for_user(*, user: User) -> ProviderMember | None:
+    if not user.is_authenticated:
+        return None
+    return ProviderMember.objects.select_related("provider__pool").filter(user=user).first()
+
+
+def provider_shifts(*, provider: Provider) -> QuerySet[ShiftRequest]:
+    return (
+        ShiftRequest.objects.filter(provider=provider)
+        .select_related("site", "role")
+        .order_by("-start", "-id")
+    )
+
+
+def provider_shift_recent(*, provider: Provider, limit: int = 5) -> list[ShiftRequest]:
+    """The latest requests, to start a new one from ("repeat" / "same time next week")."""
+    return list(
+        ShiftRequest.objects.filter(provider=provider)
+        .select_related("site", "role")
+        .order_by("-posted_at", "-id")[:limit]
+    )
+
+
+def provider_benchmark_rates(*, provider: Provider) -> dict[int, Decimal]:
+    """Role id to the pool's benchmark agency rate, to pre-fill the posting form."""
+    return dict(
+        RoleRate.objects.filter(pool_id=provider.pool_id).values_list(
+            "role_id", "benchmark_agency_rate"
+        )
+    )
+
+
+def provider_favourites(*, provider: Provider) -> list[Worker]:
+    return [
+        fav.worker
+        for fav in Favourite.objects.filter(provider=provider)
+        .select_related("worker")
+        .order_by("worker__display_name")
+    ]
+
+
+# --- Live status of one request ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaveSummary:
+    wave: int
+    sent: int
+    viewed: int
+    accepted: int
+    declined: int
+    pending: int
+    expired_or_withdrawn: int
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    """How a worker has done at this provider before (not elsewhere: that is not theirs)."""
+
+    shifts_attended: int
+    no_shows: int
+    average_rating: Decimal | None
+
+
+@dataclass(frozen=True)
+class BookedWorker:
+    booking: Booking
+    name: str
+    relevant_skills: list[str]
+    documents_valid: bool
+    missing_documents: list[str]
+    record: WorkerRecord
+    is_favourite: bool
+    is_blocked: bool
+    has_rating: bool
+
+
+@dataclass(frozen=True)
+class ShiftStatus:
+    shift: ShiftRequest
+    waves: list[WaveSummary]
+    offers_sent: int
+    offers_viewed: int
+    offers_accepted: int
+    booked: list[BookedWorker]
+    past_bookings: list[Booking]
+    escalate_at: datetime | None
+    time_to_escalation: timedelta | None
+    is_escalated: bool
+    has_started: bool
+    has_ended: bool
+    refreshed_at: datetime = field(default_factory=timezone.now)
+
+
+def _required_document_types(shift: ShiftRequest) -> list[DocumentType]:
+    return list(
+        DocumentType.objects.filter(
+            Q(required_for_all=True)
+            | Q(roles=shift.role_id)
+            | Q(skills__in=[s.pk for s in shift.skills.all()])
+        ).distinct()
+    )
+
+
+def worker_records_at_provider(
+    *, provider: Provider, worker_ids: list[int]
+) -> dict[int, WorkerRecord]:
+    rows = (
+        Booking.objects.filter(shift__provider=provider, worker_id__in=worker_ids)
+        .values("worker_id")
+        .annotate(
+            attended=Count("id", filter=Q(status=Booking.Status.ATTENDED)),
+            no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
+            avg_rating=Avg(
+                (F("rating__punctuality") + F("rating__care") + F("rating__skills_as_listed")) / 3.0
+            ),
+        )
+    )
+    records = {
+        row["worker_id"]: WorkerRecord(
+            shifts_attended=row["attended"],
+            no_shows=row["no_shows"],
+            average_rating=(
+                Decimal(str(row["avg_rating"])).quantize(Decimal("0.1"))
+                if row["avg_rating"] is not None
+                else None
+            ),
+        )
+        for row in rows
+    }
+    empty = WorkerRecord(shifts_attended=0, no_shows=0, average_rating=None)
+    return {wid: records.get(wid, empty) for wid in worker_ids}
+
+
+def shift_status(*, shift: ShiftRequest, now: datetime | None = None) -> ShiftStatus:
+    """Everything the live status page shows, in a handful of queries."""
+    now = now or timezone.now()
+    counts = (
+        Offer.objects.filter(shift=shift)
+        .values("wave")
+        .annotate(
+            sent=Count("id"),
+            viewed=Count("id", filter=Q(viewed_at__isnull=False)),
+            accepted=Count("id", filter=Q(status=Offer.Status.ACCEPTED)),
+            declined=Count("id", filter=Q(status=Offer.Status.DECLINED)),
+            pending=Count("id", filter=Q(status=Offer.Status.PENDING)),
+            gone=Count("id", filter=Q(status__in=[Offer.Status.EXPIRED, Offer.Status.WITHDRAWN])),
+        )
+        .order_by("wave")
+    )
+    waves = [
+        WaveSummary(
+            wave=row["wave"],
+            sent=row["sent"],
+            viewed=row["viewed"],
+            accepted=row["accepted"],
+            declined=row["declined"],
+            pending=row["pending"],
+            expired_or_withdrawn=row["gone"],
+        )
+        for row in counts
+    ]
+    bookings = list(
+        Booking.objects.filter(shift=shift)
+        .select_related("worker", "timesheet", "rating")
+        .prefetch_related("worker__skills")
+        .order_by("booked_at", "id")
+    )
+    live = [b for b in bookings if b.status in Booking.LIVE_STATUSES]
+    past = [b for b in bookings if b.status not in Booking.LIVE_STATUSES]
+    worker_ids = [b.worker_id for b in live]
+    required = _required_document_types(shift)
+    last_day: date = timezone.localtime(shift.end).date()
+    valid_types: dict[int, set[int]] = defaultdict(set)
+    for doc in Document.objects.filter(
+        worker_id__in=worker_ids, doc_type__in=required, status=Document.Status.APPROVED
+    ):
+        if doc.is_valid_on(last_day):
+            valid_types[doc.worker_id].add(doc.doc_type_id)
+    records = worker_records_at_provider(provider=shift.provider, worker_ids=worker_ids)
+    favourites = set(
+        Favourite.objects.filter(
+            provider_id=shift.provider_id, worker_id__in=worker_ids
+        ).values_list("worker_id", flat=True)
+    )
+    blocked = set(
+        ProviderBlock.objects.filter(
+            provider_id=shift.provider_id, worker_id__in=worker_ids
+        ).values_list("worker_id", flat=True)
+    )
+    wanted_skills = {s.pk for s in shift.skills.all()}
+    booked = []
+    for b in live:
+        missing = [d.name for d in required if d.pk not in valid_types[b.worker_id]]
+        booked.append(
+            BookedWorker(
+                booking=b,
+                name=b.worker.display_name,
+                relevant_skills=[s.name for s in b.worker.skills.all() if s.pk in wanted_skills],
+                documents_valid=not missing,
+                missing_documents=missing,
+                record=records[b.worker_id],
+                is_favourite=b.worker_id in favourites,
+                is_blocked=b.worker_id in blocked,
+                has_rating=hasattr(b, "rating"),
+            )
+        )
+    pool = shift.pool
+    hours = pool.critical_escalate_within_hours if shift.is_critical else pool.escalate_within_hours
+    escalate_at = shift.start - timedelta(hours=hours) if shift.is_open else None
+    time_left = (
+        max(escalate_at - now, timedelta(0))
+        if escalate_at is not None and shift.escalated_at is None
+        else None
+    )
+    return ShiftStatus(
+        shift=shift,
+        waves=waves,
+        offers_sent=sum(w.sent for w in waves),
+        offers_viewed=sum(w.viewed for w in waves),
+        offers_accepted=sum(w.accepted for w in waves),
+        booked=booked,
+        past_bookings=past,
+        escalate_at=escalate_at,
+        time_to_escalation=time_left,
+        is_escalated=shift.escalated_at is not None
+        or (escalate_at is not None and escalate_at <= now),
+        has_started=shift.start <= now,
+        has_ended=shift.end <= now,
+        refreshed_at=now,
+    )
+
+
+# --- Results by month ----------------------------------------------------------------------
+
+
+@dataclass
+class MonthResult:
+    month: date
+    requests: int = 0
+    places: int = 0
+    places_filled: int = 0
+    hours_requested: Decimal = ZERO
+    hours_filled: Decimal = ZERO
+    spend_avoided: Decimal = ZERO
+    pool_cost: Decimal = ZERO
+    fill_minutes: list[float] = field(default_factory=list)
+
+    @property
+    def fill_rate(self) -> Decimal | None:
+        """Places filled as a percentage of places requested."""
+        if not self.places:
+            return None
+        return (Decimal(self.places_filled) * 100 / self.places).quantize(Decimal("1"))
+
+    @property
+    def hours_fill_rate(self) -> Decimal | None:
+        if not self.hours_requested:
+            return None
+        return (self.hours_filled * 100 / self.hours_requested).quantize(Decimal("1"))
+
+    @property
+    def median_minutes_to_fill(self) -> int | None:
+        if not self.fill_minutes:
+            return None
+        return round(statistics.median(self.fill_minutes))
+
+
+def provider_results(
+    *, provider: Provider, months: int = 12, now: datetime | None = None
+) -> list[MonthResult]:
+    """Per calendar month (London time) of the shifts' start, newest first: requests, places
+    filled, hours, median time to fill, agency spend avoided (hours filled × the shift's
+    agency rate) and the pool's own cost (hours filled × the pool's hourly cost for the role).
+    Cancelled requests are left out of requests and fill rate."""
+    now = now or timezone.now()
+    local_now = timezone.localtime(now)
+    first = local_now.date().replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    costs = dict(
+        RoleRate.objects.filter(pool_id=provider.pool_id).values_list("role_id", "pool_hourly_cost")
+    )
+    shifts = list(
+        ShiftRequest.objects.filter(provider=provider, start__gte=since)
+        .exclude(status=ShiftRequest.Status.CANCELLED)
+        .only(
+            "id",
+            "start",
+            "end",
+            "headcount",
+            "agency_hourly_rate",
+            "role_id",
+            "posted_at",
+            "filled_at",
+        )
+    )
+    filled_hours: dict[int, list[Decimal]] = defaultdict(list)
+    for b in Booking.objects.filter(
+        shift__in=[s.pk for s in shifts], status__in=Booking.LIVE_STATUSES
+    ).only("shift_id", "start", "end"):
+        filled_hours[b.shift_id].append(b.hours)
+    results: dict[date, MonthResult] = {}
+    for s in shifts:
+        key = timezone.localtime(s.start).date().replace(day=1)
+        row = results.setdefault(key, MonthResult(month=key))
+        hours = filled_hours.get(s.pk, [])
+        row.requests += 1
+        row.places += s.headcount
+        row.places_filled += len(hours)
+        row.hours_requested += s.hours * s.headcount
+        got = sum(hours, ZERO)
+        row.hours_filled += got
+        row.spend_avoided += (got * s.agency_hourly_rate).quantize(Decimal("0.01"))
+        row.pool_cost += (got * costs.get(s.role_id, ZERO)).quantize(Decimal("0.01"))
+        if s.filled_at is not None:
+            row.fill_minutes.append((s.filled_at - s.posted_at).total_seconds() / 60)
+    return [results[k] for k in sorted(results, reverse=True)]

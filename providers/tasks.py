@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from shifts.services.timesheets import timesheets_auto_approve as auto_approve
+
+
+@shared_task(name="providers.tasks.timesheets_auto_approve")
+def timesheets_auto_approve() -> dict[str, int]:
+    """Beat, hourly: remind providers of unreviewed timesheets, then approve them."""
+    result = auto_approve()
+    return {"reminded": result.reminded, "approved": result.approved}

@@ -71,11 +71,17 @@ class ShiftRequest(models.Model):
 
     # Matching state: the next wave's time lives here, driven by a periodic sweep.
     direct_worker = models.ForeignKey(
-        Worker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Worker,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Offered to this worker first, before anyone else.",
     )
     radius_bonus_km = models.DecimalField(
-        max_digits=5, decimal_places=1, default=Decimal("0"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("0"),
         help_text="Coordinators may widen the search beyond workers' own radius.",
     )
     wave = models.PositiveSmallIntegerField(default=0)
@@ -135,7 +141,9 @@ class Offer(models.Model):
     wave = models.PositiveSmallIntegerField()
     rank = models.PositiveIntegerField()
     distance_km = models.DecimalField(max_digits=6, decimal_places=1)
-    reasons = models.JSONField(default=list, help_text="Why this worker was ranked where they were.")
+    reasons = models.JSONField(
+        default=list, help_text="Why this worker was ranked where they were."
+    )
     sent_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     viewed_at = models.DateTimeField(null=True, blank=True)
@@ -149,7 +157,9 @@ class Offer(models.Model):
             models.Index(fields=["status", "expires_at"]),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["shift", "worker"], name="one_offer_per_worker_per_shift")
+            models.UniqueConstraint(
+                fields=["shift", "worker"], name="one_offer_per_worker_per_shift"
+            )
         ]
 
     def __str__(self) -> str:
@@ -213,8 +223,12 @@ class Booking(models.Model):
         ordering = ["start", "id"]
         indexes = [models.Index(fields=["worker", "start"])]
         constraints = [
-            models.UniqueConstraint(fields=["shift", "worker"], name="one_booking_per_worker_per_shift"),
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["shift", "worker"], name="one_booking_per_worker_per_shift"
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="booking_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -263,7 +277,9 @@ class Timesheet(models.Model):
 
 class Rating(models.Model):
     booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="rating")
-    punctuality = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    punctuality = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     care = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     skills_as_listed = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -277,7 +293,8 @@ class Rating(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(punctuality__range=(1, 5)) & Q(care__range=(1, 5))
+                condition=Q(punctuality__range=(1, 5))
+                & Q(care__range=(1, 5))
                 & Q(skills_as_listed__range=(1, 5)),
                 name="rating_1_to_5",
             )

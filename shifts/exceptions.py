@@ -1,0 +1,23 @@
+"""Errors the shift services raise that callers are expected to show to people."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    "filled": "This shift has already been filled.",
+    "not_pending": "This offer is no longer open.",
+    "clash": "You already have a booking at that time.",
+    "expired": "This offer has expired.",
+}
+
+
+class OfferUnavailable(Exception):
+    """An offer cannot be accepted (or declined) any more.
+
+    ``code`` is one of "filled", "not_pending", "clash" or "expired"; ``message`` is plain
+    English for the worker.
+    """
+
+    def __init__(self, code: str, message: str = "") -> None:
+        self.code = code
+        self.message = message or MESSAGES.get(code, "This offer is no longer available.")
+        super().__init__(self.message)

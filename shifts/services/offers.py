@@ -1,0 +1,202 @@
+"""Offers: a worker accepting or declining, direct offers, expiry and withdrawal.
+
+Acceptance is the one place where a shift's scarce places are taken. The guard, in
+order (and the lock order every shift service follows: shift, then offers, then bookings):
+
+1. a conditional ``UPDATE shift SET booked_count = booked_count + 1 WHERE status = 'open'
+   AND booked_count < headcount``; no row means the shift is full (or gone). The update
+   also holds the shift's row lock until commit, so accepts on one shift queue up;
+2. the offer is locked and must still be pending and unexpired;
+3. the booking is inserted; on PostgreSQL the exclusion constraint
+   ``booking_worker_no_overlap`` refuses one that overlaps the worker's other live bookings,
+   which becomes ``OfferUnavailable("clash")``;
+4. if that took the last place the shift is filled and the other pending offers are
+   withdrawn, and their workers told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from notifications.services import notification_send
+from shifts.exceptions import OfferUnavailable
+from shifts.models import Booking, Offer, ShiftRequest
+from workers.models import Worker
+
+# Only the control test in tests/shifts/test_concurrency.py turns this off, to show that
+# without the guard simultaneous accepts really do overbook a shift.
+ACCEPT_GUARD = True
+
+
+def _take_place(shift_id: int) -> None:
+    if ACCEPT_GUARD:
+        taken = ShiftRequest.objects.filter(
+            pk=shift_id, status=ShiftRequest.Status.OPEN, booked_count__lt=F("headcount")
+        ).update(booked_count=F("booked_count") + 1)
+        if taken:
+            return
+        status = ShiftRequest.objects.filter(pk=shift_id).values_list("status", flat=True).first()
+        if status in (ShiftRequest.Status.OPEN, ShiftRequest.Status.FILLED):
+            raise OfferUnavailable("filled")
+        raise OfferUnavailable("not_pending", "This shift is no longer available.")
+    # The naive check-then-write, kept only to prove the guard matters.
+    shift = ShiftRequest.objects.get(pk=shift_id)
+    if shift.status != ShiftRequest.Status.OPEN or shift.booked_count >= shift.headcount:
+        raise OfferUnavailable("filled")
+    shift.booked_count += 1
+    shift.save(update_fields=["booked_count"])
+
+
+def offer_accept(*, offer: Offer, worker: Worker) -> Booking:
+    """Book ``worker`` on the offer's shift, or raise ``OfferUnavailable``."""
+    if offer.worker_id != worker.pk:
+        raise Offer.DoesNotExist("That offer is not this worker's.")
+    now = timezone.now()
+    current = Offer.objects.filter(pk=offer.pk).values_list("status", "expires_at").first()
+    if current is None or current[0] != Offer.Status.PENDING:
+        raise OfferUnavailable("not_pending")
+    if current[1] <= now:
+        raise OfferUnavailable("expired")
+    try:
+        with transaction.atomic():
+            _take_place(offer.shift_id)
+            locked = Offer.objects.select_for_update().get(pk=offer.pk)
+            if locked.status != Offer.Status.PENDING:
+                raise OfferUnavailable("not_pending")
+            if locked.expires_at <= now:
+                raise OfferUnavailable("expired")
+            shift = ShiftRequest.objects.select_related("site", "pool").get(pk=offer.shift_id)
+            if shift.start <= now:
+                raise OfferUnavailable("expired", "This shift has already started.")
+            clash = Booking.objects.filter(
+                worker=worker,
+                status__in=Booking.LIVE_STATUSES,
+                start__lt=shift.end,
+                end__gt=shift.start,
+            ).exists()
+            if clash:
+                raise OfferUnavailable("clash")
+            booking = Booking.objects.create(
+                shift=shift,
+                worker=worker,
+                offer=locked,
+                start=shift.start,
+                end=shift.end,
+                booked_at=now,
+            )
+            locked.status = Offer.Status.ACCEPTED
+            locked.responded_at = now
+            locked.save(update_fields=["status", "responded_at"])
+            if ACCEPT_GUARD:
+                shift.refresh_from_db(fields=["booked_count", "status"])
+            if shift.booked_count >= shift.headcount and shift.is_open:
+                _fill(shift, now)
+    except IntegrityError as exc:
+        raise OfferUnavailable("clash") from exc
+    offer.status = Offer.Status.ACCEPTED
+    offer.responded_at = now
+    return booking
+
+
+def _fill(shift: ShiftRequest, now: datetime) -> None:
+    shift.status = ShiftRequest.Status.FILLED
+    shift.filled_at = now
+    shift.next_wave_at = None
+    shift.save(update_fields=["status", "filled_at", "next_wave_at"])
+    pending = list(
+        Offer.objects.select_for_update(of=("self",))
+        .filter(shift=shift, status=Offer.Status.PENDING)
+        .select_related("worker__user")
+        .order_by("pk")
+    )
+    if not pending:
+        return
+    Offer.objects.filter(pk__in=[o.pk for o in pending]).update(
+        status=Offer.Status.WITHDRAWN, responded_at=now
+    )
+    users = [o.worker.user for o in pending if o.worker.user is not None]
+    subject = f"Shift filled: {shift}"
+
+    def tell() -> None:
+        for user in users:
+            notification_send(
+                user=user,
+                kind="offer_withdrawn",
+                subject=subject,
+                body="Thank you for your interest: this shift has now been filled.",
+            )
+
+    transaction.on_commit(tell)
+
+
+def offer_decline(*, offer: Offer, worker: Worker, reason: str = "") -> Offer:
+    """The worker says no; no further messages about this shift reach them."""
+    if offer.worker_id != worker.pk:
+        raise Offer.DoesNotExist("That offer is not this worker's.")
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().get(pk=offer.pk)
+        if locked.status != Offer.Status.PENDING:
+            raise OfferUnavailable("not_pending")
+        locked.status = Offer.Status.DECLINED
+        locked.responded_at = timezone.now()
+        locked.decline_reason = reason.strip()[:200]
+        locked.save(update_fields=["status", "responded_at", "decline_reason"])
+    return locked
+
+
+def offer_mark_viewed(*, offer: Offer, worker: Worker) -> Offer:
+    if offer.worker_id != worker.pk:
+        raise Offer.DoesNotExist("That offer is not this worker's.")
+    if offer.viewed_at is None:
+        offer.viewed_at = timezone.now()
+        Offer.objects.filter(pk=offer.pk, viewed_at__isnull=True).update(viewed_at=offer.viewed_at)
+    return offer
+
+
+def offer_send_direct(*, shift: ShiftRequest, worker: Worker, by: User | None) -> Offer:
+    """Offer an open shift straight to one named worker, if they can lawfully take it.
+
+    Raises ``ValidationError`` naming the eligibility rule that stops it."""
+    from shifts.matching import matching_explain, offer_expiry, offers_notify
+
+    with transaction.atomic():
+        locked = ShiftRequest.objects.select_for_update().select_related("pool").get(pk=shift.pk)
+        if not locked.is_open:
+            raise ValidationError({"shift": ["This shift is not open."]})
+        reasons = matching_explain(shift=locked, worker=worker)
+        if reasons:
+            raise ValidationError({"worker": [f"{worker} cannot take this shift: {reasons[0]}."]})
+        now = timezone.now()
+        offer = Offer.objects.create(
+            shift=locked,
+            worker=worker,
+            wave=max(locked.wave, 1),
+            rank=0,
+            distance_km=0,
+            reasons=["offered to you directly by the provider"],
+            sent_at=now,
+            expires_at=offer_expiry(locked, now),
+        )
+        offers_notify([offer.pk])
+    return offer
+
+
+def offers_withdraw_for_worker(*, worker: Worker, reason: str) -> int:
+    """Withdraw all of a worker's pending offers (they were suspended or left)."""
+    return Offer.objects.filter(worker=worker, status=Offer.Status.PENDING).update(
+        status=Offer.Status.WITHDRAWN, responded_at=timezone.now(), decline_reason=reason[:200]
+    )
+
+
+def offers_expire(*, now: datetime | None = None) -> int:
+    """Mark pending offers past their expiry as expired (idempotent)."""
+    now = now or timezone.now()
+    return Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now).update(
+        status=Offer.Status.EXPIRED
+    )

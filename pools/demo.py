@@ -1,0 +1,1174 @@
+"""The demo borough: a Bury-like pool with providers, sites, workers and months of history,
+built deterministically from a seed so dashboards mean something on first start.
+
+``demo_borough_build`` is the one entry point (``manage.py seed_demo`` is a thin shell over
+it). Rows are generated in Python with ids assigned up front, then written in bulk: with
+PostgreSQL's COPY, or ``bulk_create`` elsewhere, so a million historical shift requests take
+minutes, not hours. A marker in the pool's audit log records the parameters a borough was
+built with; building again with the same parameters changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time as clock
+from bisect import bisect
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.apps import apps
+from django.contrib.auth.hashers import make_password
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from pools.models import AuditEntry, Coordinator, DocumentType, Pool, Role, RoleRate, Skill
+from pools.reference import pool_rates_ensure, reference_data_ensure
+from providers.models import Provider, ProviderMember, Site
+from shifts.models import Booking, Offer, Rating, ShiftRequest, Timesheet
+from workers.models import AvailabilityRule, Document, Worker
+
+LONDON = ZoneInfo("Europe/London")
+DEMO_PASSWORD = "flexpool-demo"
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+COORDINATOR_EMAIL = "coordinator@flexpool.test"
+PROVIDER_EMAIL = "provider@flexpool.test"
+WORKER_EMAIL = "worker@flexpool.test"
+MARKER_ACTION = "demo.seeded"
+
+BOROUGHS = [
+    "Bolton", "Bury", "Manchester", "Oldham", "Rochdale",
+    "Salford", "Stockport", "Tameside", "Trafford", "Wigan",
+]  # fmt: skip
+BURY_NEIGHBOURS = ["Bolton", "Manchester", "Rochdale", "Salford"]
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    town: str
+    latitude: float
+    longitude: float
+    weight: int
+    streets: tuple[str, ...]
+
+
+DISTRICTS = [
+    District("BL9", "Bury", 53.593, -2.298, 30,
+             ("Bolton Street", "Walmersley Road", "Rochdale Road", "Manchester Road", "Market Street")),
+    District("BL8", "Tottington", 53.613, -2.339, 14,
+             ("Turton Road", "Kirklees Street", "Market Street", "Moss Lane")),
+    District("BL0", "Ramsbottom", 53.648, -2.317, 11,
+             ("Bolton Road West", "Bridge Street", "Carr Street", "Bury New Road")),
+    District("M26", "Radcliffe", 53.561, -2.327, 17,
+             ("Blackburn Street", "Water Street", "Church Street West", "Ainsworth Road")),
+    District("M45", "Whitefield", 53.551, -2.298, 13,
+             ("Bury New Road", "Stand Lane", "Elms Street", "Victoria Avenue")),
+    District("M25", "Prestwich", 53.533, -2.285, 15,
+             ("Bury Old Road", "Rectory Lane", "Scholes Lane", "Heys Road")),
+]  # fmt: skip
+
+PLACE_WORDS = [
+    "Oakwood", "Elmfield", "Hollins", "Brookside", "Fairfield", "Chesham", "Walmersley",
+    "Redvales", "Summerseat", "Holcombe", "Stand", "Heaton", "Sedgley", "Kirklees",
+    "Hazelhurst", "Greenmount", "Nangreaves", "Woolfold", "Chapelfield", "Ainsworth",
+    "Unsworth", "Limefield", "Ashworth", "Birtle", "Seedfield", "Springside", "Peel",
+    "Irwell", "Lowercroft", "Moorside", "Whitelow", "Harwood", "Bankfield", "Clarence",
+    "Hawthorn", "Willow", "Rowan", "Beech", "Larch", "Heathfield", "Meadowcroft", "Riverside",
+]  # fmt: skip
+RESIDENTIAL_SUFFIXES = ["House", "Lodge", "Court", "Grange", "View", "Manor", "Nursing Home"]
+PROVIDER_SUFFIXES = {
+    Provider.Size.SMALL: ["Care", "Homecare", "Care Services", "Support", "Care Ltd"],
+    Provider.Size.MEDIUM: ["Care Group", "Healthcare", "Living", "Community Care"],
+    Provider.Size.LARGE: ["Care Partnership", "Healthcare Group", "Care Homes Ltd"],
+}
+FIRST_NAMES = [
+    "Aisha", "Amelia", "Amir", "Anna", "Ben", "Bogdan", "Chidi", "Chloe", "Daniel", "Deborah",
+    "Ellie", "Emeka", "Fatima", "Grace", "Hannah", "Harry", "Imran", "Isla", "Jack", "Jade",
+    "James", "Joy", "Kasia", "Kwame", "Laura", "Leah", "Liam", "Maria", "Mohammed", "Nadia",
+    "Natalie", "Oliver", "Olu", "Priya", "Rachel", "Rebecca", "Ryan", "Samira", "Sarah",
+    "Sophie", "Tariq", "Tendai", "Tom", "Yusuf", "Zainab", "Zofia", "Gemma", "Kelly",
+]  # fmt: skip
+LAST_NAMES = [
+    "Ahmed", "Ali", "Bailey", "Begum", "Brown", "Clarke", "Davies", "Evans", "Green", "Hall",
+    "Hughes", "Hussain", "Jackson", "Jones", "Khan", "Kowalski", "Lee", "Mensah", "Moyo",
+    "Nowak", "Okafor", "Owen", "Patel", "Roberts", "Shah", "Smith", "Taylor", "Thomas",
+    "Walker", "Ward", "Wilson", "Wood", "Wright", "Kaur", "Singh", "Barnes", "Holt", "Ashworth",
+]  # fmt: skip
+DECLINE_REASONS = ["Too far", "Already working", "Childcare", "Not this site", "", "", ""]
+CANCEL_REASONS = {
+    Booking.CancelledBy.WORKER: ["Unwell", "Family emergency", "Transport problem"],
+    Booking.CancelledBy.PROVIDER: ["Resident admitted to hospital", "Covered by own staff"],
+    Booking.CancelledBy.POOL: ["Worker's document lapsed"],
+}
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+# Shift patterns: (start hour, start minute, length in hours, weight).
+RESIDENTIAL_PATTERNS = [
+    (7, 0, 8, 30),
+    (14, 0, 8, 25),
+    (8, 0, 12, 20),
+    (20, 0, 12, 20),
+    (17, 0, 6, 5),
+]
+HOME_CARE_PATTERNS = [(7, 0, 7, 30), (16, 0, 6, 25), (9, 0, 8, 20), (22, 0, 10, 15), (11, 0, 4, 10)]
+# (role slug, weight) asked for at each kind of site.
+RESIDENTIAL_ROLES = [
+    ("care-worker", 55),
+    ("senior-carer", 25),
+    ("nurse", 12),
+    ("support-worker", 8),
+]
+HOME_CARE_ROLES = [("care-worker", 45), ("support-worker", 45), ("senior-carer", 10)]
+HOME_CARE_SKILLS = ["driver", "medication", "pbs", "learning-disability", "mental-health"]
+RESIDENTIAL_SKILLS = ["hoist", "dementia", "medication", "end-of-life", "peg-feeding", "insulin"]
+
+
+@dataclass(frozen=True)
+class DemoParams:
+    """What a demo borough is built from; the same parameters always build the same data."""
+
+    seed: int = 2024
+    providers: int = 93
+    workers: int = 300
+    days: int = 90
+    history_shifts: int = 2700
+    future_days: int = 14
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass
+class DemoSummary:
+    params: DemoParams
+    built: bool
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class DemoAlreadyBuilt(Exception):
+    """The demo pool holds data built with other parameters (or by hand)."""
+
+
+# --- public service functions -----------------------------------------------------------
+
+
+def demo_borough_build(
+    *,
+    params: DemoParams,
+    reset: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Build the demo borough, or do nothing if it is already built with ``params``.
+
+    1. Reference data (document types, roles, skills) and the ten Greater Manchester pools.
+    2. If the Bury pool's audit log has a marker with these parameters: ensure the demo
+       logins and stop. Other parameters, or data without a marker: refuse, unless ``reset``.
+    3. Otherwise generate providers, sites, workers, documents, availability and the shift
+       history day by day, writing rows in bulk, then the demo logins and the marker.
+    """
+    say = progress or (lambda _message: None)
+    started = clock.monotonic()
+    reference_data_ensure()
+    pool = demo_pools_ensure()
+    marker = AuditEntry.objects.filter(pool=pool, action=MARKER_ACTION).first()
+    has_data = (
+        Provider.objects.filter(pool=pool).exists() or Worker.objects.filter(pool=pool).exists()
+    )
+    if marker is not None and marker.reason == params.as_json() and not reset:
+        demo_logins_ensure(pool=pool)
+        return DemoSummary(params=params, built=False, seconds=clock.monotonic() - started)
+    if has_data and not reset:
+        raise DemoAlreadyBuilt(
+            "The Bury pool already holds data"
+            + (f" built with {marker.reason}" if marker else "")
+            + ". Run seed_demo with --reset to delete it and build again."
+        )
+    with transaction.atomic():
+        if reset:
+            say("Deleting the existing demo data ...")
+            demo_data_delete()
+            pool = demo_pools_ensure()
+        counts = _Builder(pool=pool, params=params, say=say).build()
+        demo_logins_ensure(pool=pool)
+        AuditEntry.objects.create(
+            pool=pool,
+            actor=None,
+            action=MARKER_ACTION,
+            target_type="pools.pool",
+            target_id=pool.pk,
+            target_label=str(pool),
+            reason=params.as_json(),
+        )
+    return DemoSummary(
+        params=params, built=True, seconds=clock.monotonic() - started, counts=counts
+    )
+
+
+def demo_pools_ensure() -> Pool:
+    """The ten Greater Manchester boroughs as pools, each with the standard rates; Bury's
+    neighbours set. Returns Bury."""
+    pools = {}
+    for name in BOROUGHS:
+        pools[name], _ = Pool.objects.get_or_create(slug=name.lower(), defaults={"name": name})
+        pool_rates_ensure(pools[name])
+    bury = pools["Bury"]
+    bury.neighbours.add(*(pools[name] for name in BURY_NEIGHBOURS))
+    return bury
+
+
+def demo_logins_ensure(*, pool: Pool) -> None:
+    """The three demo logins (password ``flexpool-demo``, verified e-mail), created or
+    repaired: a coordinator with a TOTP authenticator, an admin of a provider with a Bury
+    (BL9) care home, and an approved care worker living near it with no bookings."""
+    password_hash = make_password(DEMO_PASSWORD)
+    coordinator = _login_user(COORDINATOR_EMAIL, "Cara", "Hughes", password_hash)
+    Coordinator.objects.update_or_create(user=coordinator, defaults={"pool": pool})
+    if not Authenticator.objects.filter(user=coordinator, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(coordinator, DEMO_TOTP_SECRET)
+        RecoveryCodes.activate(coordinator)
+
+    site = (
+        Site.objects.filter(
+            provider__pool=pool, district="BL9", site_type=Site.SiteType.RESIDENTIAL
+        )
+        .order_by("provider_id", "id")
+        .select_related("provider")
+        .first()
+    )
+    if site is None:
+        provider = Provider.objects.create(pool=pool, name="Fairfield Care", size="small")
+        site = Site.objects.create(
+            provider=provider,
+            name="Fairfield House",
+            cqc_location_id="1-000000001",
+            site_type=Site.SiteType.RESIDENTIAL,
+            address="1 Bolton Street, Bury",
+            postcode="BL9 0AA",
+            district="BL9",
+            latitude=53.593,
+            longitude=-2.298,
+        )
+    manager = _login_user(PROVIDER_EMAIL, "Priya", "Shah", password_hash)
+    ProviderMember.objects.get_or_create(
+        user=manager,
+        defaults={"provider": site.provider, "is_admin": True, "job_title": "Registered manager"},
+    )
+
+    person = _login_user(WORKER_EMAIL, "Will", "Taylor", password_hash)
+    worker, created = Worker.objects.get_or_create(
+        user=person,
+        defaults={
+            "pool": pool,
+            "display_name": "Will Taylor",
+            "phone": "07700 900001",
+            "postcode": "BL9 0NP",
+            "district": "BL9",
+            "latitude": round(site.latitude + 0.004, 6),
+            "longitude": round(site.longitude + 0.003, 6),
+            "travel_radius_km": Decimal("15.0"),
+            "drives": True,
+            "status": Worker.Status.APPROVED,
+            "approved_at": timezone.now(),
+        },
+    )
+    if created:
+        worker.roles.set(Role.objects.filter(slug="care-worker"))
+        today = timezone.localdate()
+        Document.objects.bulk_create(
+            Document(
+                worker=worker,
+                doc_type=doc_type,
+                status=Document.Status.APPROVED,
+                reference=f"DEMO-{doc_type.slug.upper()}",
+                issued_on=today - timedelta(days=120),
+                expires_on=today + timedelta(days=730) if doc_type.expires else None,
+                reviewed_by=coordinator,
+                reviewed_at=timezone.now(),
+            )
+            for doc_type in DocumentType.objects.order_by("slug")
+        )
+        AvailabilityRule.objects.bulk_create(
+            AvailabilityRule(worker=worker, weekday=day, start_minute=0, end_minute=1440)
+            for day in range(7)
+        )
+
+
+def demo_data_delete() -> None:
+    """Delete every person, provider, worker and shift (keeping the pools and the reference
+    data), for rebuilding the demo borough. Never run this on real data."""
+    keep: set[type[models.Model]] = {
+        Pool, Pool.neighbours.through, DocumentType, Role, Role.required_documents.through,
+        Skill, Skill.required_documents.through, RoleRate,
+    }  # fmt: skip
+    targets: list[type[models.Model]] = []
+    for model in apps.get_models(include_auto_created=True):
+        label = model._meta.app_label
+        if model in keep or not model._meta.managed or model._meta.proxy:
+            continue
+        if label in ("contenttypes", "auth", "sessions", "migrations"):
+            continue
+        targets.append(model)
+    tables = sorted({m._meta.db_table for m in targets})
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
+            cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        else:
+            # Foreign keys are deferred to commit, when every referencing row is gone too.
+            for table in tables:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+def demo_fingerprint() -> str:
+    """A digest of the demo data by natural keys (not ids), to show two builds are equal."""
+    digest = hashlib.sha256()
+
+    def feed(name: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        digest.update(name.encode())
+        for row in sorted(tuple(_plain(v) for v in r) for r in rows):
+            digest.update(repr(row).encode())
+
+    feed("pools", Pool.objects.values_list("slug", "name"))
+    feed("providers", Provider.objects.values_list("pool__slug", "name", "size"))
+    feed(
+        "sites",
+        Site.objects.values_list(
+            "provider__name", "name", "cqc_location_id", "site_type", "address", "postcode",
+            "district", "latitude", "longitude",
+        ),
+    )  # fmt: skip
+    feed("members", ProviderMember.objects.values_list("user__email", "provider__name", "is_admin"))
+    feed(
+        "workers",
+        Worker.objects.values_list(
+            "user__email", "display_name", "status", "postcode", "latitude", "longitude",
+            "travel_radius_km", "drives", "weekly_hours_cap",
+        ),
+    )  # fmt: skip
+    feed(
+        "worker_roles",
+        Worker.roles.through.objects.values_list("worker__user__email", "role__slug"),
+    )
+    feed(
+        "worker_skills",
+        Worker.skills.through.objects.values_list("worker__user__email", "skill__slug"),
+    )
+    feed(
+        "documents",
+        Document.objects.values_list(
+            "worker__user__email", "doc_type__slug", "status", "issued_on", "expires_on"
+        ),
+    )
+    feed(
+        "availability",
+        AvailabilityRule.objects.values_list(
+            "worker__user__email", "weekday", "start_minute", "end_minute"
+        ),
+    )
+    feed(
+        "shifts",
+        ShiftRequest.objects.values_list(
+            "site__cqc_location_id", "role__slug", "start", "end", "headcount", "booked_count",
+            "status", "outcome", "agency_hourly_rate", "posted_at", "filled_at", "cancelled_at",
+        ),
+    )  # fmt: skip
+    feed(
+        "shift_skills",
+        ShiftRequest.skills.through.objects.values_list(
+            "shiftrequest__site__cqc_location_id", "shiftrequest__start", "skill__slug"
+        ),
+    )
+    feed(
+        "offers",
+        Offer.objects.values_list(
+            "shift__site__cqc_location_id", "shift__start", "worker__user__email", "status",
+            "wave", "rank", "distance_km", "sent_at", "responded_at",
+        ),
+    )  # fmt: skip
+    feed(
+        "bookings",
+        Booking.objects.values_list(
+            "shift__site__cqc_location_id", "start", "worker__user__email", "status",
+            "booked_at", "cancelled_at", "cancelled_by", "late_cancellation",
+        ),
+    )  # fmt: skip
+    feed(
+        "timesheets",
+        Timesheet.objects.values_list(
+            "booking__worker__user__email", "clock_in", "clock_out", "break_minutes", "status"
+        ),
+    )
+    feed(
+        "ratings",
+        Rating.objects.values_list(
+            "booking__worker__user__email", "booking__start", "punctuality", "care"
+        ),
+    )
+    return digest.hexdigest()
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _login_user(email: str, first: str, last: str, password_hash: str) -> User:
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"first_name": first, "last_name": last, "password": password_hash}
+    )
+    if not created and not user.check_password(DEMO_PASSWORD):
+        user.password = password_hash
+        user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+class _BulkWriter:
+    """Buffers rows per model (values keyed by attname, ids assigned here) and writes them
+    with COPY on PostgreSQL or ``bulk_create`` elsewhere. Columns not given take the
+    field's default, so fields other engineers add with a default need no change here."""
+
+    def __init__(self, order: list[type[models.Model]], batch_size: int = 20000) -> None:
+        self.order = order
+        self.batch_size = batch_size
+        self.copy = connection.vendor == "postgresql"
+        self.buffers: dict[type[models.Model], list[dict[str, Any]]] = {m: [] for m in order}
+        self.counts: dict[type[models.Model], int] = {m: 0 for m in order}
+        self.next_ids: dict[type[models.Model], int] = {}
+        self.now = timezone.now()
+        for model in order:
+            top = model._default_manager.aggregate(top=models.Max("pk"))["top"] or 0
+            self.next_ids[model] = top + 1
+        self.pending = 0
+
+    def add(self, model: type[models.Model], **values: Any) -> int:
+        pk = values.get("id")
+        if pk is None:
+            pk = values["id"] = self.next_ids[model]
+            self.next_ids[model] += 1
+        self.buffers[model].append(values)
+        self.pending += 1
+        return int(pk)
+
+    def reserve(self, model: type[models.Model]) -> int:
+        pk = self.next_ids[model]
+        self.next_ids[model] += 1
+        return pk
+
+    def maybe_flush(self) -> None:
+        if self.pending >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        for model in self.order:
+            rows = self.buffers[model]
+            if rows:
+                self._write(model, rows)
+                self.counts[model] += len(rows)
+                self.buffers[model] = []
+        self.pending = 0
+
+    def finish(self) -> None:
+        self.flush()
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), self.order):
+                cursor.execute(sql)
+
+    def _write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+        fields = model._meta.concrete_fields
+        if not self.copy:
+            model._default_manager.bulk_create(
+                [model(**row) for row in rows], batch_size=min(self.batch_size, 5000)
+            )
+            return
+        defaults: dict[str, Any] = {}
+        for f in fields:
+            if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+                defaults[f.attname] = self.now
+            elif f.has_default():
+                defaults[f.attname] = f.get_default()
+            else:
+                defaults[f.attname] = None if f.null else ""
+        json_columns = {f.attname for f in fields if isinstance(f, models.JSONField)}
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        names = [f.attname for f in fields]
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor, for COPY
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    values = []
+                    for name in names:
+                        value = row[name] if name in row else defaults[name]
+                        if name in json_columns:
+                            value = json.dumps(value)
+                        values.append(value)
+                    copy.write_row(values)
+
+
+def _jitter(rng: random.Random, spread: float) -> float:
+    return rng.uniform(-spread, spread)
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    dx = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2)) * 111.32
+    dy = (lat2 - lat1) * 110.57
+    return math.hypot(dx, dy)
+
+
+def _pick(rng: random.Random, weighted: list[tuple[Any, int]]) -> Any:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+@dataclass
+class _SiteInfo:
+    id: int
+    provider_id: int
+    manager_id: int
+    residential: bool
+    district: str
+    latitude: float
+    longitude: float
+    cum_weight: int = 0
+
+
+@dataclass
+class _WorkerInfo:
+    id: int
+    district: str
+    latitude: float
+    longitude: float
+    free_from: float = 0.0  # epoch seconds: no booking may start before this
+
+
+class _Builder:
+    def __init__(self, *, pool: Pool, params: DemoParams, say: Callable[[str], None]) -> None:
+        self.pool = pool
+        self.params = params
+        self.say = say
+        self.rng = random.Random(params.seed)
+        # Days are counted back from today's local midnight, so "the last 90 days" stays true.
+        today = timezone.localdate()
+        self.today = today
+        self.anchor = datetime.combine(today, time(0), tzinfo=LONDON)
+        self.roles = {r.slug: r for r in Role.objects.prefetch_related("required_documents")}
+        self.skills = {s.slug: s for s in Skill.objects.prefetch_related("required_documents")}
+        self.doc_types = {d.slug: d for d in DocumentType.objects.all()}
+        self.rates = {
+            r.role_id: r.benchmark_agency_rate for r in RoleRate.objects.filter(pool=pool)
+        }
+        self.password_hash = make_password(DEMO_PASSWORD)
+        self.late_hours = pool.late_cancellation_hours
+        self.offer_ttl = timedelta(minutes=pool.offer_ttl_minutes)
+        self.writer = _BulkWriter(
+            [
+                User, EmailAddress, Provider, Site, ProviderMember, Worker,
+                Worker.roles.through, Worker.skills.through, Document, AvailabilityRule,
+                ShiftRequest, ShiftRequest.skills.through, Offer, Booking, Timesheet, Rating,
+            ]
+        )  # fmt: skip
+        self.sites: list[_SiteInfo] = []
+        self.workers: list[_WorkerInfo] = []
+        self.by_role: dict[int, list[int]] = {}
+        self.by_role_district: dict[tuple[int, str], list[int]] = {}
+        self.coordinator_id: int | None = None
+
+    # -- people and places ---------------------------------------------------------------
+
+    def build(self) -> dict[str, int]:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        self.coordinator_id = self._user("coordination@bury.flexpool.test", "Sam", "Greenhalgh")
+        self.say(f"Providers and sites ({self.params.providers} providers) ...")
+        self._providers()
+        self.say(f"Workers ({self.params.workers}) ...")
+        self._workers()
+        self.writer.flush()
+        self.say(f"History ({self.params.history_shifts} shifts over {self.params.days} days) ...")
+        self._history()
+        self.writer.finish()
+        return {m._meta.label: n for m, n in self.writer.counts.items()}
+
+    def _user(self, email: str, first: str, last: str) -> int:
+        user_id = self.writer.add(
+            User, email=email, first_name=first, last_name=last, password=self.password_hash,
+            is_active=True, is_staff=False, is_superuser=False, date_joined=self.writer.now,
+        )  # fmt: skip
+        self.writer.add(EmailAddress, user_id=user_id, email=email, verified=True, primary=True)
+        return user_id
+
+    def _postcode(self, district: str) -> str:
+        rng = self.rng
+        return f"{district} {rng.randint(0, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+
+    def _providers(self) -> None:
+        rng = self.rng
+        n = self.params.providers
+        n_large = max(1, round(n * 0.1)) if n >= 3 else 0
+        n_medium = max(0, n - round(n * 2 / 3) - n_large)
+        sizes = [Provider.Size.LARGE] * n_large + [Provider.Size.MEDIUM] * n_medium
+        sizes += [Provider.Size.SMALL] * (n - len(sizes))
+        rng.shuffle(sizes)
+        names: set[str] = set()
+        cqc_ids: set[str] = set(Site.objects.values_list("cqc_location_id", flat=True))
+        district_weights = [(d, d.weight) for d in DISTRICTS]
+        total_weight = 0
+        for index, size in enumerate(sizes):
+            word = rng.choice(PLACE_WORDS)
+            name = f"{word} {rng.choice(PROVIDER_SUFFIXES[size])}"
+            while name in names:
+                name = f"{word} {rng.choice(PROVIDER_SUFFIXES[size])} {len(names) + 1}"
+            names.add(name)
+            provider_id = self.writer.add(
+                Provider, pool_id=self.pool.pk, name=name, size=size, is_active=True
+            )
+            manager_first, manager_last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            manager_id = self._user(
+                f"manager{index + 1}@providers.flexpool.test", manager_first, manager_last
+            )
+            self.writer.add(
+                ProviderMember, user_id=manager_id, provider_id=provider_id, is_admin=True,
+                job_title=rng.choice(["Registered manager", "Deputy manager", "Rota lead"]),
+            )  # fmt: skip
+            n_sites = {
+                Provider.Size.SMALL: rng.choice([1, 1, 1, 1, 2]),
+                Provider.Size.MEDIUM: rng.randint(2, 4),
+                Provider.Size.LARGE: rng.randint(4, 8),
+            }[size]
+            residential_share = rng.choice([0.0, 0.3, 0.5, 1.0])
+            weight = {"small": 1, "medium": 3, "large": 6}[size]
+            for s in range(n_sites):
+                district = _pick(rng, district_weights)
+                residential = rng.random() < residential_share
+                if index == 0 and s == 0:
+                    district, residential = DISTRICTS[0], True
+                cqc = f"1-{rng.randint(100_000_000, 99_999_999_999)}"
+                while cqc in cqc_ids:
+                    cqc = f"1-{rng.randint(100_000_000, 99_999_999_999)}"
+                cqc_ids.add(cqc)
+                if residential:
+                    site_name = f"{rng.choice(PLACE_WORDS)} {rng.choice(RESIDENTIAL_SUFFIXES)}"
+                else:
+                    site_name = f"{name} {district.town} office"
+                lat = round(district.latitude + _jitter(rng, 0.012), 6)
+                lon = round(district.longitude + _jitter(rng, 0.018), 6)
+                site_id = self.writer.add(
+                    Site,
+                    provider_id=provider_id,
+                    name=site_name,
+                    cqc_location_id=cqc,
+                    site_type=(
+                        Site.SiteType.RESIDENTIAL if residential else Site.SiteType.NON_RESIDENTIAL
+                    ),
+                    address=f"{rng.randint(1, 240)} {rng.choice(district.streets)}, {district.town}",
+                    postcode=self._postcode(district.code),
+                    district=district.code,
+                    latitude=lat,
+                    longitude=lon,
+                )
+                total_weight += weight
+                self.sites.append(
+                    _SiteInfo(site_id, provider_id, manager_id, residential, district.code, lat,
+                              lon, total_weight)
+                )  # fmt: skip
+
+    def _workers(self) -> None:
+        rng = self.rng
+        w = self.writer
+        district_weights = [(d, d.weight) for d in DISTRICTS]
+        required_all = [d for d in self.doc_types.values() if d.required_for_all]
+        statuses = [
+            (Worker.Status.APPROVED, 80), (Worker.Status.APPLIED, 5),
+            (Worker.Status.DOCUMENTS_SUBMITTED, 4), (Worker.Status.CHECKS, 5),
+            (Worker.Status.SUSPENDED, 3), (Worker.Status.LEFT, 3),
+        ]  # fmt: skip
+        plain_skills = [s for s in self.skills if s != "driver"]
+        for index in range(self.params.workers):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            email = f"{first.lower()}.{last.lower()}.{index + 1}@workers.flexpool.test"
+            user_id = self._user(email, first, last)
+            district = _pick(rng, district_weights)
+            lat = round(district.latitude + _jitter(rng, 0.015), 6)
+            lon = round(district.longitude + _jitter(rng, 0.02), 6)
+            status = _pick(rng, statuses)
+            roll = rng.random()
+            if roll < 0.55:
+                roles = ["care-worker"]
+            elif roll < 0.75:
+                roles = ["senior-carer", "care-worker"]
+            elif roll < 0.93:
+                roles = ["support-worker"] + (["care-worker"] if rng.random() < 0.5 else [])
+            else:
+                roles = ["nurse"]
+            skills = set(rng.sample(plain_skills, rng.randint(0, 4)))
+            if "senior-carer" in roles or "nurse" in roles:
+                skills.add("medication")
+            drives = rng.random() < 0.45
+            if drives:
+                skills.add("driver")
+            opted_out = rng.random() < 0.1
+            approved_at = None
+            if status in (Worker.Status.APPROVED, Worker.Status.SUSPENDED, Worker.Status.LEFT):
+                approved_at = self.anchor - timedelta(days=rng.randint(100, 900))
+            worker_id = w.add(
+                Worker,
+                user_id=user_id,
+                pool_id=self.pool.pk,
+                display_name=f"{first} {last}",
+                phone=f"07700 900{rng.randint(0, 999):03d}",
+                postcode=self._postcode(district.code),
+                district=district.code,
+                latitude=lat,
+                longitude=lon,
+                travel_radius_km=rng.choice([None, None, Decimal(5), Decimal(8), Decimal(15)]),
+                drives=drives,
+                status=status,
+                weekly_hours_cap=60 if opted_out else 48,
+                opted_out_of_48h=opted_out,
+                approved_at=approved_at,
+            )
+            for slug in roles:
+                w.add(Worker.roles.through, worker_id=worker_id, role_id=self.roles[slug].pk)
+            for slug in sorted(skills):
+                w.add(Worker.skills.through, worker_id=worker_id, skill_id=self.skills[slug].pk)
+            needed = {d.slug: d for d in required_all}
+            for slug in roles:
+                needed |= {d.slug: d for d in self.roles[slug].required_documents.all()}
+            for slug in sorted(skills):
+                needed |= {d.slug: d for d in self.skills[slug].required_documents.all()}
+            self._documents(worker_id, status, [needed[k] for k in sorted(needed)])
+            self._availability(worker_id)
+            if status != Worker.Status.APPROVED and status not in (
+                Worker.Status.SUSPENDED, Worker.Status.LEFT
+            ):  # fmt: skip
+                continue
+            info = _WorkerInfo(worker_id, district.code, lat, lon)
+            self.workers.append(info)
+            for slug in roles:
+                role_id = self.roles[slug].pk
+                self.by_role.setdefault(role_id, []).append(len(self.workers) - 1)
+                key = (role_id, district.code)
+                self.by_role_district.setdefault(key, []).append(len(self.workers) - 1)
+            w.maybe_flush()
+
+    def _documents(self, worker_id: int, status: str, needed: list[DocumentType]) -> None:
+        rng = self.rng
+        vetted = status in (Worker.Status.APPROVED, Worker.Status.SUSPENDED, Worker.Status.LEFT)
+        if status == Worker.Status.APPLIED:
+            needed = needed[: rng.randint(0, 3)]
+        for doc in needed:
+            if vetted or (status == Worker.Status.CHECKS and rng.random() < 0.5):
+                state = Document.Status.APPROVED
+            else:
+                state = Document.Status.PENDING
+            issued = self.today - timedelta(days=rng.randint(20, 700))
+            expires = None
+            if doc.expires:
+                roll = rng.random()
+                if roll < 0.04:
+                    expires = self.today + timedelta(days=rng.randint(1, 30))
+                elif roll < 0.08:
+                    expires = self.today + timedelta(days=rng.randint(31, 60))
+                elif roll < 0.12:
+                    expires = self.today + timedelta(days=rng.randint(61, 90))
+                else:
+                    expires = self.today + timedelta(days=rng.randint(91, 1000))
+            reviewed = state == Document.Status.APPROVED
+            self.writer.add(
+                Document,
+                worker_id=worker_id,
+                doc_type_id=doc.pk,
+                status=state,
+                reference=f"{doc.slug[:3].upper()}{rng.randint(10**8, 10**9 - 1)}",
+                issued_on=issued,
+                expires_on=expires,
+                reviewed_by_id=self.coordinator_id if reviewed else None,
+                reviewed_at=(
+                    datetime.combine(issued, time(10), tzinfo=LONDON) + timedelta(days=3)
+                    if reviewed
+                    else None
+                ),
+            )
+            if vetted and expires is not None and rng.random() < 0.01:
+                # A renewal uploaded and waiting for a coordinator's review.
+                self.writer.add(
+                    Document,
+                    worker_id=worker_id,
+                    doc_type_id=doc.pk,
+                    status=Document.Status.PENDING,
+                    issued_on=self.today - timedelta(days=rng.randint(0, 10)),
+                    expires_on=self.today + timedelta(days=1095),
+                )
+
+    def _availability(self, worker_id: int) -> None:
+        rng = self.rng
+        pattern = _pick(
+            rng,
+            [("any", 10), ("days", 30), ("long", 15), ("nights", 15), ("part", 15), ("end", 15)],
+        )
+        spans: list[tuple[int, int, int]] = []
+        if pattern == "any":
+            spans = [(d, 0, 1440) for d in range(7)]
+        elif pattern == "days":
+            spans = [(d, 420, 1200) for d in range(5)]
+        elif pattern == "long":
+            spans = [(d, 420, 1320) for d in range(7)]
+        elif pattern == "nights":
+            for d in sorted(rng.sample(range(7), 4)):
+                spans += [(d, 1200, 1440), ((d + 1) % 7, 0, 510)]
+        elif pattern == "part":
+            spans = [(d, 480, 900) for d in sorted(rng.sample(range(7), 3))]
+        else:
+            spans = [(4, 1020, 1440), (5, 0, 1440), (6, 0, 1440)]
+        for day, start, end in sorted(set(spans)):
+            self.writer.add(
+                AvailabilityRule, worker_id=worker_id, weekday=day, start_minute=start,
+                end_minute=end,
+            )  # fmt: skip
+
+    # -- shift history --------------------------------------------------------------------
+
+    def _history(self) -> None:
+        p = self.params
+        per_day = p.history_shifts / max(p.days, 1)
+        day_counts = [
+            math.floor((d + 1) * p.history_shifts / p.days)
+            - math.floor(d * p.history_shifts / p.days)
+            for d in range(p.days)
+        ]
+        future = max(5, round(per_day * 0.35)) if p.future_days else 0
+        plan = [(-p.days + i, n) for i, n in enumerate(day_counts)]
+        plan += [(d, future) for d in range(1, p.future_days + 1)]
+        cum = [s.cum_weight for s in self.sites]
+        for offset, count in plan:
+            day = self.today + timedelta(days=offset)
+            shifts = [self._shift_plan(day, offset, cum) for _ in range(count)]
+            shifts.sort(key=lambda s: s[1])
+            for site, start, end, role_slug, skills in shifts:
+                self._shift(site, start, end, role_slug, skills, past=offset < 0)
+            self.writer.maybe_flush()
+            if offset % 30 == 0:
+                self.say(f"  ... {day:%d %b %Y}")
+
+    def _shift_plan(
+        self, day: date, offset: int, cum: list[int]
+    ) -> tuple[_SiteInfo, datetime, datetime, str, list[str]]:
+        rng = self.rng
+        site = self.sites[bisect(cum, rng.randrange(cum[-1]))]
+        patterns = RESIDENTIAL_PATTERNS if site.residential else HOME_CARE_PATTERNS
+        while True:
+            hour, minute, length, _w = rng.choices(patterns, weights=[x[3] for x in patterns])[0]
+            # The day before today has no night shifts, so all history ended before today.
+            if offset != -1 or hour + length <= 24:
+                break
+        start = datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+        end = (start + timedelta(hours=length)).astimezone(LONDON)
+        role_slug = _pick(rng, RESIDENTIAL_ROLES if site.residential else HOME_CARE_ROLES)
+        pool = RESIDENTIAL_SKILLS if site.residential else HOME_CARE_SKILLS
+        skills = sorted(set(rng.sample(pool, rng.choice([0, 0, 0, 1, 1, 2]))))
+        return site, start, end, role_slug, skills
+
+    def _find_worker(
+        self, role_id: int, site: _SiteInfo, start_ts: float, taken: set[int]
+    ) -> int | None:
+        rng = self.rng
+        local = self.by_role_district.get((role_id, site.district), [])
+        anywhere = self.by_role.get(role_id, [])
+        for attempt in range(10):
+            choices = local if attempt < 6 and local else anywhere
+            if not choices:
+                return None
+            index = choices[rng.randrange(len(choices))]
+            if index not in taken and self.workers[index].free_from <= start_ts:
+                return index
+        return None
+
+    def _shift(
+        self,
+        site: _SiteInfo,
+        start: datetime,
+        end: datetime,
+        role_slug: str,
+        skills: list[str],
+        *,
+        past: bool,
+    ) -> None:
+        rng = self.rng
+        w = self.writer
+        role = self.roles[role_slug]
+        headcount = rng.choices([1, 2, 3, 4], weights=[85, 10, 3, 2])[0]
+        lead_hours = _pick(
+            rng, [(rng.uniform(1, 6), 30), (rng.uniform(6, 48), 40), (rng.uniform(48, 168), 30)]
+        )
+        posted_at = start - timedelta(hours=lead_hours)
+        if not past:
+            posted_at = min(posted_at, self.anchor - timedelta(minutes=rng.randint(30, 2000)))
+        benchmark = self.rates.get(role.pk, Decimal("25.00"))
+        agency_rate = (
+            benchmark * Decimal(rng.choice([90, 100, 100, 110, 120, 130])) / 100
+        ).quantize(Decimal("0.50"))
+        shift_id = w.reserve(ShiftRequest)
+        for slug in skills:
+            w.add(
+                ShiftRequest.skills.through, shiftrequest_id=shift_id, skill_id=self.skills[slug].pk
+            )
+        cancelled = past and rng.random() < 0.04
+        fill_chance = 0.8
+        if start.hour >= 20 or role_slug == "nurse":
+            fill_chance -= 0.15
+        if lead_hours < 6:
+            fill_chance -= 0.15
+        if not past:
+            fill_chance -= 0.3
+        start_ts, end_ts = start.timestamp(), end.timestamp()
+        taken: set[int] = set()
+        live: list[datetime] = []
+        rank = 0
+
+        def offer(index: int, status: str, sent_at: datetime, responded: datetime | None) -> int:
+            nonlocal rank
+            rank += 1
+            info = self.workers[index]
+            km = _distance_km(info.latitude, info.longitude, site.latitude, site.longitude)
+            return w.add(
+                Offer,
+                shift_id=shift_id,
+                worker_id=info.id,
+                status=status,
+                wave=1 if sent_at - posted_at < timedelta(minutes=15) else 2,
+                rank=rank,
+                distance_km=Decimal(f"{km:.1f}"),
+                reasons=[f"{km:.1f} km away", f"holds {role.name.lower()} role"],
+                sent_at=sent_at,
+                expires_at=sent_at + self.offer_ttl,
+                responded_at=responded,
+                decline_reason=rng.choice(DECLINE_REASONS) if status == "declined" else "",
+            )
+
+        def book(at: datetime) -> tuple[int, int] | None:
+            index = self._find_worker(role.pk, site, start_ts, taken)
+            if index is None:
+                return None
+            taken.add(index)
+            sent_at = max(posted_at, at - timedelta(minutes=rng.randint(1, 25)))
+            offer_id = offer(index, Offer.Status.ACCEPTED, sent_at, at)
+            return index, offer_id
+
+        if not cancelled:
+            for _place in range(headcount):
+                if rng.random() > fill_chance:
+                    continue
+                window = (start - posted_at).total_seconds() / 60 - 5
+                ttf = min(max(1.0, rng.lognormvariate(math.log(35), 1.1)), max(window, 1.0))
+                at = posted_at + timedelta(minutes=ttf)
+                if not past:
+                    at = min(at, self.anchor - timedelta(minutes=1))
+                got = book(at)
+                if got is None:
+                    continue
+                index, offer_id = got
+                outcome = self._booking(shift_id, index, offer_id, site, start, end, at, past)
+                if outcome == "live":
+                    live.append(at)
+                    self.workers[index].free_from = end_ts + 3600 * (11 + rng.randint(0, 48))
+                elif outcome == "cancelled" and rng.random() < 0.5:
+                    # The place goes back out and someone else takes it.
+                    at2 = at + timedelta(minutes=rng.randint(20, 600))
+                    if at2 < start - timedelta(minutes=30) and (past or at2 < self.anchor):
+                        got = book(at2)
+                        if got is not None:
+                            index2, offer2 = got
+                            if (
+                                self._booking(
+                                    shift_id,
+                                    index2,
+                                    offer2,
+                                    site,
+                                    start,
+                                    end,
+                                    at2,
+                                    past,
+                                    may_cancel=False,
+                                )  # fmt: skip
+                                == "live"
+                            ):
+                                live.append(at2)
+                                self.workers[index2].free_from = end_ts + 3600 * 11
+            for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+                extra = self._find_worker(role.pk, site, math.inf, taken)
+                if extra is None:
+                    break
+                taken.add(extra)
+                sent_at = posted_at + timedelta(minutes=rng.randint(1, 30))
+                state = _pick(
+                    rng, [(Offer.Status.DECLINED, 50), (Offer.Status.EXPIRED, 40),
+                          (Offer.Status.WITHDRAWN, 10)]
+                )  # fmt: skip
+                if not past and sent_at + self.offer_ttl > self.anchor:
+                    state = Offer.Status.DECLINED
+                responded = (
+                    sent_at + timedelta(minutes=rng.randint(1, 50))
+                    if state == Offer.Status.DECLINED
+                    else None
+                )
+                offer(extra, state, sent_at, responded)
+
+        booked = len(live)
+        if cancelled:
+            status, outcome = ShiftRequest.Status.CANCELLED, ""
+        elif booked == headcount:
+            status, outcome = ShiftRequest.Status.FILLED, ""
+        elif past:
+            status = ShiftRequest.Status.EXPIRED
+            outcome = _pick(rng, [("agency", 55), ("covered_elsewhere", 30), ("", 15)])
+        else:
+            status, outcome = ShiftRequest.Status.OPEN, ""
+        open_now = status == ShiftRequest.Status.OPEN
+        w.add(
+            ShiftRequest,
+            id=shift_id,
+            pool_id=self.pool.pk,
+            provider_id=site.provider_id,
+            site_id=site.id,
+            role_id=role.pk,
+            start=start,
+            end=end,
+            headcount=headcount,
+            booked_count=booked,
+            agency_hourly_rate=agency_rate,
+            notes="",
+            is_critical=False,
+            status=status,
+            outcome=outcome,
+            created_by_id=site.manager_id,
+            posted_at=posted_at,
+            filled_at=max(live) if status == ShiftRequest.Status.FILLED else None,
+            cancelled_at=(
+                posted_at + (start - posted_at) * rng.uniform(0.1, 0.9) if cancelled else None
+            ),
+            wave=0 if open_now else 1,
+            next_wave_at=self.anchor if open_now else None,
+            matched_at=None if open_now else posted_at + timedelta(seconds=rng.randint(5, 90)),
+            escalated_at=(
+                start - timedelta(hours=self.pool.escalate_within_hours)
+                if status == ShiftRequest.Status.EXPIRED and lead_hours > 6
+                else None
+            ),
+        )
+
+    def _booking(
+        self,
+        shift_id: int,
+        index: int,
+        offer_id: int,
+        site: _SiteInfo,
+        start: datetime,
+        end: datetime,
+        booked_at: datetime,
+        past: bool,
+        *,
+        may_cancel: bool = True,
+    ) -> str:
+        """Write one booking (and its timesheet and rating); say whether it is 'live'
+        (holds a place), 'cancelled' or 'no_show'."""
+        rng = self.rng
+        w = self.writer
+        worker_id = self.workers[index].id
+        roll = rng.random()
+        values: dict[str, Any] = {}
+        if may_cancel and roll < 0.06 and (past or start - booked_at > timedelta(hours=2)):
+            cancelled_at = booked_at + (start - booked_at) * rng.uniform(0.2, 0.98)
+            if not past:
+                cancelled_at = min(cancelled_at, self.anchor - timedelta(minutes=1))
+            who = _pick(
+                rng,
+                [(Booking.CancelledBy.WORKER, 65), (Booking.CancelledBy.PROVIDER, 30),
+                 (Booking.CancelledBy.POOL, 5)],
+            )  # fmt: skip
+            values = {
+                "status": Booking.Status.CANCELLED,
+                "cancelled_at": cancelled_at,
+                "cancelled_by": who,
+                "cancel_reason": rng.choice(CANCEL_REASONS[who]),
+                "late_cancellation": start - cancelled_at < timedelta(hours=self.late_hours),
+            }
+            result = "cancelled"
+        elif past and roll < 0.075:
+            values = {"status": Booking.Status.NO_SHOW}
+            result = "no_show"
+        else:
+            values = {"status": Booking.Status.ATTENDED if past else Booking.Status.BOOKED}
+            result = "live"
+        booking_id = w.add(
+            Booking,
+            shift_id=shift_id,
+            worker_id=worker_id,
+            offer_id=offer_id,
+            start=start,
+            end=end,
+            booked_at=booked_at,
+            confirmed_at=booked_at + timedelta(minutes=rng.randint(1, 120))
+            if result == "live" and (past or rng.random() < 0.6)
+            else None,
+            **values,
+        )
+        if result == "live" and past:
+            hours = (end - start).total_seconds() / 3600
+            kind = _pick(
+                rng, [(Timesheet.Status.APPROVED, 85), (Timesheet.Status.CORRECTED, 5),
+                      (Timesheet.Status.AUTO_APPROVED, 10)]
+            )  # fmt: skip
+            manager = site.manager_id if kind != Timesheet.Status.AUTO_APPROVED else None
+            w.add(
+                Timesheet,
+                booking_id=booking_id,
+                clock_in=start + timedelta(minutes=rng.randint(-10, 10)),
+                clock_out=end + timedelta(minutes=rng.randint(-5, 25)),
+                break_minutes=30 if hours >= 6 else 0,
+                status=kind,
+                correction_note=(
+                    "Left early: agreed with the nurse in charge"
+                    if kind == Timesheet.Status.CORRECTED
+                    else ""
+                ),
+                reviewed_by_id=manager,
+                reviewed_at=end + timedelta(hours=rng.randint(2, 70)),
+            )
+            if rng.random() < 0.35:
+                w.add(
+                    Rating,
+                    booking_id=booking_id,
+                    punctuality=rng.choice([3, 4, 5, 5, 5]),
+                    care=rng.choice([3, 4, 4, 5, 5]),
+                    skills_as_listed=rng.choice([4, 5, 5]),
+                    comment="",
+                    created_by_id=site.manager_id,
+                )
+        return result

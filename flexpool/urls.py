@@ -15,4 +15,5 @@ urlpatterns = [
     path("provider/", include("providers.urls")),
     path("worker/", include("workers.urls")),
     path("pool/", include("pools.urls")),
+    path("", include("workers.pwa_urls")),
 ]

@@ -1,17 +1,551 @@
+"""The worker's pages (phone first). Each view finds the signed-in person's own worker
+record and looks everything up through it, so another worker's data answers 404."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from notifications.selectors import notification_preference_get, notifications_recent
+from notifications.services import notification_preference_update
+from shifts.models import Booking, Offer
+from shifts.services import attendance
+from workers import forms, selectors, services
+from workers.calendar import bookings_icalendar
+from workers.models import Worker
+from workers.services import DOCUMENT_SIGNATURES
+
+WorkerView = Callable[..., HttpResponse]
 
 
-@login_required
-def offers(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_worker:
-        raise Http404
-    return render(request, "workers/offers.html")
+def worker_required(view: WorkerView) -> WorkerView:
+    """Sign-in required; the person must be a (not yet departed) worker, passed on as
+    ``worker``. Anyone else gets 404, an applicant without a record goes to apply."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        assert isinstance(user, User)
+        worker = selectors.worker_for_user(user=user)
+        if worker is None:
+            if not (user.is_coordinator or user.is_provider_member):
+                return redirect("workers:apply")
+            raise Http404
+        return view(request, *args, worker=worker, **kwargs)
+
+    return wrapped
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        target = field if field in form.fields else None
+        for error in errors:
+            form.add_error(target, error)
+
+
+# --- Applying and the profile ---------------------------------------------------------
 
 
 @login_required
 def apply(request: HttpRequest) -> HttpResponse:
-    return render(request, "workers/apply.html")
+    user = request.user
+    assert isinstance(user, User)
+    if user.is_coordinator or user.is_provider_member:
+        raise Http404
+    if selectors.worker_for_user(user=user) is not None:
+        return redirect("workers:profile")
+    form = forms.ProfileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.worker_apply(
+                user=user,
+                display_name=data["display_name"],
+                phone=data["phone"],
+                location=form.location,
+                travel_radius_km=data["travel_radius_km"],
+                drives=data["drives"],
+                roles=data["roles"],
+                skills=data["skills"],
+                weekly_hours_cap=data["weekly_hours_cap"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Thank you for applying. Next, upload your documents.")
+            return redirect("workers:documents")
+    return render(request, "workers/apply.html", {"form": form})
+
+
+@worker_required
+def profile(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    form = forms.ProfileForm(
+        request.POST or None, worker=worker, initial=forms.ProfileForm.initial_for(worker)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.worker_profile_update(
+            worker=worker,
+            display_name=data["display_name"],
+            phone=data["phone"],
+            location=form.location,
+            travel_radius_km=data["travel_radius_km"],
+            drives=data["drives"],
+            roles=data["roles"],
+            skills=data["skills"],
+            weekly_hours_cap=data["weekly_hours_cap"],
+            extra_pools=data.get("extra_pools", []),
+        )
+        messages.success(request, "Your details are saved.")
+        return redirect("workers:profile")
+    return render(request, "workers/profile.html", {"form": form, "worker": worker})
+
+
+# --- Documents ------------------------------------------------------------------------
+
+
+@worker_required
+def documents(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    form = forms.DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.document_upload(
+                worker=worker,
+                doc_type=data["doc_type"],
+                file=data["file"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
+                reference=data["reference"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{data['doc_type'].name} uploaded. We will review it.")
+            return redirect("workers:documents")
+    elif request.method == "GET" and request.GET.get("type"):
+        form = forms.DocumentForm(initial={"doc_type": request.GET["type"]})
+    statuses = selectors.worker_document_statuses(worker=worker)
+    return render(
+        request,
+        "workers/documents.html",
+        {"form": form, "statuses": statuses, "worker": worker},
+    )
+
+
+@login_required
+@require_GET
+def document_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The stored file, to its worker and the coordinators of the worker's pool only."""
+    user = request.user
+    assert isinstance(user, User)
+    document = selectors.document_for_viewer(user=user, document_id=pk)
+    if document is None:
+        raise Http404
+    handle = document.file.open("rb")
+    head = handle.read(16)
+    handle.seek(0)
+    content_type = next(
+        (ct for ct, sigs in DOCUMENT_SIGNATURES.items() if head.startswith(sigs)),
+        "application/octet-stream",
+    )
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="document-{document.pk}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Availability ---------------------------------------------------------------------
+
+
+@worker_required
+def availability(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    rule_form = forms.AvailabilityRuleForm(prefix="rule")
+    exception_form = forms.AvailabilityExceptionForm(prefix="exception")
+    ready_form = forms.ReadyNowForm(prefix="ready")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "rule":
+                rule_form = forms.AvailabilityRuleForm(request.POST, prefix="rule")
+                if rule_form.is_valid():
+                    d = rule_form.cleaned_data
+                    services.availability_rule_add(
+                        worker=worker,
+                        weekday=d["weekday"],
+                        start_minute=d["start_minute"],
+                        end_minute=d["end_minute"],
+                    )
+                    messages.success(request, "Weekly availability added.")
+                    return redirect("workers:availability")
+            elif action == "exception":
+                exception_form = forms.AvailabilityExceptionForm(request.POST, prefix="exception")
+                if exception_form.is_valid():
+                    d = exception_form.cleaned_data
+                    services.availability_exception_add(
+                        worker=worker,
+                        day=d["day"],
+                        available=d["available"],
+                        start_minute=d["start_minute"],
+                        end_minute=d["end_minute"],
+                    )
+                    messages.success(request, "Date added.")
+                    return redirect("workers:availability")
+            elif action == "ready":
+                ready_form = forms.ReadyNowForm(request.POST, prefix="ready")
+                if ready_form.is_valid():
+                    hours = ready_form.cleaned_data["hours"]
+                    services.worker_ready_now_set(worker=worker, hours=hours)
+                    messages.success(
+                        request,
+                        f"You are ready to work for the next {hours} hours."
+                        if hours
+                        else "Ready now is switched off.",
+                    )
+                    return redirect("workers:availability")
+            elif action == "remove-rule":
+                services.availability_rule_remove(
+                    worker=worker, rule_id=int(request.POST.get("id", "0") or 0)
+                )
+                return redirect("workers:availability")
+            elif action == "remove-exception":
+                services.availability_exception_remove(
+                    worker=worker, exception_id=int(request.POST.get("id", "0") or 0)
+                )
+                return redirect("workers:availability")
+        except (ValidationError, ValueError) as exc:
+            target = exception_form if action == "exception" else rule_form
+            if isinstance(exc, ValidationError):
+                _form_errors(target, exc)
+    now = timezone.now()
+    return render(
+        request,
+        "workers/availability.html",
+        {
+            "worker": worker,
+            "rules": worker.availability.all(),
+            "exceptions": worker.exceptions.filter(day__gte=timezone.localdate()),
+            "rule_form": rule_form,
+            "exception_form": exception_form,
+            "ready_form": ready_form,
+            "ready_now": worker.is_ready_now(now),
+            "weekdays": dict(forms.WEEKDAYS),
+        },
+    )
+
+
+# --- Offers ---------------------------------------------------------------------------
+
+
+@never_cache
+@worker_required
+def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    context = {
+        "worker": worker,
+        "rows": selectors.worker_offers_pending(worker=worker),
+        "now": timezone.now(),
+    }
+    if request.headers.get("HX-Request") or request.GET.get("fragment"):
+        return render(request, "workers/_offer_list.html", context)
+    return render(request, "workers/offers.html", context)
+
+
+def _offer_or_404(worker: Worker, pk: int) -> Offer:
+    offer = selectors.worker_offer_get(worker=worker, offer_id=pk)
+    if offer is None:
+        raise Http404
+    return offer
+
+
+@require_POST
+@worker_required
+def offer_accept(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    from shifts.exceptions import OfferUnavailable
+    from shifts.services.offers import offer_accept as accept
+
+    offer = _offer_or_404(worker, pk)
+    try:
+        booking = accept(offer=offer, worker=worker)
+    except OfferUnavailable as exc:
+        messages.error(request, exc.message)
+        return redirect("workers:offers")
+    messages.success(request, "Shift booked. The address and directions are below.")
+    return redirect("workers:shift", pk=booking.pk)
+
+
+@worker_required
+def offer_decline(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    from shifts.exceptions import OfferUnavailable
+    from shifts.services.offers import offer_decline as decline
+
+    offer = _offer_or_404(worker, pk)
+    form = forms.DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decline(offer=offer, worker=worker, reason=form.cleaned_data["reason"])
+        except OfferUnavailable as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Offer declined. Thank you for letting us know.")
+        return redirect("workers:offers")
+    return render(request, "workers/offer_decline.html", {"offer": offer, "form": form})
+
+
+# --- My shifts ------------------------------------------------------------------------
+
+
+@worker_required
+def shifts(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    now = timezone.now()
+    calendar_url = ""
+    if worker.calendar_token:
+        calendar_url = request.build_absolute_uri(
+            reverse("workers:calendar_feed", kwargs={"token": worker.calendar_token})
+        )
+    return render(
+        request,
+        "workers/shifts.html",
+        {
+            "worker": worker,
+            "upcoming": selectors.worker_bookings_upcoming(worker=worker, now=now),
+            "past": selectors.worker_bookings_past(worker=worker, now=now),
+            "earnings": selectors.worker_earnings_summary(worker=worker, now=now),
+            "calendar_url": calendar_url,
+        },
+    )
+
+
+def _booking_or_404(worker: Worker, pk: int) -> selectors.BookingRow:
+    row = selectors.worker_booking_get(worker=worker, booking_id=pk)
+    if row is None:
+        raise Http404
+    return row
+
+
+@worker_required
+def shift(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    row = _booking_or_404(worker, pk)
+    now = timezone.now()
+    booking = row.booking
+    live = booking.status == Booking.Status.BOOKED and booking.end > now
+    return render(
+        request,
+        "workers/shift.html",
+        {
+            "row": row,
+            "booking": booking,
+            "live": live,
+            "can_clock_in": live
+            and row.timesheet is None
+            and now >= booking.start - attendance.CLOCK_IN_EARLY,
+            "can_clock_out": row.timesheet is not None and row.timesheet.clock_out is None,
+            "clock_out_form": forms.ClockOutForm(),
+        },
+    )
+
+
+def _booking_action(
+    request: HttpRequest, worker: Worker, pk: int, action: Callable[[Booking], str]
+) -> HttpResponse:
+    row = _booking_or_404(worker, pk)
+    try:
+        messages.success(request, action(row.booking))
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("workers:shift", pk=pk)
+
+
+@require_POST
+@worker_required
+def shift_confirm(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    def act(booking: Booking) -> str:
+        attendance.booking_confirm(booking=booking, worker=worker)
+        return "Thank you: you have confirmed you are coming."
+
+    return _booking_action(request, worker, pk, act)
+
+
+@require_POST
+@worker_required
+def shift_clock_in(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    def act(booking: Booking) -> str:
+        timesheet = attendance.booking_clock_in(booking=booking, worker=worker)
+        return f"Clocked in at {timezone.localtime(timesheet.clock_in):%H:%M}."
+
+    return _booking_action(request, worker, pk, act)
+
+
+@require_POST
+@worker_required
+def shift_clock_out(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    form = forms.ClockOutForm(request.POST)
+    break_minutes = form.cleaned_data["break_minutes"] if form.is_valid() else -1
+
+    def act(booking: Booking) -> str:
+        timesheet = attendance.booking_clock_out(
+            booking=booking, worker=worker, break_minutes=break_minutes
+        )
+        return (
+            f"Clocked out at {timezone.localtime(timesheet.clock_out):%H:%M}: "
+            f"{timesheet.hours} hours sent to the provider to approve."
+        )
+
+    return _booking_action(request, worker, pk, act)
+
+
+@worker_required
+def shift_cancel(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    from shifts.services.bookings import booking_cancel
+
+    row = _booking_or_404(worker, pk)
+    booking = row.booking
+    if booking.status != Booking.Status.BOOKED or booking.end <= timezone.now():
+        raise Http404
+    form = forms.CancelBookingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        assert isinstance(user, User)
+        try:
+            booking = booking_cancel(booking=booking, by=user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            note = " This was a late cancellation." if booking.late_cancellation else ""
+            messages.success(request, f"Shift cancelled.{note}")
+            return redirect("workers:shifts")
+    late_hours = worker.pool.late_cancellation_hours
+    is_late = booking.start - timezone.now() < timedelta(hours=late_hours)
+    return render(
+        request,
+        "workers/shift_cancel.html",
+        {
+            "row": row,
+            "booking": booking,
+            "form": form,
+            "is_late": is_late,
+            "late_hours": late_hours,
+        },
+    )
+
+
+# --- Calendar feed --------------------------------------------------------------------
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The worker's bookings as iCalendar, for the phone's own calendar. The secret in
+    the URL is the only key: reset or revoked, the old URL answers 404."""
+    worker = (
+        Worker.objects.filter(calendar_token=token).exclude(status=Worker.Status.LEFT).first()
+        if token
+        else None
+    )
+    if worker is None:
+        raise Http404
+    body = bookings_icalendar(
+        bookings=selectors.worker_bookings_for_calendar(worker=worker),
+        host=request.get_host(),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="flexpool-shifts.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_POST
+@worker_required
+def calendar_manage(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    if request.POST.get("action") == "revoke":
+        services.worker_calendar_revoke(worker=worker)
+        messages.success(request, "Your calendar link is switched off.")
+    else:
+        services.worker_calendar_token_reset(worker=worker)
+        messages.success(
+            request, "Your new calendar link is ready. Any old link has stopped working."
+        )
+    return redirect(reverse("workers:shifts") + "#calendar")
+
+
+# --- Record, notifications, leaving ---------------------------------------------------
+
+
+@worker_required
+def record(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    return render(
+        request,
+        "workers/record.html",
+        {"worker": worker, "record": selectors.worker_record(worker=worker)},
+    )
+
+
+@worker_required
+def notification_settings(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    preference = notification_preference_get(user=user)
+    form = forms.PreferencesForm(
+        request.POST or None,
+        initial={
+            "email": preference.email,
+            "sms": preference.sms,
+            "quiet_start": preference.quiet_start,
+            "quiet_end": preference.quiet_end,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        notification_preference_update(
+            user=user,
+            email=d["email"],
+            sms=d["sms"],
+            quiet_start=d["quiet_start"],
+            quiet_end=d["quiet_end"],
+        )
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("workers:notifications")
+    return render(
+        request,
+        "workers/notifications.html",
+        {"form": form, "worker": worker, "recent": notifications_recent(user=user)},
+    )
+
+
+@worker_required
+def leave(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    form = forms.CloseAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worker_close_account(worker=worker)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            logout(request)
+            return redirect("workers:left")
+    return render(request, "workers/leave.html", {"form": form, "worker": worker})
+
+
+def left(request: HttpRequest) -> HttpResponse:
+    return render(request, "workers/left.html")
+
+
+@worker_required
+def account(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    return render(request, "workers/account.html", {"worker": worker})

@@ -314,7 +314,8 @@ def _is_available(
 
 
 def _clipped_hours(start: datetime, end: datetime, lo: datetime, hi: datetime) -> float:
-    seconds = (min(end, hi) - max(start, lo)).total_seconds()
+    # Timestamps, not datetimes: two times in the same zone subtract by the wall clock.
+    seconds = min(end.timestamp(), hi.timestamp()) - max(start.timestamp(), lo.timestamp())
     return max(seconds, 0.0) / 3600
 
 

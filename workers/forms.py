@@ -81,11 +81,13 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, worker: Worker | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if worker is not None:
-            self.fields["extra_pools"].queryset = worker.pool.neighbours.order_by("name")
-        if not self.fields["extra_pools"].queryset.exists() or worker is None:
+        extra_pools = self.fields["extra_pools"]
+        assert isinstance(extra_pools, forms.ModelMultipleChoiceField)
+        if worker is None or not worker.pool.neighbours.exists():
             # An applicant's pool follows from their postcode; neighbours come later.
             del self.fields["extra_pools"]
+        else:
+            extra_pools.queryset = worker.pool.neighbours.order_by("name")
 
     @classmethod
     def initial_for(cls, worker: Worker) -> dict[str, object]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -103,7 +103,7 @@ def _booking_rows(worker: Worker, bookings: list[Booking]) -> list[BookingRow]:
     return rows
 
 
-def _bookings(worker: Worker) -> Sequence[Booking]:
+def _bookings(worker: Worker) -> QuerySet[Booking]:
     return Booking.objects.filter(worker=worker).select_related(
         "shift__site", "shift__provider", "shift__role", "timesheet"
     )

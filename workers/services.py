@@ -17,6 +17,7 @@ from accounts.models import User
 from geo.services import Location
 from pools.models import DocumentType, Pool, Role, Skill
 from shifts.models import Booking
+from shifts.services.offers import offers_withdraw_for_worker
 from workers.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -256,17 +257,13 @@ def worker_close_account(*, worker: Worker, now: datetime | None = None) -> Work
     and records) and sign-in are erased; the worker row stays, anonymised, so the pool's
     bookings and statistics still add up. Upcoming bookings must be cancelled first, so
     no provider is left waiting for someone who has gone."""
-    from shifts.models import Offer
-
     now = now or timezone.now()
     worker = Worker.objects.select_for_update().select_related("user").get(pk=worker.pk)
     if Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, end__gt=now).exists():
         raise ValidationError(
             {"__all__": ["Cancel your upcoming shifts before you close your account."]}
         )
-    Offer.objects.filter(worker=worker, status=Offer.Status.PENDING).update(
-        status=Offer.Status.WITHDRAWN, responded_at=now
-    )
+    offers_withdraw_for_worker(worker=worker, reason="The worker left the pool.")
     for document in Document.objects.filter(worker=worker).exclude(file=""):
         document.file.delete(save=False)
     Document.objects.filter(worker=worker).delete()

@@ -22,8 +22,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from notifications.selectors import notification_preference_get, notifications_recent
 from notifications.services import notification_preference_update
+from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer
 from shifts.services import attendance
+from shifts.services import offers as offers_service
+from shifts.services.bookings import booking_cancel
 from workers import forms, selectors, services
 from workers.calendar import bookings_icalendar
 from workers.models import Worker
@@ -276,12 +279,9 @@ def _offer_or_404(worker: Worker, pk: int) -> Offer:
 @require_POST
 @worker_required
 def offer_accept(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
-    from shifts.exceptions import OfferUnavailable
-    from shifts.services.offers import offer_accept as accept
-
     offer = _offer_or_404(worker, pk)
     try:
-        booking = accept(offer=offer, worker=worker)
+        booking = offers_service.offer_accept(offer=offer, worker=worker)
     except OfferUnavailable as exc:
         messages.error(request, exc.message)
         return redirect("workers:offers")
@@ -291,14 +291,13 @@ def offer_accept(request: HttpRequest, pk: int, *, worker: Worker) -> HttpRespon
 
 @worker_required
 def offer_decline(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
-    from shifts.exceptions import OfferUnavailable
-    from shifts.services.offers import offer_decline as decline
-
     offer = _offer_or_404(worker, pk)
     form = forms.DeclineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            decline(offer=offer, worker=worker, reason=form.cleaned_data["reason"])
+            offers_service.offer_decline(
+                offer=offer, worker=worker, reason=form.cleaned_data["reason"]
+            )
         except OfferUnavailable as exc:
             messages.error(request, exc.message)
         else:
@@ -413,8 +412,6 @@ def shift_clock_out(request: HttpRequest, pk: int, *, worker: Worker) -> HttpRes
 
 @worker_required
 def shift_cancel(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
-    from shifts.services.bookings import booking_cancel
-
     row = _booking_or_404(worker, pk)
     booking = row.booking
     if booking.status != Booking.Status.BOOKED or booking.end <= timezone.now():

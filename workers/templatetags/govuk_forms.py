@@ -49,15 +49,17 @@ def govuk_field(
         css = [_CLASSES[kind], widget.attrs.get("class", "")]
         if field.errors:
             css.append(f"{_CLASSES[kind]}--error")
-        attrs = {"class": " ".join(c for c in css if c)}
+        attrs: dict[str, str | bool] = {"class": " ".join(c for c in css if c)}
         if described:
             attrs["aria-describedby"] = described
         html = field.as_widget(attrs=attrs)
     elif kind in ("checkbox", "hidden"):
-        attrs = {"class": "govuk-checkboxes__input"} if kind == "checkbox" else {}
+        plain: dict[str, str | bool] = {}
+        if kind == "checkbox":
+            plain["class"] = "govuk-checkboxes__input"
         if described:
-            attrs["aria-describedby"] = described
-        html = field.as_widget(attrs=attrs)
+            plain["aria-describedby"] = described
+        html = field.as_widget(attrs=plain)
     options = []
     if kind in ("checkboxes", "radios"):
         for sub in field.subwidgets:

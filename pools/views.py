@@ -1,12 +1,626 @@
+"""Coordinator pages under /pool/. Every view is thin: it finds the coordinator's pool,
+checks the input with a form and calls one service or selector. Another pool's workers,
+providers and shifts answer 404 because every lookup is filtered by the pool."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from pools import reports, selectors, services
+from pools.forms import (
+    DashboardFilterForm,
+    DirectOfferForm,
+    OptionalReasonForm,
+    PoolSettingsForm,
+    ProviderOnboardForm,
+    ReasonForm,
+    RoleRatesForm,
+    SiteForm,
+    WidenForm,
+)
+from pools.metrics import DEFINITIONS, SPEND_FORMULA, Scope, figures_grouped, figures_summary
+from pools.models import Coordinator, Pool
+from providers.models import Provider
+from shifts.models import ShiftRequest
+from workers.models import Document, Worker
+
+View = Callable[..., HttpResponse]
 
 
-@login_required
+class CoordinatorRequest(HttpRequest):
+    coordinator: Coordinator
+    pool: Pool
+
+
+def coordinator_required(view: View) -> View:
+    """Signed in and a coordinator, else 404 (the page does not exist for anyone else).
+    The second-factor requirement is enforced by pools.middleware before this runs."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        coordinator = selectors.coordinator_of(request.user)
+        if coordinator is None:
+            raise Http404
+        request.coordinator = coordinator  # type: ignore[attr-defined]
+        request.pool = coordinator.pool  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _errors(form: Any, exc: ValidationError) -> None:
+    for name, msgs in exc.message_dict.items():
+        for msg in msgs:
+            form.add_error(name if name in form.fields else None, msg)
+
+
+def _worker(request: HttpRequest, pk: int) -> Worker:
+    return get_object_or_404(Worker, pk=pk, pool=request.pool)  # type: ignore[attr-defined]
+
+
+def _shift(request: HttpRequest, pk: int) -> ShiftRequest:
+    return get_object_or_404(
+        ShiftRequest.objects.select_related("provider", "site", "role", "pool"),
+        pk=pk,
+        pool=request.pool,  # type: ignore[attr-defined]
+    )
+
+
+# --- Live board -------------------------------------------------------------------------------
+
+
+@coordinator_required
 def board(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_coordinator:
+    rows = selectors.board_rows(pool=request.pool)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "pools/board.html",
+        {"rows": rows, "escalated": sum(1 for r in rows if r.escalated or r.shift.is_critical)},
+    )
+
+
+def _shift_page(request: HttpRequest, shift: ShiftRequest, **forms: Any) -> HttpResponse:
+    candidates: list[selectors.Candidate] = []
+    exclusions: list[tuple[Worker, list[str]]] = []
+    matching_ready = True
+    try:
+        if shift.is_open:
+            candidates = selectors.shift_candidates(shift=shift)
+            nearby = Worker.objects.filter(pool=shift.pool, status=Worker.Status.APPROVED).exclude(
+                pk__in=[c.worker.pk for c in candidates]
+            )[:15]
+            exclusions = selectors.shift_exclusions(shift=shift, workers=nearby)
+    except ImportError:
+        matching_ready = False
+    context = {
+        "shift": shift,
+        "offers": selectors.shift_offers(shift=shift),
+        "runs": shift.match_runs.all()[:10],
+        "candidates": candidates,
+        "exclusions": exclusions,
+        "matching_ready": matching_ready,
+        "widen_form": forms.get("widen_form") or WidenForm(),
+        "critical_form": forms.get("critical_form") or ReasonForm(),
+        "offer_error": forms.get("offer_error"),
+    }
+    status = 400 if forms else 200
+    return render(request, "pools/shift.html", context, status=status)
+
+
+@coordinator_required
+def shift_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _shift_page(request, _shift(request, pk))
+
+
+@coordinator_required
+@require_POST
+def shift_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    shift = _shift(request, pk)
+    form = DirectOfferForm(request.POST)
+    if not form.is_valid():
+        return _shift_page(request, shift, offer_error="Choose a worker.")
+    worker = _worker(request, form.cleaned_data["worker"])
+    try:
+        services.pool_shift_offer_direct(shift=shift, worker=worker, by=request.user)
+    except ValidationError as exc:
+        return _shift_page(request, shift, offer_error=" ".join(exc.messages))
+    messages.success(request, f"Offered to {worker}.")
+    return redirect("pools:shift", pk=shift.pk)
+
+
+@coordinator_required
+@require_POST
+def shift_widen(request: HttpRequest, pk: int) -> HttpResponse:
+    shift = _shift(request, pk)
+    form = WidenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.pool_shift_widen(
+                shift=shift, extra_km=form.cleaned_data["extra_km"], by=request.user
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, "Search widened; matching runs again now.")
+            return redirect("pools:shift", pk=shift.pk)
+    return _shift_page(request, shift, widen_form=form)
+
+
+@coordinator_required
+@require_POST
+def shift_critical(request: HttpRequest, pk: int) -> HttpResponse:
+    shift = _shift(request, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.pool_shift_mark_critical(
+                shift=shift, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, "Marked critical: offered to everyone eligible now.")
+            return redirect("pools:shift", pk=shift.pk)
+    return _shift_page(request, shift, critical_form=form)
+
+
+# --- Vetting ----------------------------------------------------------------------------------
+
+
+@coordinator_required
+def workers(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or Worker.Status.DOCUMENTS_SUBMITTED
+    if status not in Worker.Status.values:
         raise Http404
-    return render(request, "pools/board.html")
+    counts = selectors.pipeline_counts(pool=request.pool)  # type: ignore[attr-defined]
+    stages = [(s, Worker.Status(s).label, counts[s]) for s in selectors.PIPELINE]
+    page = Paginator(selectors.pool_workers(pool=request.pool, status=status), 50).get_page(  # type: ignore[attr-defined]
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "pools/workers.html",
+        {
+            "stages": stages,
+            "status": status,
+            "status_label": Worker.Status(status).label,
+            "page": page,
+        },
+    )
+
+
+def _worker_page(
+    request: HttpRequest, worker: Worker, status: int = 200, **forms: Any
+) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "worker": worker,
+        "documents": selectors.worker_documents(worker=worker),
+        "missing": selectors.worker_missing_documents(worker=worker, today=today),
+        "today": today,
+        "reject_form": forms.get("reject_form") or ReasonForm(),
+        "reject_doc": forms.get("reject_doc"),
+        "suspend_form": forms.get("suspend_form") or ReasonForm(),
+        "approve_form": OptionalReasonForm(),
+        "stages": [
+            (s, Worker.Status(s).label)
+            for s in (
+                Worker.Status.APPLIED,
+                Worker.Status.DOCUMENTS_SUBMITTED,
+                Worker.Status.CHECKS,
+            )
+        ],
+        "audit": selectors.audit_entries(pool=worker.pool).filter(
+            target_type="workers.worker", target_id=worker.pk
+        )[:20],
+    }
+    return render(request, "pools/worker.html", context, status=status)
+
+
+@coordinator_required
+def worker_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _worker_page(request, _worker(request, pk))
+
+
+@coordinator_required
+@require_POST
+def document_review(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    document = get_object_or_404(Document, pk=doc_pk, worker=worker)
+    if request.POST.get("decision") == "approve":
+        services.document_approve(document=document, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"{document.doc_type.name} approved.")
+        return redirect("pools:worker", pk=worker.pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        services.document_reject(
+            document=document,
+            by=request.user,
+            reason=form.cleaned_data["reason"],  # type: ignore[arg-type]
+        )
+        messages.success(
+            request, f"{document.doc_type.name} rejected; the worker has been told why."
+        )
+        return redirect("pools:worker", pk=worker.pk)
+    return _worker_page(request, worker, 400, reject_form=form, reject_doc=document.pk)
+
+
+@coordinator_required
+@require_POST
+def worker_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    form = OptionalReasonForm(request.POST)
+    form.is_valid()
+    try:
+        services.worker_approve(
+            worker=worker,
+            by=request.user,
+            reason=form.cleaned_data.get("reason", ""),  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{worker} is approved.")
+    return redirect("pools:worker", pk=worker.pk)
+
+
+@coordinator_required
+@require_POST
+def worker_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        services.worker_suspend(worker=worker, by=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+        messages.success(request, f"{worker} is suspended; their pending offers were withdrawn.")
+        return redirect("pools:worker", pk=worker.pk)
+    return _worker_page(request, worker, 400, suspend_form=form)
+
+
+@coordinator_required
+@require_POST
+def worker_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    try:
+        services.worker_status_set(
+            worker=worker,
+            status=request.POST.get("status", ""),
+            by=request.user,  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Stage updated.")
+    return redirect("pools:worker", pk=worker.pk)
+
+
+@coordinator_required
+def audit(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.audit_entries(pool=request.pool), 50).get_page(  # type: ignore[attr-defined]
+        request.GET.get("page")
+    )
+    return render(request, "pools/audit.html", {"page": page})
+
+
+# --- Compliance -------------------------------------------------------------------------------
+
+
+@coordinator_required
+def compliance(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        within = int(request.GET.get("within", "30"))
+    except ValueError:
+        within = 30
+    if within not in (30, 60, 90):
+        within = 30
+    docs = list(
+        selectors.documents_expiring(pool=request.pool, today=today, within_days=within)[:1000]  # type: ignore[attr-defined]
+    )
+    table = reports.Table(
+        "expiring",
+        f"Documents expiring in the next {within} days",
+        ["Worker", "Document", "Expires on", "Days left"],
+    )
+    for d in docs:
+        assert d.expires_on is not None
+        d.days_left = (d.expires_on - today).days  # type: ignore[attr-defined]
+        table.rows.append(
+            [d.worker.display_name, d.doc_type.name, d.expires_on.isoformat(), d.days_left]
+        )  # type: ignore[attr-defined]
+    if request.GET.get("export") == "expiring":
+        return table.csv_response("compliance")
+    return render(
+        request,
+        "pools/compliance.html",
+        {
+            "within": within,
+            "documents": docs,
+            "lapsed": selectors.documents_lapsed(pool=request.pool, today=today)[:200],  # type: ignore[attr-defined]
+            "today": today,
+        },
+    )
+
+
+# --- Providers --------------------------------------------------------------------------------
+
+
+@coordinator_required
+def providers(request: HttpRequest) -> HttpResponse:
+    items = Provider.objects.filter(pool=request.pool).prefetch_related("sites")  # type: ignore[attr-defined]
+    return render(request, "pools/providers.html", {"providers": items})
+
+
+@coordinator_required
+def provider_new(request: HttpRequest) -> HttpResponse:
+    form = ProviderOnboardForm(request.POST or None, prefix="provider")
+    site_form = SiteForm(request.POST or None, prefix="site")
+    if request.method == "POST" and form.is_valid() and site_form.is_valid():
+        data, site = form.cleaned_data, site_form.cleaned_data
+        try:
+            with transaction.atomic():
+                provider = services.provider_onboard(
+                    pool=request.pool,
+                    name=data["name"],
+                    size=data["size"],
+                    by=request.user,  # type: ignore[attr-defined, arg-type]
+                )
+                try:
+                    services.site_add(provider=provider, by=request.user, **site)  # type: ignore[arg-type]
+                except ValidationError as exc:
+                    _errors(site_form, exc)
+                    raise
+                try:
+                    services.provider_admin_invite(
+                        provider=provider,
+                        email=data["admin_email"],
+                        first_name=data["admin_first_name"],
+                        last_name=data["admin_last_name"],
+                        by=request.user,  # type: ignore[arg-type]
+                        request=request,
+                    )
+                except ValidationError as exc:
+                    form.add_error("admin_email", " ".join(exc.messages))
+                    raise
+        except ValidationError as exc:
+            if not form.errors and not site_form.errors:
+                _errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{provider.name} is onboarded; {data['admin_email']} has been sent a link to set a password.",
+            )
+            return redirect("pools:provider", pk=provider.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "pools/provider_new.html", {"form": form, "site_form": site_form}, status=status
+    )
+
+
+@coordinator_required
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_object_or_404(Provider, pk=pk, pool=request.pool)  # type: ignore[attr-defined]
+    site_form = SiteForm(request.POST or None, prefix="site")
+    if request.method == "POST" and site_form.is_valid():
+        try:
+            services.site_add(provider=provider, by=request.user, **site_form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            _errors(site_form, exc)
+        else:
+            messages.success(request, "Site added.")
+            return redirect("pools:provider", pk=provider.pk)
+    return render(
+        request,
+        "pools/provider.html",
+        {
+            "provider": provider,
+            "sites": provider.sites.all(),
+            "members": provider.members.select_related("user"),
+            "site_form": site_form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+@coordinator_required
+def pool_settings(request: HttpRequest) -> HttpResponse:
+    pool: Pool = request.pool  # type: ignore[attr-defined]
+    form = PoolSettingsForm(
+        request.POST or None, instance=Pool.objects.get(pk=pool.pk), prefix="policy"
+    )
+    rates = RoleRatesForm(request.POST or None, pool=pool, prefix="rates")
+    if request.method == "POST" and form.is_valid() and rates.is_valid():
+        with transaction.atomic():
+            services.pool_settings_update(
+                pool=pool,
+                by=request.user,
+                **{k: form.cleaned_data[k] for k in services.POLICY_FIELDS},  # type: ignore[arg-type]
+            )
+            for role, agency, cost in rates.rates():
+                services.role_rate_set(
+                    pool=pool,
+                    role=role,
+                    benchmark_agency_rate=agency,
+                    pool_hourly_cost=cost,
+                    by=request.user,  # type: ignore[arg-type]
+                )
+        messages.success(request, "Pool settings saved.")
+        return redirect("pools:settings")
+    return render(
+        request,
+        "pools/settings.html",
+        {"form": form, "rates": rates},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Dashboards -------------------------------------------------------------------------------
+
+
+def _scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None, list[Pool]]:
+    pools = list(selectors.pools_visible(coordinator=request.coordinator))  # type: ignore[attr-defined]
+    form = DashboardFilterForm(request.GET or None, pools=pools)
+    if request.GET and not form.is_valid():
+        return form, None, pools
+    data = form.cleaned_data if request.GET else {}
+    start, end = data.get("start"), data.get("end")
+    if not request.GET:
+        from pools.forms import default_range
+
+        start, end = default_range()
+    pool_ids = tuple(p.pk for p in pools)
+    if data.get("pool"):
+        pool_ids = (int(data["pool"]),)
+    elif not request.coordinator.is_regional:  # type: ignore[attr-defined]
+        pool_ids = (request.pool.pk,)  # type: ignore[attr-defined]
+    assert isinstance(start, date) and isinstance(end, date)
+    scope = Scope(
+        pool_ids=pool_ids,
+        start=start,
+        end=end,
+        provider_id=int(data["provider"]) if data.get("provider") else None,
+        role_id=int(data["role"]) if data.get("role") else None,
+        site_type=data.get("site_type") or "",
+    )
+    return form, scope, pools
+
+
+def _dashboard(
+    request: HttpRequest, template: str, build: Callable[[Scope], dict[str, Any]], tab: str
+) -> HttpResponse:
+    form, scope, pools = _scope(request)
+    context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
+    if scope is None:
+        return render(request, template, context, status=400)
+    context.update(build(scope))
+    context["scope"] = scope
+    context["range_label"] = reports.range_label(scope.start, scope.end)
+    context["query"] = request.GET.urlencode()
+    export = request.GET.get("export")
+    if export:
+        for table in context.get("tables", []):
+            if table.slug == export:
+                return table.csv_response(f"flexpool-{scope.start}-{scope.end}")
+        raise Http404
+    return render(request, template, context)
+
+
+@coordinator_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    def build(scope: Scope) -> dict[str, Any]:
+        fig = figures_summary(scope)
+        headline = reports.Table("headline", "Headline figures", ["Measure", "Value"])
+        for header, cell in zip(reports.FIGURE_HEADERS, reports.figure_cells(fig), strict=True):
+            headline.rows.append([header, cell])
+        weekly = reports.weekly_table(scope)
+        return {
+            "fig": fig,
+            "fill_pct": reports.pct(fig.fill_rate),
+            "hours_fill_pct": reports.pct(fig.hours_fill_rate),
+            "median": reports.minutes(fig.median_ttf_minutes),
+            "p90": reports.minutes(fig.p90_ttf_minutes),
+            "spend_formula": SPEND_FORMULA,
+            "tables": [headline, weekly],
+        }
+
+    return _dashboard(request, "pools/dashboard.html", build, "overview")
+
+
+@coordinator_required
+def dashboard_breakdown(request: HttpRequest) -> HttpResponse:
+    return _dashboard(
+        request,
+        "pools/dashboard_tables.html",
+        lambda scope: {"tables": reports.breakdown_tables(scope), "title": "Breakdowns"},
+        "breakdown",
+    )
+
+
+@coordinator_required
+def dashboard_demand(request: HttpRequest) -> HttpResponse:
+    return _dashboard(
+        request,
+        "pools/dashboard_tables.html",
+        lambda scope: {"tables": reports.unfilled_tables(scope), "title": "Unfilled demand"},
+        "demand",
+    )
+
+
+@coordinator_required
+def dashboard_conduct(request: HttpRequest) -> HttpResponse:
+    return _dashboard(
+        request,
+        "pools/dashboard_tables.html",
+        lambda scope: {
+            "tables": reports.conduct_tables(scope),
+            "title": "Cancellations and provider conduct",
+        },
+        "conduct",
+    )
+
+
+@coordinator_required
+def dashboard_health(request: HttpRequest) -> HttpResponse:
+    def build(scope: Scope) -> dict[str, Any]:
+        health = selectors.pool_health(scope=scope, today=timezone.localdate())
+        table = reports.Table("health", "Pool health", ["Measure", "Value"])
+        table.rows += [
+            ["Vetted workers (approved now)", health.vetted],
+            ["Compliant workers (vetted, every required document valid today)", health.compliant],
+            ["Active workers (vetted, worked a shift in the range)", health.active],
+            ["Applicants in the pipeline", health.applicants],
+            ["Documents expiring in the next 30 days", health.expiring_30],
+            ["Utilisation (active ÷ vetted)", reports.pct(health.utilisation)],
+            ["Workers with hours in the range", health.spread.workers],
+            [
+                "Gini coefficient of hours (0 = evenly spread)",
+                None if health.spread.gini is None else round(health.spread.gini, 3),
+            ],
+            [
+                "Share of hours worked by the busiest 10% of workers",
+                reports.pct(health.spread.top_tenth_share),
+            ],
+        ]
+        stages = reports.Table("pipeline", "Workers by stage", ["Stage", "Workers"], chart_column=1)
+        for status, n in health.by_status.items():
+            stages.rows.append([Worker.Status(status).label, n])
+        return {"tables": [table, stages], "title": "Pool health"}
+
+    return _dashboard(request, "pools/dashboard_tables.html", build, "health")
+
+
+@coordinator_required
+def region(request: HttpRequest) -> HttpResponse:
+    if not request.coordinator.is_regional:  # type: ignore[attr-defined]
+        raise Http404
+
+    def build(scope: Scope) -> dict[str, Any]:
+        names = dict(Pool.objects.values_list("pk", "name"))
+        by_pool = figures_grouped(scope, "pool_id")
+        table = reports.Table(
+            "region", "Every pool in the region", ["Pool", *reports.FIGURE_HEADERS], chart_column=5
+        )
+        for pk in scope.pool_ids:
+            fig = by_pool.get(pk)
+            if fig is not None:
+                table.rows.append([names[pk], *reports.figure_cells(fig)])
+        table.rows.append(["Region total", *reports.figure_cells(figures_summary(scope))])
+        return {"tables": [table], "title": "Region"}
+
+    return _dashboard(request, "pools/dashboard_tables.html", build, "region")

@@ -4,8 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from pools.metrics import Scope, conduct_grouped, figures_grouped, figures_summary, hours_spread
-from pools.metrics import unfilled_by
+from pools.metrics import (
+    Scope,
+    conduct_grouped,
+    figures_grouped,
+    figures_summary,
+    hours_spread,
+    unfilled_by,
+)
 from tests.pools.history import FROM, TO, build_history
 
 

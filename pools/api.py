@@ -1,0 +1,82 @@
+"""``GET /api/v1/stats/summary/?from=&to=``: the headline figures, as the dashboard shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pools.forms import MAX_RANGE_DAYS
+from pools.metrics import Scope, figures_summary
+from pools.middleware import coordinator_needs_second_factor
+from pools.selectors import coordinator_of
+
+
+class StatsSummaryApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        locals()["from"] = serializers.DateField()
+        to = serializers.DateField()
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs["to"] < attrs["from"]:
+                raise serializers.ValidationError({"to": ["Must be on or after 'from'."]})
+            if (attrs["to"] - attrs["from"]).days > MAX_RANGE_DAYS:
+                raise serializers.ValidationError({"to": ["Choose a range of two years or less."]})
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        locals()["from"] = serializers.DateField()
+        to = serializers.DateField()
+        pool = serializers.CharField()
+        shifts_requested = serializers.IntegerField()
+        shifts_filled = serializers.IntegerField()
+        fill_rate = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+        hours_requested = serializers.DecimalField(max_digits=12, decimal_places=2)
+        hours_filled = serializers.DecimalField(max_digits=12, decimal_places=2)
+        hours_fill_rate = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+        median_time_to_fill_minutes = serializers.FloatField(allow_null=True)
+        p90_time_to_fill_minutes = serializers.FloatField(allow_null=True)
+        agency_hours_avoided = serializers.DecimalField(max_digits=12, decimal_places=2)
+        agency_spend_avoided = serializers.DecimalField(max_digits=14, decimal_places=2)
+        pool_cost = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="First day, ISO date (inclusive)"),
+            OpenApiParameter("to", str, description="Last day, ISO date (inclusive)"),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        coordinator = coordinator_of(request.user)
+        if coordinator is None:
+            raise Http404
+        if coordinator_needs_second_factor(request.user):
+            raise PermissionDenied("Set up two-factor authentication first.")
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        start, end = params.validated_data["from"], params.validated_data["to"]
+        fig = figures_summary(Scope(pool_ids=(coordinator.pool_id,), start=start, end=end))
+        data = {
+            "from": start,
+            "to": end,
+            "pool": coordinator.pool.slug,
+            "shifts_requested": fig.shifts_requested,
+            "shifts_filled": fig.shifts_filled,
+            "fill_rate": fig.fill_rate,
+            "hours_requested": fig.hours_requested,
+            "hours_filled": fig.hours_filled,
+            "hours_fill_rate": fig.hours_fill_rate,
+            "median_time_to_fill_minutes": fig.median_ttf_minutes,
+            "p90_time_to_fill_minutes": fig.p90_ttf_minutes,
+            "agency_hours_avoided": fig.agency_hours_avoided,
+            "agency_spend_avoided": fig.spend_avoided,
+            "pool_cost": fig.pool_cost,
+        }
+        return Response(self.OutputSerializer(data).data)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from pools.api import StatsSummaryApi
+
+urlpatterns = [
+    path("stats/summary/", StatsSummaryApi.as_view(), name="stats-summary"),
+]

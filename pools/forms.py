@@ -1,0 +1,172 @@
+"""Coordinator forms: they check input; the services in pools.services do the work."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from pools.models import Pool, Role, RoleRate
+from pools.services import POLICY_FIELDS
+from providers.models import Provider, Site
+
+MAX_RANGE_DAYS = 731
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=1000
+    )
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+    )
+
+
+class ProviderOnboardForm(forms.Form):
+    name = forms.CharField(label="Provider name", max_length=160)
+    size = forms.ChoiceField(label="Size", choices=Provider.Size.choices)
+    admin_first_name = forms.CharField(label="First name", max_length=150)
+    admin_last_name = forms.CharField(label="Last name", max_length=150)
+    admin_email = forms.EmailField(label="E-mail address")
+
+
+class SiteForm(forms.Form):
+    name = forms.CharField(label="Site name", max_length=160)
+    cqc_location_id = forms.CharField(
+        label="CQC location ID", max_length=13, help_text="'1-' followed by 9 to 11 digits."
+    )
+    site_type = forms.ChoiceField(label="Type of care", choices=Site.SiteType.choices)
+    address = forms.CharField(label="Address", max_length=255)
+    postcode = forms.CharField(label="Postcode", max_length=8)
+    latitude = forms.FloatField(
+        label="Latitude (only if we do not know the postcode)",
+        required=False,
+        min_value=49.0,
+        max_value=61.0,
+    )
+    longitude = forms.FloatField(
+        label="Longitude (only if we do not know the postcode)",
+        required=False,
+        min_value=-9.0,
+        max_value=2.5,
+    )
+
+
+class PoolSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Pool
+        fields = list(POLICY_FIELDS)
+        labels = {
+            "rest_hours": "Rest between shifts (hours)",
+            "default_radius_km": "Default travel radius (km)",
+            "first_wave_size": "First wave size (workers)",
+            "wave_growth": "Wave growth (times)",
+            "wave_interval_minutes": "Minutes between waves",
+            "urgent_within_hours": "Urgent when starting within (hours)",
+            "offer_ttl_minutes": "An offer lasts (minutes)",
+            "escalate_within_hours": "Escalate open shifts starting within (hours)",
+            "critical_escalate_within_hours": "Escalate critical shifts starting within (hours)",
+            "late_cancellation_hours": "Late cancellation within (hours of the start)",
+            "default_weekly_hours_cap": "Default weekly hours cap",
+        }
+
+
+class RoleRatesForm(forms.Form):
+    """A benchmark agency rate and the pool's own hourly cost for every role."""
+
+    def __init__(self, *args: Any, pool: Pool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rates = {r.role_id: r for r in RoleRate.objects.filter(pool=pool)}
+        self.roles = list(Role.objects.order_by("name"))
+        for role in self.roles:
+            current = rates.get(role.pk)
+            self.fields[f"agency_{role.slug}"] = forms.DecimalField(
+                label=f"{role.name}: agency benchmark (£ an hour)",
+                min_value=Decimal("0"),
+                max_digits=8,
+                decimal_places=2,
+                initial=current.benchmark_agency_rate if current else None,
+            )
+            self.fields[f"cost_{role.slug}"] = forms.DecimalField(
+                label=f"{role.name}: pool's own cost (£ an hour)",
+                min_value=Decimal("0"),
+                max_digits=8,
+                decimal_places=2,
+                initial=current.pool_hourly_cost if current else None,
+            )
+
+    def rates(self) -> list[tuple[Role, Decimal, Decimal]]:
+        return [
+            (r, self.cleaned_data[f"agency_{r.slug}"], self.cleaned_data[f"cost_{r.slug}"])
+            for r in self.roles
+        ]
+
+
+class WidenForm(forms.Form):
+    extra_km = forms.DecimalField(
+        label="Widen the search by (km)",
+        min_value=Decimal("0.5"),
+        max_value=Decimal("50"),
+        max_digits=4,
+        decimal_places=1,
+        initial=Decimal("5"),
+    )
+
+
+class DirectOfferForm(forms.Form):
+    worker = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The last 12 full weeks plus this week so far."""
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=12), today
+
+
+class DashboardFilterForm(forms.Form):
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    pool = forms.ChoiceField(label="Pool", required=False)
+    provider = forms.ChoiceField(label="Provider", required=False)
+    role = forms.ChoiceField(label="Role", required=False)
+    site_type = forms.ChoiceField(
+        label="Type of care", required=False, choices=[("", "All")] + list(Site.SiteType.choices)
+    )
+
+    def __init__(self, *args: Any, pools: list[Pool], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pools = pools
+        self.fields["pool"].choices = ([("", "All my pools")] if len(pools) > 1 else []) + [
+            (str(p.pk), p.name) for p in pools
+        ]
+        self.fields["provider"].choices = [("", "All")] + [
+            (str(p.pk), p.name) for p in Provider.objects.filter(pool__in=pools).order_by("name")
+        ]
+        self.fields["role"].choices = [("", "All")] + [
+            (str(r.pk), r.name) for r in Role.objects.order_by("name")
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = default_range()
+        data["start"] = data.get("start") or start
+        data["end"] = data.get("end") or end
+        if data["end"] < data["start"]:
+            self.add_error("end", "The end date must be on or after the start date.")
+        elif (data["end"] - data["start"]).days > MAX_RANGE_DAYS:
+            self.add_error("end", "Choose a range of two years or less.")
+        return data

@@ -1,0 +1,239 @@
+"""The dashboard's tables, built from pools.metrics: each table is shown on the page,
+drawn as a chart where it has a trend, and downloadable as CSV."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils.html import escape
+
+from pools.metrics import (
+    Conduct,
+    Figures,
+    Scope,
+    conduct_grouped,
+    figures_grouped,
+    unfilled_by,
+    weeks_in,
+)
+from pools.models import Pool, Role
+from providers.models import Provider, Site
+
+Cell = str | int | Decimal | float | None
+
+
+@dataclass
+class Table:
+    slug: str
+    caption: str
+    headers: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    chart_column: int | None = None  # draw this column as bars
+
+    def csv_response(self, filename_stem: str) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename_stem}-{self.slug}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(self.headers)
+        for row in self.rows:
+            writer.writerow(["" if c is None else c for c in row])
+        return response
+
+    def chart_svg(self) -> str:
+        """Horizontal bars for ``chart_column``, labelled by the first column: an image
+        with a text alternative; the table beside it carries the same figures."""
+        if self.chart_column is None or not self.rows:
+            return ""
+        values = [float(r[self.chart_column] or 0) for r in self.rows]
+        top = max(values) or 1.0
+        bar_h, gap, label_w, width = 18, 6, 110, 520
+        height = len(values) * (bar_h + gap) + gap
+        parts = [
+            f'<svg class="flexpool-chart" role="img" aria-labelledby="chart-{self.slug}-title" '
+            f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
+            f'<title id="chart-{self.slug}-title">Chart: {escape(self.caption)}, '
+            f"{escape(self.headers[self.chart_column])}. The same figures are in the table.</title>",
+        ]
+        for i, (row, value) in enumerate(zip(self.rows, values, strict=True)):
+            y = gap + i * (bar_h + gap)
+            w = (width - label_w - 70) * value / top
+            parts.append(
+                f'<text x="0" y="{y + 13}" font-size="12" fill="#0b0c0c">{escape(str(row[0]))}</text>'
+                f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#1d70b8"></rect>'
+                f'<text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="12" fill="#0b0c0c">'
+                f"{escape(fmt(row[self.chart_column]))}</text>"
+            )
+        parts.append("</svg>")
+        return "".join(parts)
+
+
+def fmt(value: Cell) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def pct(value: Decimal | float | None) -> str | None:
+    if value is None:
+        return None
+    return f"{Decimal(str(value)) * 100:.1f}%"
+
+
+def minutes(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("1"))
+
+
+FIGURE_HEADERS = [
+    "Shifts requested",
+    "Shifts filled",
+    "Fill rate (shifts)",
+    "Hours requested",
+    "Hours filled",
+    "Fill rate (hours)",
+    "Places unfilled",
+    "Unfilled places that went to agency",
+    "Median minutes to fill",
+    "90th percentile minutes to fill",
+    "Agency hours avoided",
+    "Agency spend avoided (£)",
+    "Pool's own cost (£)",
+]
+
+
+def figure_cells(f: Figures) -> list[Cell]:
+    return [
+        f.shifts_requested,
+        f.shifts_filled,
+        pct(f.fill_rate),
+        f.hours_requested,
+        f.hours_filled,
+        pct(f.hours_fill_rate),
+        f.places_unfilled,
+        f.places_to_agency,
+        minutes(f.median_ttf_minutes),
+        minutes(f.p90_ttf_minutes),
+        f.agency_hours_avoided,
+        f.spend_avoided,
+        f.pool_cost,
+    ]
+
+
+def weekly_table(scope: Scope) -> Table:
+    weeks = figures_grouped(scope, "week")
+    table = Table(
+        "weekly",
+        "Week by week (weeks start on Monday)",
+        ["Week beginning", *FIGURE_HEADERS],
+        chart_column=5,
+    )
+    for monday in weeks_in(scope):
+        table.rows.append(
+            [monday.strftime("%d %b %Y"), *figure_cells(weeks.get(monday, Figures()))]
+        )
+    return table
+
+
+def _named_breakdown(
+    scope: Scope, key: str, slug: str, caption: str, label: str, names: dict[Any, str]
+) -> Table:
+    groups = figures_grouped(scope, key)
+    table = Table(slug, caption, [label, *FIGURE_HEADERS], chart_column=5)
+    for group, fig in sorted(groups.items(), key=lambda kv: names.get(kv[0], str(kv[0]))):
+        table.rows.append([names.get(group, str(group)), *figure_cells(fig)])
+    return table
+
+
+def breakdown_tables(scope: Scope) -> list[Table]:
+    pools = dict(Pool.objects.filter(pk__in=scope.pool_ids).values_list("pk", "name"))
+    providers = dict(Provider.objects.filter(pool_id__in=scope.pool_ids).values_list("pk", "name"))
+    roles = dict(Role.objects.values_list("pk", "name"))
+    site_types = dict(Site.SiteType.choices)
+    tables = []
+    if len(scope.pool_ids) > 1:
+        tables.append(_named_breakdown(scope, "pool_id", "by-pool", "By pool", "Pool", pools))
+    tables += [
+        _named_breakdown(scope, "provider_id", "by-provider", "By provider", "Provider", providers),
+        _named_breakdown(scope, "role_id", "by-role", "By role", "Role", roles),
+        _named_breakdown(
+            scope, "site__site_type", "by-site-type", "By type of care", "Type of care", site_types
+        ),
+    ]
+    return tables
+
+
+def unfilled_tables(scope: Scope) -> list[Table]:
+    out = []
+    for dimension, slug, caption, label in [
+        ("skill", "unfilled-by-skill", "Unfilled demand by skill needed", "Skill"),
+        ("district", "unfilled-by-district", "Unfilled demand by postcode district", "District"),
+        ("weekday", "unfilled-by-weekday", "Unfilled demand by day of the week", "Day"),
+        ("time_of_day", "unfilled-by-time", "Unfilled demand by time of day (start)", "Time"),
+    ]:
+        table = Table(slug, caption, [label, "Places unfilled", "Hours unfilled"], chart_column=2)
+        for u in unfilled_by(scope, dimension):
+            table.rows.append([u.label, u.places, u.hours])
+        out.append(table)
+    return out
+
+
+CONDUCT_HEADERS = [
+    "Bookings",
+    "Cancelled by provider",
+    "Late cancellations by provider",
+    "Workers turned away",
+    "Cancelled by worker",
+    "Late cancellations by worker",
+    "Cancelled by pool",
+    "No-shows",
+    "Requests withdrawn",
+    "Timesheets approved by provider",
+    "Timesheets approved automatically",
+    "Mean approval lag (hours)",
+]
+
+
+def conduct_cells(c: Conduct) -> list[Cell]:
+    return [
+        c.bookings,
+        c.cancelled_by_provider,
+        c.late_by_provider,
+        c.turned_away,
+        c.cancelled_by_worker,
+        c.late_by_worker,
+        c.cancelled_by_pool,
+        c.no_shows,
+        c.requests_withdrawn,
+        c.timesheets_reviewed,
+        c.timesheets_auto_approved,
+        c.mean_approval_lag_hours,
+    ]
+
+
+def conduct_tables(scope: Scope) -> list[Table]:
+    total = conduct_grouped(scope, None).get(None, Conduct())
+    summary = Table(
+        "cancellations", "Cancellations and no-shows, all providers", ["Measure", "Count"]
+    )
+    for header, cell in zip(CONDUCT_HEADERS, conduct_cells(total), strict=True):
+        summary.rows.append([header, cell])
+    by_provider = conduct_grouped(scope, "provider__name")
+    table = Table(
+        "provider-conduct",
+        "Provider conduct for contract monitoring",
+        ["Provider", *CONDUCT_HEADERS],
+        chart_column=2,
+    )
+    for name in sorted(k for k in by_provider if k is not None):
+        table.rows.append([name, *conduct_cells(by_provider[name])])
+    return [summary, table]
+
+
+def range_label(start: date, end: date) -> str:
+    return f"{start:%d %B %Y} to {end:%d %B %Y}"

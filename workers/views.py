@@ -54,6 +54,11 @@ def worker_required(view: WorkerView) -> WorkerView:
     return wrapped
 
 
+def _posted(request: HttpRequest) -> Any:
+    """The submitted data on a POST (even an empty one, e.g. every box unticked), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _form_errors(form: Any, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         target = field if field in form.fields else None
@@ -72,7 +77,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         raise Http404
     if selectors.worker_for_user(user=user) is not None:
         return redirect("workers:profile")
-    form = forms.ProfileForm(request.POST or None)
+    form = forms.ProfileForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -98,7 +103,7 @@ def apply(request: HttpRequest) -> HttpResponse:
 @worker_required
 def profile(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     form = forms.ProfileForm(
-        request.POST or None, worker=worker, initial=forms.ProfileForm.initial_for(worker)
+        _posted(request), worker=worker, initial=forms.ProfileForm.initial_for(worker)
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -124,7 +129,7 @@ def profile(request: HttpRequest, *, worker: Worker) -> HttpResponse:
 
 @worker_required
 def documents(request: HttpRequest, *, worker: Worker) -> HttpResponse:
-    form = forms.DocumentForm(request.POST or None, request.FILES or None)
+    form = forms.DocumentForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -292,7 +297,7 @@ def offer_accept(request: HttpRequest, pk: int, *, worker: Worker) -> HttpRespon
 @worker_required
 def offer_decline(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
     offer = _offer_or_404(worker, pk)
-    form = forms.DeclineForm(request.POST or None)
+    form = forms.DeclineForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             offers_service.offer_decline(
@@ -416,7 +421,7 @@ def shift_cancel(request: HttpRequest, pk: int, *, worker: Worker) -> HttpRespon
     booking = row.booking
     if booking.status != Booking.Status.BOOKED or booking.end <= timezone.now():
         raise Http404
-    form = forms.CancelBookingForm(request.POST or None)
+    form = forms.CancelBookingForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         user = request.user
         assert isinstance(user, User)
@@ -499,7 +504,7 @@ def notification_settings(request: HttpRequest, *, worker: Worker) -> HttpRespon
     assert isinstance(user, User)
     preference = notification_preference_get(user=user)
     form = forms.PreferencesForm(
-        request.POST or None,
+        _posted(request),
         initial={
             "email": preference.email,
             "sms": preference.sms,
@@ -527,7 +532,7 @@ def notification_settings(request: HttpRequest, *, worker: Worker) -> HttpRespon
 
 @worker_required
 def leave(request: HttpRequest, *, worker: Worker) -> HttpResponse:
-    form = forms.CloseAccountForm(request.POST or None)
+    form = forms.CloseAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.worker_close_account(worker=worker)

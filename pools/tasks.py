@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from pools.services import documents_send_expiry_reminders as _send
+
+
+@shared_task(name="pools.tasks.documents_send_expiry_reminders")
+def documents_send_expiry_reminders() -> int:
+    """Daily (beat, 07:00): remind workers of documents expiring in 90/60/30 days.
+    Idempotent: each reminder is remembered, so re-runs send nothing new."""
+    return _send()

@@ -47,6 +47,7 @@ COORDINATOR_EMAIL = "coordinator@flexpool.test"
 PROVIDER_EMAIL = "provider@flexpool.test"
 WORKER_EMAIL = "worker@flexpool.test"
 MARKER_ACTION = "demo.seeded"
+BULK_THRESHOLD = 100_000  # historical shifts from which indexes are rebuilt, not maintained
 
 BOROUGHS = [
     "Bolton", "Bury", "Manchester", "Oldham", "Rochdale",
@@ -522,14 +523,61 @@ class _BulkWriter:
         with connection.cursor() as cursor:
             raw = cursor.cursor  # psycopg's own cursor, for COPY
             with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                lines = []
                 for row in rows:
                     values = []
                     for name in names:
                         value = row[name] if name in row else defaults[name]
                         if name in json_columns:
                             value = json.dumps(value)
-                        values.append(value)
-                    copy.write_row(values)
+                        values.append(_COPY_TEXT.get(type(value), _copy_any)(value))
+                    lines.append("\t".join(values))
+                    if len(lines) >= 2000:
+                        copy.write("\n".join(lines) + "\n")
+                        lines = []
+                if lines:
+                    copy.write("\n".join(lines) + "\n")
+
+
+def _copy_str(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        value = value.replace("\r", "\\r")
+    return value
+
+
+def _copy_any(value: Any) -> str:
+    return _copy_str(str(value))  # e.g. a TextChoices member: its value
+
+
+# How each Python value is spelt in COPY's text format.
+_COPY_TEXT: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _v: "\\N",
+    bool: lambda v: "t" if v else "f",
+    int: str,
+    float: repr,
+    Decimal: str,
+    str: _copy_str,
+    datetime: lambda v: v.isoformat(),
+    date: lambda v: v.isoformat(),
+}
+
+
+def _indexes_drop(models_: list[type[models.Model]]) -> list[str]:
+    """Drop the indexes of these tables that back no constraint; return their definitions."""
+    definitions: list[str] = []
+    with connection.cursor() as cursor:
+        for model in models_:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = %s::regclass "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                [model._meta.db_table],
+            )
+            for name, definition in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {name}")
+                definitions.append(definition)
+    return definitions
 
 
 def _jitter(rng: random.Random, spread: float) -> float:
@@ -612,8 +660,20 @@ class _Builder:
         self._workers()
         self.writer.flush()
         self.say(f"History ({self.params.history_shifts} shifts over {self.params.days} days) ...")
+        history_models = [ShiftRequest, Offer, Booking, Timesheet, Rating]
+        bulky = connection.vendor == "postgresql" and self.params.history_shifts >= BULK_THRESHOLD
+        # Loading millions of rows into indexed tables is slow; like pg_restore, drop the
+        # plain indexes (never a constraint's) and build them again once the rows are in.
+        saved = _indexes_drop(history_models) if bulky else []
         self._history()
         self.writer.finish()
+        if saved:
+            self.say(f"Rebuilding {len(saved)} indexes ...")
+            with connection.cursor() as cursor:
+                for definition in saved:
+                    cursor.execute(definition)
+                for model in history_models:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         return {m._meta.label: n for m, n in self.writer.counts.items()}
 
     def _user(self, email: str, first: str, last: str) -> int:

@@ -1,0 +1,339 @@
+"""The /api/v1/ endpoints for roles, skills, sites, shifts, offers and bookings.
+
+Thin: each view validates input, calls one service or selector and serialises the result.
+Another organisation's (or another worker's) objects answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from pools.models import Role, Skill
+from providers.models import Provider, Site
+from shifts import selectors
+from shifts.exceptions import OfferUnavailable
+from shifts.models import Booking, Offer, ShiftRequest
+from shifts.services.bookings import booking_cancel
+from shifts.services.offers import offer_accept, offer_decline
+from shifts.services.posting import shift_cancel, shift_post
+from workers.models import Worker
+
+LIST_LIMIT = 200
+
+ConflictSerializer = inline_serializer(
+    "Conflict", {"detail": serializers.CharField(), "code": serializers.CharField()}
+)
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _provider(request: Request) -> Provider:
+    provider = selectors.provider_for_user(user=_user(request))
+    if provider is None:
+        raise PermissionDenied("Only a provider's members can do this.")
+    return provider
+
+
+def _worker(request: Request) -> Worker:
+    worker = selectors.worker_for_user(user=_user(request))
+    if worker is None:
+        raise PermissionDenied("Only workers can do this.")
+    return worker
+
+
+def _bad_request(exc: DjangoValidationError) -> Response:
+    if hasattr(exc, "error_dict"):
+        return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"non_field_errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class SlugNameSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class RoleListApi(APIView):
+    @extend_schema(responses={200: SlugNameSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(SlugNameSerializer(Role.objects.order_by("name"), many=True).data)
+
+
+class SkillListApi(APIView):
+    @extend_schema(responses={200: SlugNameSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(SlugNameSerializer(Skill.objects.order_by("name"), many=True).data)
+
+
+class SiteListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Site"
+
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        site_type = serializers.CharField()
+        address = serializers.CharField()
+        postcode = serializers.CharField()
+        cqc_location_id = serializers.CharField()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        sites = Site.objects.filter(provider=_provider(request)).order_by("name")
+        return Response(self.OutputSerializer(sites, many=True).data)
+
+
+class BookedWorkerSerializer(serializers.Serializer):
+    booking = serializers.IntegerField(source="pk")
+    worker = serializers.IntegerField(source="worker_id")
+    name = serializers.CharField(source="worker.display_name")
+    status = serializers.CharField()
+
+
+class ShiftOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    site = serializers.IntegerField(source="site_id")
+    site_name = serializers.CharField(source="site.name")
+    role = serializers.SlugField(source="role.slug")
+    skills = serializers.SerializerMethodField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    headcount = serializers.IntegerField()
+    filled_count = serializers.IntegerField(source="booked_count")
+    offers_sent = serializers.IntegerField()
+    agency_hourly_rate = serializers.DecimalField(max_digits=8, decimal_places=2)
+    notes = serializers.CharField()
+    is_critical = serializers.BooleanField()
+    posted_at = serializers.DateTimeField()
+    booked_workers = BookedWorkerSerializer(source="live_bookings", many=True)
+
+    def get_skills(self, shift: ShiftRequest) -> list[str]:
+        return sorted(s.slug for s in shift.skills.all())
+
+
+def _shift_out(provider: Provider, shift_id: int) -> dict[str, Any]:
+    shift = get_object_or_404(selectors.shifts_for_provider(provider=provider), pk=shift_id)
+    return dict(ShiftOutputSerializer(shift).data)
+
+
+class ShiftListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ShiftCreate"
+
+        site = serializers.IntegerField()
+        role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+        skills = serializers.SlugRelatedField(
+            slug_field="slug", queryset=Skill.objects.all(), many=True, required=False
+        )
+        start = serializers.DateTimeField()
+        end = serializers.DateTimeField()
+        headcount = serializers.IntegerField(min_value=1, max_value=50)
+        agency_hourly_rate = serializers.DecimalField(
+            max_digits=8, decimal_places=2, min_value=0, required=False, allow_null=True
+        )
+        notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(responses={200: ShiftOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        shifts = selectors.shifts_for_provider(provider=_provider(request))[:LIST_LIMIT]
+        return Response(ShiftOutputSerializer(shifts, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ShiftOutputSerializer})
+    def post(self, request: Request) -> Response:
+        provider = _provider(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        site = Site.objects.filter(pk=values["site"], provider=provider).first()
+        if site is None:
+            return Response(
+                {"site": ["Choose one of your own sites."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        try:
+            shift = shift_post(
+                provider=provider,
+                site=site,
+                role=values["role"],
+                skills=values.get("skills", []),
+                start=values["start"],
+                end=values["end"],
+                headcount=values["headcount"],
+                agency_hourly_rate=values.get("agency_hourly_rate"),
+                notes=values.get("notes", ""),
+                created_by=_user(request),
+            )
+        except DjangoValidationError as exc:
+            return _bad_request(exc)
+        return Response(_shift_out(provider, shift.pk), status=status.HTTP_201_CREATED)
+
+
+class ShiftDetailApi(APIView):
+    @extend_schema(responses={200: ShiftOutputSerializer})
+    def get(self, request: Request, shift_id: int) -> Response:
+        return Response(_shift_out(_provider(request), shift_id))
+
+
+class ShiftCancelApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ShiftCancel"
+
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    @extend_schema(request=InputSerializer, responses={200: ShiftOutputSerializer})
+    def post(self, request: Request, shift_id: int) -> Response:
+        provider = _provider(request)
+        shift = get_object_or_404(ShiftRequest, pk=shift_id, provider=provider)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            shift_cancel(
+                shift=shift, by=_user(request), reason=data.validated_data.get("reason", "")
+            )
+        except DjangoValidationError as exc:
+            return _bad_request(exc)
+        return Response(_shift_out(provider, shift.pk))
+
+
+class OfferShiftSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = serializers.CharField(source="provider.name")
+    site_name = serializers.CharField(source="site.name")
+    site_address = serializers.CharField(source="site.address")
+    site_postcode = serializers.CharField(source="site.postcode")
+    role = serializers.SlugField(source="role.slug")
+    skills = serializers.SerializerMethodField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    hours = serializers.DecimalField(max_digits=5, decimal_places=2)
+    notes = serializers.CharField()
+
+    def get_skills(self, shift: ShiftRequest) -> list[str]:
+        return sorted(s.slug for s in shift.skills.all())
+
+
+class OfferOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    wave = serializers.IntegerField()
+    sent_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    distance_km = serializers.DecimalField(max_digits=6, decimal_places=1)
+    reasons = serializers.ListField(child=serializers.CharField())
+    shift = OfferShiftSerializer()
+
+
+class BookingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    booked_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_by = serializers.CharField()
+    late_cancellation = serializers.BooleanField()
+    shift = serializers.IntegerField(source="shift_id")
+    site_name = serializers.CharField(source="shift.site.name")
+    role = serializers.SlugField(source="shift.role.slug")
+    provider = serializers.CharField(source="shift.provider.name")
+
+
+def _own_offer(request: Request, offer_id: int) -> tuple[Worker, Offer]:
+    worker = selectors.worker_for_user(user=_user(request))
+    if worker is None:
+        raise NotFound()
+    offer = get_object_or_404(selectors.offers_for_worker(worker=worker), pk=offer_id)
+    return worker, offer
+
+
+class OfferListApi(APIView):
+    @extend_schema(responses={200: OfferOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        offers = selectors.offers_for_worker(worker=_worker(request))[:LIST_LIMIT]
+        return Response(OfferOutputSerializer(offers, many=True).data)
+
+
+class OfferAcceptApi(APIView):
+    @extend_schema(request=None, responses={200: BookingOutputSerializer, 409: ConflictSerializer})
+    def post(self, request: Request, offer_id: int) -> Response:
+        worker, offer = _own_offer(request, offer_id)
+        try:
+            booking = offer_accept(offer=offer, worker=worker)
+        except OfferUnavailable as exc:
+            return Response(
+                {"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT
+            )
+        booking = selectors.bookings_for_worker(worker=worker).get(pk=booking.pk)
+        return Response(BookingOutputSerializer(booking).data)
+
+
+class OfferDeclineApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OfferDecline"
+
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    @extend_schema(
+        request=InputSerializer, responses={200: OfferOutputSerializer, 409: ConflictSerializer}
+    )
+    def post(self, request: Request, offer_id: int) -> Response:
+        worker, offer = _own_offer(request, offer_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            offer_decline(offer=offer, worker=worker, reason=data.validated_data.get("reason", ""))
+        except OfferUnavailable as exc:
+            return Response(
+                {"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT
+            )
+        offer = selectors.offers_for_worker(worker=worker).get(pk=offer.pk)
+        return Response(OfferOutputSerializer(offer).data)
+
+
+class BookingListApi(APIView):
+    @extend_schema(responses={200: BookingOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        bookings = selectors.bookings_for_worker(worker=_worker(request))[:LIST_LIMIT]
+        return Response(BookingOutputSerializer(bookings, many=True).data)
+
+
+class BookingCancelApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "BookingCancel"
+
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    @extend_schema(request=InputSerializer, responses={200: BookingOutputSerializer})
+    def post(self, request: Request, booking_id: int) -> Response:
+        user = _user(request)
+        booking = get_object_or_404(selectors.bookings_visible_to(user=user), pk=booking_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            booking_cancel(booking=booking, by=user, reason=data.validated_data.get("reason", ""))
+        except DjangoValidationError as exc:
+            return _bad_request(exc)
+        except DjangoPermissionDenied as exc:
+            raise NotFound() from exc
+        booking = Booking.objects.select_related(
+            "shift__site", "shift__role", "shift__provider"
+        ).get(pk=booking.pk)
+        return Response(BookingOutputSerializer(booking).data)

@@ -1,0 +1,152 @@
+"""Simultaneous accepts on PostgreSQL: real threads, each with its own connection, released
+together by a barrier."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError, connection
+from django.utils import timezone
+
+from shifts.exceptions import OfferUnavailable
+from shifts.models import Booking, Offer, ShiftRequest
+from shifts.services import offers as offer_services
+from tests import factories as f
+from workers.models import Worker
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ACCEPTS = 100
+
+
+def run_together(jobs: list[Callable[[], object]]) -> list[object]:
+    """Run each job in its own thread (and so its own connection), all released at once.
+    Returns each job's result or the exception it raised."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = [None] * len(jobs)
+
+    def runner(i: int, job: Callable[[], object]) -> None:
+        barrier.wait()
+        for _try in range(50):
+            try:
+                results[i] = job()
+            except OperationalError as exc:
+                # The server allows 100 connections, shared with everyone else's tests: when
+                # it is full, wait for a slot (nothing was written) and try again.
+                if "too many clients" not in str(exc) and "slots" not in str(exc):
+                    results[i] = exc
+                    break
+                connection.close()
+                time.sleep(0.05)
+                continue
+            except Exception as exc:  # noqa: BLE001 - the test inspects what each raised
+                results[i] = exc
+            break
+        connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+def shift_with_offers(site, pool, headcount: int, n: int) -> tuple[ShiftRequest, list[Offer]]:
+    shift = f.ShiftFactory(site=site, headcount=headcount)
+    workers = Worker.objects.bulk_create(
+        Worker(pool=pool, display_name=f"Racer {i}", status=Worker.Status.APPROVED)
+        for i in range(n)
+    )
+    now = timezone.now()
+    offers = Offer.objects.bulk_create(
+        Offer(
+            shift=shift,
+            worker=w,
+            wave=1,
+            rank=i + 1,
+            distance_km=1,
+            sent_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+        for i, w in enumerate(workers)
+    )
+    return shift, offers
+
+
+def accept_job(offer: Offer) -> Callable[[], object]:
+    return lambda: offer_services.offer_accept(offer=offer, worker=offer.worker)
+
+
+def test_a_hundred_simultaneous_accepts_book_exactly_the_headcount(site, pool):
+    shift, offers = shift_with_offers(site, pool, headcount=2, n=ACCEPTS)
+    results = run_together([accept_job(o) for o in offers])
+    booked = [r for r in results if isinstance(r, Booking)]
+    refused = [r for r in results if isinstance(r, OfferUnavailable)]
+    assert len(booked) == 2
+    assert len(refused) == ACCEPTS - 2, Counter(type(r).__name__ for r in results)
+    assert {r.code for r in refused} <= {"filled", "not_pending"}
+    shift.refresh_from_db()
+    assert shift.booked_count == 2 and shift.status == ShiftRequest.Status.FILLED
+    assert Booking.objects.filter(shift=shift).count() == 2
+    assert Offer.objects.filter(shift=shift, status=Offer.Status.ACCEPTED).count() == 2
+    assert not Offer.objects.filter(shift=shift, status=Offer.Status.PENDING).exists()
+
+
+def test_control_without_the_guard_the_same_race_overbooks(site, pool, monkeypatch):
+    """Proves the test above can fail: the naive check-then-write lets more in."""
+    monkeypatch.setattr(offer_services, "ACCEPT_GUARD", False)
+    shift, offers = shift_with_offers(site, pool, headcount=2, n=ACCEPTS)
+    run_together([accept_job(o) for o in offers])
+    assert Booking.objects.filter(shift=shift).count() > 2
+
+
+def test_one_worker_accepting_two_overlapping_offers_at_once_gets_one_booking(site, worker):
+    for _attempt in range(5):
+        start = timezone.now() + timedelta(days=2 + _attempt)
+        first = f.ShiftFactory(site=site, start=start, end=start + timedelta(hours=8))
+        second = f.ShiftFactory(
+            site=site, start=start + timedelta(hours=2), end=start + timedelta(hours=10)
+        )
+        now = timezone.now()
+        offers = [
+            Offer.objects.create(
+                shift=s,
+                worker=worker,
+                wave=1,
+                rank=1,
+                distance_km=1,
+                sent_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+            for s in (first, second)
+        ]
+        results = run_together([accept_job(o) for o in offers])
+        assert sum(isinstance(r, Booking) for r in results) == 1
+        clash = [r for r in results if isinstance(r, OfferUnavailable)]
+        assert [c.code for c in clash] == ["clash"]
+        assert Booking.objects.filter(worker=worker, shift__in=[first, second]).count() == 1
+
+
+def test_the_database_itself_forbids_overlapping_bookings(site, worker):
+    from django.db import IntegrityError, transaction
+
+    start = timezone.now() + timedelta(days=2)
+    first = f.ShiftFactory(site=site, start=start)
+    second = f.ShiftFactory(site=site, start=start + timedelta(hours=1))
+    Booking.objects.create(
+        shift=first, worker=worker, start=first.start, end=first.end, booked_at=timezone.now()
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Booking.objects.create(
+            shift=second,
+            worker=worker,
+            start=second.start,
+            end=second.end,
+            booked_at=timezone.now(),
+        )

@@ -51,7 +51,7 @@ class TimeInput(forms.TimeInput):
     input_type = "time"
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(attrs={"class": "govuk-input govuk-input--width-5"}, format="%H:%M")
+        super().__init__(attrs={"class": "govuk-input govuk-input--width-10"}, format="%H:%M")
 
 
 class ShiftFieldsForm(forms.Form):
@@ -68,7 +68,7 @@ class ShiftFieldsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Only workers with every skill you tick will be offered the shift.",
     )
-    date = forms.DateField(widget=DateInput(), help_text="For example, 27/3/2026.")
+    date = forms.DateField(widget=DateInput(), help_text="The day the shift starts.")
     start_time = forms.TimeField(
         label="Start time", widget=TimeInput(), help_text="24-hour clock, for example 07:30."
     )
@@ -83,6 +83,11 @@ class ShiftFieldsForm(forms.Form):
         max_value=50,
         initial=1,
         widget=forms.NumberInput(attrs={"class": "govuk-input govuk-input--width-3"}),
+        error_messages={
+            "min_value": "Ask for at least 1 worker.",
+            "max_value": "Ask for at most 50 workers; post another request for more.",
+            "required": "Enter how many workers you need.",
+        },
     )
     agency_hourly_rate = forms.DecimalField(
         label="Agency hourly rate you would otherwise pay (£)",
@@ -143,7 +148,7 @@ class ShiftPostForm(ShiftFieldsForm):
         help_text="Critical requests reach the pool's coordinators sooner.",
     )
     critical_reason = forms.CharField(
-        label="Why is it critical?",
+        label="If it is critical, why?",
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs=TEXT),

@@ -84,10 +84,11 @@ def _choices(bf: forms.BoundField, kind: str, describedby: list[str]) -> SafeStr
 def govuk_field(bf: forms.BoundField) -> SafeString:
     widget = bf.field.widget
     hint, error, describedby = _hint_and_error(bf)
-    if isinstance(widget, forms.RadioSelect):
-        return _choices(bf, "radios", describedby)
+    # CheckboxSelectMultiple is a RadioSelect subclass: test it first.
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return _choices(bf, "checkboxes", describedby)
+    if isinstance(widget, forms.RadioSelect):
+        return _choices(bf, "radios", describedby)
     attrs: dict[str, str | bool] = {}
     if describedby:
         attrs["aria-describedby"] = " ".join(describedby)

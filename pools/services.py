@@ -314,6 +314,7 @@ def provider_admin_invite(
     (allauth's password reset, so the link expires and works once)."""
     from allauth.account.forms import ResetPasswordForm
     from allauth.account.models import EmailAddress
+    from allauth.core.context import request_context
 
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -335,9 +336,12 @@ def provider_admin_invite(
         )
 
         def send() -> None:
-            form = ResetPasswordForm(data={"email": email})
-            if form.is_valid():
-                form.save(request)
+            # allauth finds the request through a context variable; on_commit may run
+            # outside the view's own context (tests, nested atomics), so set it here.
+            with request_context(request):
+                form = ResetPasswordForm(data={"email": email})
+                if form.is_valid():
+                    form.save(request)
 
         transaction.on_commit(send)
     return member

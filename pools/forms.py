@@ -150,15 +150,20 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args: Any, pools: list[Pool], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pools = pools
-        self.fields["pool"].choices = ([("", "All my pools")] if len(pools) > 1 else []) + [
-            (str(p.pk), p.name) for p in pools
-        ]
-        self.fields["provider"].choices = [("", "All")] + [
-            (str(p.pk), p.name) for p in Provider.objects.filter(pool__in=pools).order_by("name")
-        ]
-        self.fields["role"].choices = [("", "All")] + [
-            (str(r.pk), r.name) for r in Role.objects.order_by("name")
-        ]
+        choices: dict[str, list[tuple[str, str]]] = {
+            "pool": ([("", "All my pools")] if len(pools) > 1 else [])
+            + [(str(p.pk), p.name) for p in pools],
+            "provider": [("", "All")]
+            + [
+                (str(p.pk), p.name)
+                for p in Provider.objects.filter(pool__in=pools).order_by("name")
+            ],
+            "role": [("", "All")] + [(str(r.pk), r.name) for r in Role.objects.order_by("name")],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

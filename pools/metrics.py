@@ -432,7 +432,7 @@ def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
     result: dict[Any, Conduct] = {}
     for row in rows:
         group = row[booking_key] if booking_key else None
-        result[group] = Conduct(**{k: row[k] or 0 for k in aggregates})
+        result[group] = Conduct(**{k: int(row[k] or 0) for k in aggregates})  # type: ignore[arg-type]
 
     withdrawn = scope.shifts().filter(status=ShiftRequest.Status.CANCELLED)
     if key is None:

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from pools import reports, selectors, services
 from pools.forms import (
     DashboardFilterForm,
@@ -40,11 +41,6 @@ from workers.models import Document, Worker
 View = Callable[..., HttpResponse]
 
 
-class CoordinatorRequest(HttpRequest):
-    coordinator: Coordinator
-    pool: Pool
-
-
 def coordinator_required(view: View) -> View:
     """Signed in and a coordinator, else 404 (the page does not exist for anyone else).
     The second-factor requirement is enforced by pools.middleware before this runs."""
@@ -56,10 +52,24 @@ def coordinator_required(view: View) -> View:
         if coordinator is None:
             raise Http404
         request.coordinator = coordinator  # type: ignore[attr-defined]
-        request.pool = coordinator.pool  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _coordinator(request: HttpRequest) -> Coordinator:
+    coordinator = getattr(request, "coordinator", None)
+    assert isinstance(coordinator, Coordinator)
+    return coordinator
+
+
+def _pool(request: HttpRequest) -> Pool:
+    return _coordinator(request).pool
+
+
+def _me(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
@@ -69,14 +79,14 @@ def _errors(form: Any, exc: ValidationError) -> None:
 
 
 def _worker(request: HttpRequest, pk: int) -> Worker:
-    return get_object_or_404(Worker, pk=pk, pool=request.pool)  # type: ignore[attr-defined]
+    return get_object_or_404(Worker, pk=pk, pool=_pool(request))
 
 
 def _shift(request: HttpRequest, pk: int) -> ShiftRequest:
     return get_object_or_404(
         ShiftRequest.objects.select_related("provider", "site", "role", "pool"),
         pk=pk,
-        pool=request.pool,  # type: ignore[attr-defined]
+        pool=_pool(request),
     )
 
 
@@ -85,7 +95,7 @@ def _shift(request: HttpRequest, pk: int) -> ShiftRequest:
 
 @coordinator_required
 def board(request: HttpRequest) -> HttpResponse:
-    rows = selectors.board_rows(pool=request.pool)  # type: ignore[attr-defined]
+    rows = selectors.board_rows(pool=_pool(request))
     return render(
         request,
         "pools/board.html",
@@ -135,7 +145,7 @@ def shift_offer(request: HttpRequest, pk: int) -> HttpResponse:
         return _shift_page(request, shift, offer_error="Choose a worker.")
     worker = _worker(request, form.cleaned_data["worker"])
     try:
-        services.pool_shift_offer_direct(shift=shift, worker=worker, by=request.user)
+        services.pool_shift_offer_direct(shift=shift, worker=worker, by=_me(request))
     except ValidationError as exc:
         return _shift_page(request, shift, offer_error=" ".join(exc.messages))
     messages.success(request, f"Offered to {worker}.")
@@ -150,7 +160,7 @@ def shift_widen(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.pool_shift_widen(
-                shift=shift, extra_km=form.cleaned_data["extra_km"], by=request.user
+                shift=shift, extra_km=form.cleaned_data["extra_km"], by=_me(request)
             )
         except ValidationError as exc:
             _errors(form, exc)
@@ -168,7 +178,7 @@ def shift_critical(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.pool_shift_mark_critical(
-                shift=shift, reason=form.cleaned_data["reason"], by=request.user
+                shift=shift, reason=form.cleaned_data["reason"], by=_me(request)
             )
         except ValidationError as exc:
             _errors(form, exc)
@@ -186,9 +196,9 @@ def workers(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or Worker.Status.DOCUMENTS_SUBMITTED
     if status not in Worker.Status.values:
         raise Http404
-    counts = selectors.pipeline_counts(pool=request.pool)  # type: ignore[attr-defined]
+    counts = selectors.pipeline_counts(pool=_pool(request))
     stages = [(s, Worker.Status(s).label, counts[s]) for s in selectors.PIPELINE]
-    page = Paginator(selectors.pool_workers(pool=request.pool, status=status), 50).get_page(  # type: ignore[attr-defined]
+    page = Paginator(selectors.pool_workers(pool=_pool(request), status=status), 50).get_page(
         request.GET.get("page")
     )
     return render(
@@ -242,15 +252,15 @@ def document_review(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse:
     worker = _worker(request, pk)
     document = get_object_or_404(Document, pk=doc_pk, worker=worker)
     if request.POST.get("decision") == "approve":
-        services.document_approve(document=document, by=request.user)  # type: ignore[arg-type]
+        services.document_approve(document=document, by=_me(request))
         messages.success(request, f"{document.doc_type.name} approved.")
         return redirect("pools:worker", pk=worker.pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
         services.document_reject(
             document=document,
-            by=request.user,
-            reason=form.cleaned_data["reason"],  # type: ignore[arg-type]
+            by=_me(request),
+            reason=form.cleaned_data["reason"],
         )
         messages.success(
             request, f"{document.doc_type.name} rejected; the worker has been told why."
@@ -268,8 +278,8 @@ def worker_approve(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.worker_approve(
             worker=worker,
-            by=request.user,
-            reason=form.cleaned_data.get("reason", ""),  # type: ignore[arg-type]
+            by=_me(request),
+            reason=form.cleaned_data.get("reason", ""),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -284,7 +294,7 @@ def worker_suspend(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _worker(request, pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
-        services.worker_suspend(worker=worker, by=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+        services.worker_suspend(worker=worker, by=_me(request), reason=form.cleaned_data["reason"])
         messages.success(request, f"{worker} is suspended; their pending offers were withdrawn.")
         return redirect("pools:worker", pk=worker.pk)
     return _worker_page(request, worker, 400, suspend_form=form)
@@ -298,7 +308,7 @@ def worker_stage(request: HttpRequest, pk: int) -> HttpResponse:
         services.worker_status_set(
             worker=worker,
             status=request.POST.get("status", ""),
-            by=request.user,  # type: ignore[arg-type]
+            by=_me(request),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -309,7 +319,7 @@ def worker_stage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @coordinator_required
 def audit(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.audit_entries(pool=request.pool), 50).get_page(  # type: ignore[attr-defined]
+    page = Paginator(selectors.audit_entries(pool=_pool(request)), 50).get_page(
         request.GET.get("page")
     )
     return render(request, "pools/audit.html", {"page": page})
@@ -328,7 +338,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     if within not in (30, 60, 90):
         within = 30
     docs = list(
-        selectors.documents_expiring(pool=request.pool, today=today, within_days=within)[:1000]  # type: ignore[attr-defined]
+        selectors.documents_expiring(pool=_pool(request), today=today, within_days=within)[:1000]
     )
     table = reports.Table(
         "expiring",
@@ -337,10 +347,11 @@ def compliance(request: HttpRequest) -> HttpResponse:
     )
     for d in docs:
         assert d.expires_on is not None
-        d.days_left = (d.expires_on - today).days  # type: ignore[attr-defined]
+        days_left = (d.expires_on - today).days
+        d.days_left = days_left  # type: ignore[attr-defined]
         table.rows.append(
-            [d.worker.display_name, d.doc_type.name, d.expires_on.isoformat(), d.days_left]
-        )  # type: ignore[attr-defined]
+            [d.worker.display_name, d.doc_type.name, d.expires_on.isoformat(), days_left]
+        )
     if request.GET.get("export") == "expiring":
         return table.csv_response("compliance")
     return render(
@@ -349,7 +360,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
         {
             "within": within,
             "documents": docs,
-            "lapsed": selectors.documents_lapsed(pool=request.pool, today=today)[:200],  # type: ignore[attr-defined]
+            "lapsed": selectors.documents_lapsed(pool=_pool(request), today=today)[:200],
             "today": today,
         },
     )
@@ -360,7 +371,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
 
 @coordinator_required
 def providers(request: HttpRequest) -> HttpResponse:
-    items = Provider.objects.filter(pool=request.pool).prefetch_related("sites")  # type: ignore[attr-defined]
+    items = Provider.objects.filter(pool=_pool(request)).prefetch_related("sites")
     return render(request, "pools/providers.html", {"providers": items})
 
 
@@ -373,13 +384,13 @@ def provider_new(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 provider = services.provider_onboard(
-                    pool=request.pool,
+                    pool=_pool(request),
                     name=data["name"],
                     size=data["size"],
-                    by=request.user,  # type: ignore[attr-defined, arg-type]
+                    by=_me(request),
                 )
                 try:
-                    services.site_add(provider=provider, by=request.user, **site)  # type: ignore[arg-type]
+                    services.site_add(provider=provider, by=_me(request), **site)
                 except ValidationError as exc:
                     _errors(site_form, exc)
                     raise
@@ -389,7 +400,7 @@ def provider_new(request: HttpRequest) -> HttpResponse:
                         email=data["admin_email"],
                         first_name=data["admin_first_name"],
                         last_name=data["admin_last_name"],
-                        by=request.user,  # type: ignore[arg-type]
+                        by=_me(request),
                         request=request,
                     )
                 except ValidationError as exc:
@@ -412,11 +423,11 @@ def provider_new(request: HttpRequest) -> HttpResponse:
 
 @coordinator_required
 def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    provider = get_object_or_404(Provider, pk=pk, pool=request.pool)  # type: ignore[attr-defined]
+    provider = get_object_or_404(Provider, pk=pk, pool=_pool(request))
     site_form = SiteForm(request.POST or None, prefix="site")
     if request.method == "POST" and site_form.is_valid():
         try:
-            services.site_add(provider=provider, by=request.user, **site_form.cleaned_data)  # type: ignore[arg-type]
+            services.site_add(provider=provider, by=_me(request), **site_form.cleaned_data)
         except ValidationError as exc:
             _errors(site_form, exc)
         else:
@@ -440,7 +451,7 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @coordinator_required
 def pool_settings(request: HttpRequest) -> HttpResponse:
-    pool: Pool = request.pool  # type: ignore[attr-defined]
+    pool: Pool = _pool(request)
     form = PoolSettingsForm(
         request.POST or None, instance=Pool.objects.get(pk=pool.pk), prefix="policy"
     )
@@ -449,8 +460,8 @@ def pool_settings(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             services.pool_settings_update(
                 pool=pool,
-                by=request.user,
-                **{k: form.cleaned_data[k] for k in services.POLICY_FIELDS},  # type: ignore[arg-type]
+                by=_me(request),
+                **{k: form.cleaned_data[k] for k in services.POLICY_FIELDS},
             )
             for role, agency, cost in rates.rates():
                 services.role_rate_set(
@@ -458,7 +469,7 @@ def pool_settings(request: HttpRequest) -> HttpResponse:
                     role=role,
                     benchmark_agency_rate=agency,
                     pool_hourly_cost=cost,
-                    by=request.user,  # type: ignore[arg-type]
+                    by=_me(request),
                 )
         messages.success(request, "Pool settings saved.")
         return redirect("pools:settings")
@@ -474,7 +485,7 @@ def pool_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None, list[Pool]]:
-    pools = list(selectors.pools_visible(coordinator=request.coordinator))  # type: ignore[attr-defined]
+    pools = list(selectors.pools_visible(coordinator=_coordinator(request)))
     form = DashboardFilterForm(request.GET or None, pools=pools)
     if request.GET and not form.is_valid():
         return form, None, pools
@@ -487,8 +498,8 @@ def _scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None, lis
     pool_ids = tuple(p.pk for p in pools)
     if data.get("pool"):
         pool_ids = (int(data["pool"]),)
-    elif not request.coordinator.is_regional:  # type: ignore[attr-defined]
-        pool_ids = (request.pool.pk,)  # type: ignore[attr-defined]
+    elif not _coordinator(request).is_regional:
+        pool_ids = (_pool(request).pk,)
     assert isinstance(start, date) and isinstance(end, date)
     scope = Scope(
         pool_ids=pool_ids,
@@ -607,7 +618,7 @@ def dashboard_health(request: HttpRequest) -> HttpResponse:
 
 @coordinator_required
 def region(request: HttpRequest) -> HttpResponse:
-    if not request.coordinator.is_regional:  # type: ignore[attr-defined]
+    if not _coordinator(request).is_regional:
         raise Http404
 
     def build(scope: Scope) -> dict[str, Any]:

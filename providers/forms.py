@@ -165,7 +165,7 @@ class ShiftPostForm(ShiftFieldsForm):
         site_field = self.fields["site"]
         assert isinstance(site_field, forms.ModelChoiceField)
         site_field.queryset = Site.objects.filter(provider=provider).order_by("name")
-        if site_field.queryset.count() == 1:
+        if not self.is_bound and site_field.queryset.count() == 1:
             site_field.empty_label = None
         self.favourites = {str(w.pk): w for w in favourites}
         offer_field = self.fields["offer_first"]

@@ -146,7 +146,6 @@ def _rate_unchanged(request: HttpRequest, rate: Decimal | None) -> bool:
 def shift_new(request: HttpRequest, member: ProviderMember) -> HttpResponse:
     provider = member.provider
     favourites = selectors.provider_favourites(provider=provider)
-    rates = selectors.provider_benchmark_rates(provider=provider)
     if request.method == "POST":
         form = ShiftPostForm(request.POST, provider=provider, favourites=favourites)
         if form.is_valid():
@@ -190,11 +189,12 @@ def shift_new(request: HttpRequest, member: ProviderMember) -> HttpResponse:
                 day = max(day, timezone.localdate())
             initial = shift_initial(source, day=day)
         form = ShiftPostForm(initial=initial, provider=provider, favourites=favourites)
-        if "agency_hourly_rate" not in initial:
-            first_role = form.fields["role"].queryset.first()  # type: ignore[attr-defined]
-            if first_role is not None:
-                form.initial["agency_hourly_rate"] = rates.get(first_role.pk)
-                form.initial["role"] = first_role.pk
+    rates = selectors.provider_benchmark_rates(provider=provider)
+    if not form.is_bound and "agency_hourly_rate" not in form.initial:
+        first_role = form.fields["role"].queryset.first()  # type: ignore[attr-defined]
+        if first_role is not None:
+            form.initial["agency_hourly_rate"] = rates.get(first_role.pk)
+            form.initial["role"] = first_role.pk
     prefilled = form["agency_hourly_rate"].value() if not form.is_bound else None
     return render(
         request,

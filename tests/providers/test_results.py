@@ -50,7 +50,7 @@ def test_results_by_month_count_fill_rate_time_to_fill_and_spend_avoided(
     feb = shift_on(site, datetime(2026, 2, 10, 20, tzinfo=LONDON), hours=12)
     book(feb, worker, status=Booking.Status.NO_SHOW)
     elsewhere = f.SiteFactory(provider=outsider.provider_membership.provider)
-    book(shift_on(elsewhere, march), worker)
+    book(shift_on(elsewhere, march + timedelta(days=5)), worker)
 
     rows = provider_results(provider=provider)
 

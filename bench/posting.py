@@ -166,9 +166,10 @@ def machine() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0].split()[0]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{cpu}, {os.cpu_count()} CPUs (shared), Linux {platform.release()}, "
-        f"Python {platform.python_version()}, PostgreSQL {pg}"
+        f"{cpu}, {os.cpu_count()} CPUs shared with other work (load average {load} at the end), "
+        f"Linux {platform.release()}, Python {platform.python_version()}, PostgreSQL {pg}"
     )
 
 

@@ -51,7 +51,7 @@ class Table:
             return ""
         values = [float(r[self.chart_column] or 0) for r in self.rows]
         top = max(values) or 1.0
-        bar_h, gap, label_w, width = 18, 6, 110, 520
+        bar_h, gap, label_w, width = 20, 6, 170, 460
         height = len(values) * (bar_h + gap) + gap
         parts = [
             f'<svg class="flexpool-chart" role="img" aria-labelledby="chart-{self.slug}-title" '
@@ -61,11 +61,11 @@ class Table:
         ]
         for i, (row, value) in enumerate(zip(self.rows, values, strict=True)):
             y = gap + i * (bar_h + gap)
-            w = (width - label_w - 70) * value / top
+            w = (width - label_w - 60) * value / top
             parts.append(
-                f'<text x="0" y="{y + 13}" font-size="12" fill="#0b0c0c">{escape(str(row[0]))}</text>'
+                f'<text x="0" y="{y + 15}" font-size="15" fill="#0b0c0c">{escape(str(row[0]))}</text>'
                 f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#1d70b8"></rect>'
-                f'<text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="12" fill="#0b0c0c">'
+                f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" font-size="15" fill="#0b0c0c">'
                 f"{escape(fmt(row[self.chart_column]))}</text>"
             )
         parts.append("</svg>")

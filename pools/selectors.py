@@ -201,6 +201,8 @@ def shift_exclusions(
     out = []
     for worker in workers:
         reasons = matching_explain(shift=shift, worker=worker)
+        if len(reasons) > 3:
+            reasons = [*reasons[:3], f"and {len(reasons) - 3} more"]
         if reasons:
             out.append((worker, reasons))
     return out

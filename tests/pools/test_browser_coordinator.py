@@ -1,0 +1,111 @@
+"""Coordinators in real headless Chromium: vetting a worker, reading the dashboard, and
+axe-core on every coordinator page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from pools.models import DocumentType
+from tests import factories as f
+from tests.browser import *  # noqa: F403
+from tests.browser import ARTIFACTS, axe_check, sign_in
+from tests.pools.history import FROM, TO, build_history
+from workers.models import Document, Worker
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def applicant(pool):
+    user = f.UserFactory(email="amy@applicant.test", first_name="Amy", last_name="Applicant")
+    worker = f.WorkerFactory(
+        user=user,
+        pool=pool,
+        status=Worker.Status.DOCUMENTS_SUBMITTED,
+        approved_at=None,
+        documents=False,
+    )
+    Document.objects.create(
+        worker=worker,
+        doc_type=DocumentType.objects.get(slug="dbs-enhanced"),
+        reference="001234567890",
+        issued_on=timezone.localdate() - timedelta(days=10),
+        expires_on=timezone.localdate() + timedelta(days=1000),
+    )
+    return worker
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"coordinator-{name}.png"), full_page=True)
+
+
+def test_a_coordinator_vets_a_worker(live_server, desktop, coordinator, applicant):
+    page = sign_in(desktop, live_server, coordinator)
+    page.goto(live_server.url + "/pool/workers/")
+    page.get_by_role("link", name="Amy Applicant").click()
+    page.get_by_role("button", name="Approve Enhanced DBS check with adults' barred list").click()
+    assert "approved" in page.locator(".govuk-notification-banner").inner_text()
+    page.get_by_role("button", name="Approve worker").click()
+    assert "Amy Applicant is approved" in page.locator(".govuk-notification-banner").inner_text()
+    _shot(page, "worker")
+    axe_check(page, "coordinator-worker")
+    applicant.refresh_from_db()
+    assert applicant.status == Worker.Status.APPROVED
+
+
+def test_a_coordinator_reads_the_dashboard(live_server, desktop, coordinator, site, pool):
+    build_history(site, pool)
+    page = sign_in(desktop, live_server, coordinator)
+    page.goto(live_server.url + "/pool/dashboard/")
+    page.get_by_label("From").fill(FROM.isoformat())
+    page.get_by_label("To", exact=True).fill(TO.isoformat())
+    page.get_by_role("button", name="Update figures").click()
+    cards = page.locator(".flexpool-cards").inner_text()
+    assert "60.0%" in cards and "£1,308.00" in cards
+    assert page.locator("table#table-weekly caption").inner_text().startswith("Week by week")
+    _shot(page, "dashboard")
+    axe_check(page, "coordinator-dashboard")
+
+
+def test_every_coordinator_page_passes_axe(
+    live_server, desktop, coordinator, applicant, site, pool, worker
+):
+    build_history(site, pool)
+    shift = f.ShiftFactory(site=site, escalated_at=timezone.now())
+    page = sign_in(desktop, live_server, coordinator)
+    query = f"?start={FROM.isoformat()}&end={TO.isoformat()}"
+    pages = {
+        "board": "/pool/",
+        "shift": f"/pool/shifts/{shift.pk}/",
+        "workers": "/pool/workers/",
+        "applicant": f"/pool/workers/{applicant.pk}/",
+        "compliance": "/pool/compliance/?within=90",
+        "providers": "/pool/providers/",
+        "provider-new": "/pool/providers/new/",
+        "provider": f"/pool/providers/{site.provider_id}/",
+        "settings": "/pool/settings/",
+        "audit": "/pool/audit/",
+        "breakdown": "/pool/dashboard/breakdown/" + query,
+        "demand": "/pool/dashboard/demand/" + query,
+        "conduct": "/pool/dashboard/conduct/" + query,
+        "health": "/pool/dashboard/health/" + query,
+    }
+    for name, path in pages.items():
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, path
+        if name in ("board", "shift", "demand", "provider-new"):
+            _shot(page, name)
+        axe_check(page, f"coordinator-{name}")
+
+
+def test_form_errors_pass_axe(live_server, desktop, coordinator):
+    page = sign_in(desktop, live_server, coordinator)
+    page.goto(live_server.url + "/pool/providers/new/")
+    page.get_by_role("button", name="Onboard provider and send invitation").click()
+    assert page.locator(".govuk-error-summary").is_visible()
+    _shot(page, "provider-new-errors")
+    axe_check(page, "coordinator-provider-new-errors")

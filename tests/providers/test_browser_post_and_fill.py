@@ -114,6 +114,10 @@ def test_a_manager_posts_a_shift_watches_it_fill_and_closes_the_loop(
     # The other provider pages pass axe too.
     for path, name in [
         (f"/provider/bookings/{booking.pk}/block/", "block"),
+        (f"/provider/bookings/{booking.pk}/timesheet/correct/", "correct"),
+        (f"/provider/shifts/{shift.pk}/edit/", "edit"),
+        (f"/provider/shifts/{shift.pk}/cancel/", "cancel"),
+        (f"/provider/shifts/new/?from={shift.pk}&week=1", "repeat"),
         ("/provider/", "dashboard"),
         ("/provider/results/", "results"),
         ("/provider/members/", "members"),

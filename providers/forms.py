@@ -70,7 +70,9 @@ class ShiftFieldsForm(forms.Form):
     )
     date = forms.DateField(widget=DateInput(), help_text="The day the shift starts.")
     start_time = forms.TimeField(
-        label="Start time", widget=TimeInput(), help_text="24-hour clock, for example 07:30."
+        label="Start time",
+        widget=TimeInput(),
+        help_text="For example, 07:30 for half past seven in the morning.",
     )
     end_time = forms.TimeField(
         label="End time",
@@ -148,7 +150,7 @@ class ShiftPostForm(ShiftFieldsForm):
         help_text="Critical requests reach the pool's coordinators sooner.",
     )
     critical_reason = forms.CharField(
-        label="If it is critical, why?",
+        label="Why is it critical?",
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs=TEXT),

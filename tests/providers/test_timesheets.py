@@ -153,3 +153,13 @@ def test_it_refuses_a_rating_out_of_range_or_before_attendance(worked, manager):
     with pytest.raises(ValidationError) as caught:
         rating_create(booking=worked, by=manager, punctuality=6, care=0, skills_as_listed=3)
     assert {"punctuality", "care", "booking"} <= set(caught.value.error_dict)
+
+
+def test_beat_runs_the_auto_approval_task_hourly(settings, worked):
+    from providers.tasks import timesheets_auto_approve as task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["timesheets-auto-approve"]
+    assert entry["task"] == task.name
+    submit_timesheet(worked)
+    with time_machine.travel(worked.end + timedelta(days=6), tick=False):
+        assert task() == {"reminded": 1, "approved": 0}

@@ -86,3 +86,15 @@ def test_a_change_that_breaks_a_rule_is_shown_on_the_form(client, manager, upcom
     )
     assert response.status_code == 200
     assert "end_time" in response.context["form"].errors
+
+
+def test_cancelling_tells_the_booked_worker(client, manager, upcoming, worker):
+    from notifications.models import Notification
+    from tests.providers.conftest import book
+
+    booking = book(upcoming, worker)
+    client.force_login(manager)
+    client.post(reverse("providers:shift_cancel", kwargs={"pk": upcoming.pk}), {"reason": ""})
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert Notification.objects.filter(user=worker.user, kind="booking_cancelled").exists()

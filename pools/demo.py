@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import random
+import threading
 import time as clock
 from bisect import bisect
 from collections.abc import Callable, Iterable
@@ -133,6 +134,9 @@ RESIDENTIAL_ROLES = [
     ("support-worker", 8),
 ]
 HOME_CARE_ROLES = [("care-worker", 45), ("support-worker", 45), ("senior-carer", 10)]
+HEADCOUNTS = [(1, 85), (2, 10), (3, 3), (4, 2)]
+# How long before the start a shift is posted, in hours: urgent, soon, or planned ahead.
+LEAD_TIMES = [((1, 6), 30), ((6, 48), 40), ((48, 168), 30)]
 HOME_CARE_SKILLS = ["driver", "medication", "pbs", "learning-disability", "mental-health"]
 RESIDENTIAL_SKILLS = ["hoist", "dementia", "medication", "end-of-life", "peg-feeding", "insulin"]
 
@@ -467,6 +471,8 @@ class _BulkWriter:
             top = model._default_manager.aggregate(top=models.Max("pk"))["top"] or 0
             self.next_ids[model] = top + 1
         self.pending = 0
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def add(self, model: type[models.Model], **values: Any) -> int:
         pk = values.get("id")
@@ -487,27 +493,56 @@ class _BulkWriter:
             self.flush()
 
     def flush(self) -> None:
-        for model in self.order:
-            rows = self.buffers[model]
-            if rows:
-                self._write(model, rows)
-                self.counts[model] += len(rows)
-                self.buffers[model] = []
+        buffers = self.buffers
+        self.buffers = {m: [] for m in self.order}
         self.pending = 0
+        for model, rows in buffers.items():
+            self.counts[model] += len(rows)
+        if not self.copy:
+            for model in self.order:
+                if buffers[model]:
+                    model._default_manager.bulk_create(
+                        [model(**row) for row in buffers[model]], batch_size=5000
+                    )
+            return
+        # PostgreSQL works through one batch while Python builds the next: the COPY runs
+        # in a thread on the same connection (so in the same transaction), one at a time.
+        self._join()
+        raw = connection.connection
+        self._thread = threading.Thread(target=self._copy_all, args=(raw, buffers), daemon=True)
+        self._thread.start()
 
     def finish(self) -> None:
         self.flush()
+        self._join()
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), self.order):
                 cursor.execute(sql)
 
-    def _write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    def drain(self) -> None:
+        """Write everything buffered and wait for it: the connection is free afterwards."""
+        self.flush()
+        self._join()
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _copy_all(self, raw: Any, buffers: dict[type[models.Model], list[dict[str, Any]]]) -> None:
+        try:
+            with raw.cursor() as cursor:
+                for model in self.order:
+                    if buffers[model]:
+                        self._copy(cursor, model, buffers[model])
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by _join
+            self._error = exc
+
+    def _copy(self, cursor: Any, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
         fields = model._meta.concrete_fields
-        if not self.copy:
-            model._default_manager.bulk_create(
-                [model(**row) for row in rows], batch_size=min(self.batch_size, 5000)
-            )
-            return
         defaults: dict[str, Any] = {}
         for f in fields:
             if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
@@ -520,23 +555,21 @@ class _BulkWriter:
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         names = [f.attname for f in fields]
         table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg's own cursor, for COPY
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                lines = []
-                for row in rows:
-                    values = []
-                    for name in names:
-                        value = row[name] if name in row else defaults[name]
-                        if name in json_columns:
-                            value = json.dumps(value)
-                        values.append(_COPY_TEXT.get(type(value), _copy_any)(value))
-                    lines.append("\t".join(values))
-                    if len(lines) >= 2000:
-                        copy.write("\n".join(lines) + "\n")
-                        lines = []
-                if lines:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            lines = []
+            for row in rows:
+                values = []
+                for name in names:
+                    value = row[name] if name in row else defaults[name]
+                    if name in json_columns:
+                        value = json.dumps(value)
+                    values.append(_COPY_TEXT.get(type(value), _copy_any)(value))
+                lines.append("\t".join(values))
+                if len(lines) >= 2000:
                     copy.write("\n".join(lines) + "\n")
+                    lines = []
+            if lines:
+                copy.write("\n".join(lines) + "\n")
 
 
 def _copy_str(value: str) -> str:
@@ -563,21 +596,37 @@ _COPY_TEXT: dict[type, Callable[[Any], str]] = {
 }
 
 
-def _indexes_drop(models_: list[type[models.Model]]) -> list[str]:
-    """Drop the indexes of these tables that back no constraint; return their definitions."""
-    definitions: list[str] = []
+def _bulk_load_prepare(models_: list[type[models.Model]]) -> list[str]:
+    """Drop what makes row-by-row loading slow on these tables, as pg_restore would: plain
+    indexes (never a unique or exclusion constraint's) and foreign keys. Return the SQL that
+    puts them back; adding a foreign key back checks every row at once."""
+    restore: list[str] = []
     with connection.cursor() as cursor:
         for model in models_:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [table],
+            )
+            for name, definition in cursor.fetchall():
+                quoted = connection.ops.quote_name(table)
+                cursor.execute(
+                    f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
+                )
+                restore.append(
+                    f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+                )
             cursor.execute(
                 "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
                 "FROM pg_index i WHERE i.indrelid = %s::regclass "
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-                [model._meta.db_table],
+                [table],
             )
             for name, definition in cursor.fetchall():
                 cursor.execute(f"DROP INDEX {name}")
-                definitions.append(definition)
-    return definitions
+                restore.insert(0, definition)
+    return restore
 
 
 def _jitter(rng: random.Random, spread: float) -> float:
@@ -591,7 +640,21 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _pick(rng: random.Random, weighted: list[tuple[Any, int]]) -> Any:
-    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+    """One value, chosen with the given weights (a hand-rolled ``choices``: it is hot)."""
+    left = rng.random() * sum(w for _, w in weighted)
+    for value, weight in weighted:
+        left -= weight
+        if left < 0:
+            return value
+    return weighted[-1][0]
+
+
+def _randint(rng: random.Random, low: int, high: int) -> int:
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _choice(rng: random.Random, options: list[Any] | tuple[Any, ...] | str) -> Any:
+    return options[int(rng.random() * len(options))]
 
 
 @dataclass
@@ -631,6 +694,14 @@ class _Builder:
         self.rates = {
             r.role_id: r.benchmark_agency_rate for r in RoleRate.objects.filter(pool=pool)
         }
+        # What providers say an agency would charge: around the pool's benchmark rate.
+        self.agency_rates = {
+            role.pk: [
+                (self.rates.get(role.pk, Decimal("25.00")) * factor / 100).quantize(Decimal("0.50"))
+                for factor in (90, 100, 100, 110, 120, 130)
+            ]
+            for role in self.roles.values()
+        }
         self.password_hash = make_password(DEMO_PASSWORD)
         self.late_hours = pool.late_cancellation_hours
         self.offer_ttl = timedelta(minutes=pool.offer_ttl_minutes)
@@ -658,17 +729,17 @@ class _Builder:
         self._providers()
         self.say(f"Workers ({self.params.workers}) ...")
         self._workers()
-        self.writer.flush()
+        self.writer.drain()
         self.say(f"History ({self.params.history_shifts} shifts over {self.params.days} days) ...")
         history_models = [ShiftRequest, Offer, Booking, Timesheet, Rating]
         bulky = connection.vendor == "postgresql" and self.params.history_shifts >= BULK_THRESHOLD
         # Loading millions of rows into indexed tables is slow; like pg_restore, drop the
         # plain indexes (never a constraint's) and build them again once the rows are in.
-        saved = _indexes_drop(history_models) if bulky else []
+        saved = _bulk_load_prepare(history_models + [ShiftRequest.skills.through]) if bulky else []
         self._history()
         self.writer.finish()
         if saved:
-            self.say(f"Rebuilding {len(saved)} indexes ...")
+            self.say(f"Rebuilding {len(saved)} indexes and foreign keys ...")
             with connection.cursor() as cursor:
                 for definition in saved:
                     cursor.execute(definition)
@@ -686,7 +757,7 @@ class _Builder:
 
     def _postcode(self, district: str) -> str:
         rng = self.rng
-        return f"{district} {rng.randint(0, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+        return f"{district} {_randint(rng, 0, 9)}{_choice(rng, INWARD_LETTERS)}{_choice(rng, INWARD_LETTERS)}"
 
     def _providers(self) -> None:
         rng = self.rng
@@ -701,40 +772,40 @@ class _Builder:
         district_weights = [(d, d.weight) for d in DISTRICTS]
         total_weight = 0
         for index, size in enumerate(sizes):
-            word = rng.choice(PLACE_WORDS)
-            name = f"{word} {rng.choice(PROVIDER_SUFFIXES[size])}"
+            word = _choice(rng, PLACE_WORDS)
+            name = f"{word} {_choice(rng, PROVIDER_SUFFIXES[size])}"
             while name in names:
-                name = f"{word} {rng.choice(PROVIDER_SUFFIXES[size])} {len(names) + 1}"
+                name = f"{word} {_choice(rng, PROVIDER_SUFFIXES[size])} {len(names) + 1}"
             names.add(name)
             provider_id = self.writer.add(
                 Provider, pool_id=self.pool.pk, name=name, size=size, is_active=True
             )
-            manager_first, manager_last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            manager_first, manager_last = _choice(rng, FIRST_NAMES), _choice(rng, LAST_NAMES)
             manager_id = self._user(
                 f"manager{index + 1}@providers.flexpool.test", manager_first, manager_last
             )
             self.writer.add(
                 ProviderMember, user_id=manager_id, provider_id=provider_id, is_admin=True,
-                job_title=rng.choice(["Registered manager", "Deputy manager", "Rota lead"]),
+                job_title=_choice(rng, ["Registered manager", "Deputy manager", "Rota lead"]),
             )  # fmt: skip
             n_sites = {
-                Provider.Size.SMALL: rng.choice([1, 1, 1, 1, 2]),
-                Provider.Size.MEDIUM: rng.randint(2, 4),
-                Provider.Size.LARGE: rng.randint(4, 8),
+                Provider.Size.SMALL: _choice(rng, [1, 1, 1, 1, 2]),
+                Provider.Size.MEDIUM: _randint(rng, 2, 4),
+                Provider.Size.LARGE: _randint(rng, 4, 8),
             }[size]
-            residential_share = rng.choice([0.0, 0.3, 0.5, 1.0])
+            residential_share = _choice(rng, [0.0, 0.3, 0.5, 1.0])
             weight = {"small": 1, "medium": 3, "large": 6}[size]
             for s in range(n_sites):
                 district = _pick(rng, district_weights)
                 residential = rng.random() < residential_share
                 if index == 0 and s == 0:
                     district, residential = DISTRICTS[0], True
-                cqc = f"1-{rng.randint(100_000_000, 99_999_999_999)}"
+                cqc = f"1-{_randint(rng, 100_000_000, 99_999_999_999)}"
                 while cqc in cqc_ids:
-                    cqc = f"1-{rng.randint(100_000_000, 99_999_999_999)}"
+                    cqc = f"1-{_randint(rng, 100_000_000, 99_999_999_999)}"
                 cqc_ids.add(cqc)
                 if residential:
-                    site_name = f"{rng.choice(PLACE_WORDS)} {rng.choice(RESIDENTIAL_SUFFIXES)}"
+                    site_name = f"{_choice(rng, PLACE_WORDS)} {_choice(rng, RESIDENTIAL_SUFFIXES)}"
                 else:
                     site_name = f"{name} {district.town} office"
                 lat = round(district.latitude + _jitter(rng, 0.012), 6)
@@ -747,7 +818,7 @@ class _Builder:
                     site_type=(
                         Site.SiteType.RESIDENTIAL if residential else Site.SiteType.NON_RESIDENTIAL
                     ),
-                    address=f"{rng.randint(1, 240)} {rng.choice(district.streets)}, {district.town}",
+                    address=f"{_randint(rng, 1, 240)} {_choice(rng, district.streets)}, {district.town}",
                     postcode=self._postcode(district.code),
                     district=district.code,
                     latitude=lat,
@@ -771,7 +842,7 @@ class _Builder:
         ]  # fmt: skip
         plain_skills = [s for s in self.skills if s != "driver"]
         for index in range(self.params.workers):
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            first, last = _choice(rng, FIRST_NAMES), _choice(rng, LAST_NAMES)
             email = f"{first.lower()}.{last.lower()}.{index + 1}@workers.flexpool.test"
             user_id = self._user(email, first, last)
             district = _pick(rng, district_weights)
@@ -787,7 +858,7 @@ class _Builder:
                 roles = ["support-worker"] + (["care-worker"] if rng.random() < 0.5 else [])
             else:
                 roles = ["nurse"]
-            skills = set(rng.sample(plain_skills, rng.randint(0, 4)))
+            skills = set(rng.sample(plain_skills, _randint(rng, 0, 4)))
             if "senior-carer" in roles or "nurse" in roles:
                 skills.add("medication")
             drives = rng.random() < 0.45
@@ -796,18 +867,18 @@ class _Builder:
             opted_out = rng.random() < 0.1
             approved_at = None
             if status in (Worker.Status.APPROVED, Worker.Status.SUSPENDED, Worker.Status.LEFT):
-                approved_at = self.anchor - timedelta(days=rng.randint(100, 900))
+                approved_at = self.anchor - timedelta(days=_randint(rng, 100, 900))
             worker_id = w.add(
                 Worker,
                 user_id=user_id,
                 pool_id=self.pool.pk,
                 display_name=f"{first} {last}",
-                phone=f"07700 900{rng.randint(0, 999):03d}",
+                phone=f"07700 900{_randint(rng, 0, 999):03d}",
                 postcode=self._postcode(district.code),
                 district=district.code,
                 latitude=lat,
                 longitude=lon,
-                travel_radius_km=rng.choice([None, None, Decimal(5), Decimal(8), Decimal(15)]),
+                travel_radius_km=_choice(rng, [None, None, Decimal(5), Decimal(8), Decimal(15)]),
                 drives=drives,
                 status=status,
                 weekly_hours_cap=60 if opted_out else 48,
@@ -842,31 +913,31 @@ class _Builder:
         rng = self.rng
         vetted = status in (Worker.Status.APPROVED, Worker.Status.SUSPENDED, Worker.Status.LEFT)
         if status == Worker.Status.APPLIED:
-            needed = needed[: rng.randint(0, 3)]
+            needed = needed[: _randint(rng, 0, 3)]
         for doc in needed:
             if vetted or (status == Worker.Status.CHECKS and rng.random() < 0.5):
                 state = Document.Status.APPROVED
             else:
                 state = Document.Status.PENDING
-            issued = self.today - timedelta(days=rng.randint(20, 700))
+            issued = self.today - timedelta(days=_randint(rng, 20, 700))
             expires = None
             if doc.expires:
                 roll = rng.random()
                 if roll < 0.04:
-                    expires = self.today + timedelta(days=rng.randint(1, 30))
+                    expires = self.today + timedelta(days=_randint(rng, 1, 30))
                 elif roll < 0.08:
-                    expires = self.today + timedelta(days=rng.randint(31, 60))
+                    expires = self.today + timedelta(days=_randint(rng, 31, 60))
                 elif roll < 0.12:
-                    expires = self.today + timedelta(days=rng.randint(61, 90))
+                    expires = self.today + timedelta(days=_randint(rng, 61, 90))
                 else:
-                    expires = self.today + timedelta(days=rng.randint(91, 1000))
+                    expires = self.today + timedelta(days=_randint(rng, 91, 1000))
             reviewed = state == Document.Status.APPROVED
             self.writer.add(
                 Document,
                 worker_id=worker_id,
                 doc_type_id=doc.pk,
                 status=state,
-                reference=f"{doc.slug[:3].upper()}{rng.randint(10**8, 10**9 - 1)}",
+                reference=f"{doc.slug[:3].upper()}{_randint(rng, 10**8, 10**9 - 1)}",
                 issued_on=issued,
                 expires_on=expires,
                 reviewed_by_id=self.coordinator_id if reviewed else None,
@@ -883,7 +954,7 @@ class _Builder:
                     worker_id=worker_id,
                     doc_type_id=doc.pk,
                     status=Document.Status.PENDING,
-                    issued_on=self.today - timedelta(days=rng.randint(0, 10)),
+                    issued_on=self.today - timedelta(days=_randint(rng, 0, 10)),
                     expires_on=self.today + timedelta(days=1095),
                 )
 
@@ -944,7 +1015,7 @@ class _Builder:
         site = self.sites[bisect(cum, rng.randrange(cum[-1]))]
         patterns = RESIDENTIAL_PATTERNS if site.residential else HOME_CARE_PATTERNS
         while True:
-            hour, minute, length, _w = rng.choices(patterns, weights=[x[3] for x in patterns])[0]
+            hour, minute, length, _w = _pick(rng, [(x, x[3]) for x in patterns])
             # The day before today has no night shifts, so all history ended before today.
             if offset != -1 or hour + length <= 24:
                 break
@@ -952,7 +1023,8 @@ class _Builder:
         end = (start + timedelta(hours=length)).astimezone(LONDON)
         role_slug = _pick(rng, RESIDENTIAL_ROLES if site.residential else HOME_CARE_ROLES)
         pool = RESIDENTIAL_SKILLS if site.residential else HOME_CARE_SKILLS
-        skills = sorted(set(rng.sample(pool, rng.choice([0, 0, 0, 1, 1, 2]))))
+        wanted = _choice(rng, (0, 0, 0, 1, 1, 2))
+        skills = sorted(rng.sample(pool, wanted)) if wanted else []
         return site, start, end, role_slug, skills
 
     def _find_worker(
@@ -983,17 +1055,13 @@ class _Builder:
         rng = self.rng
         w = self.writer
         role = self.roles[role_slug]
-        headcount = rng.choices([1, 2, 3, 4], weights=[85, 10, 3, 2])[0]
-        lead_hours = _pick(
-            rng, [(rng.uniform(1, 6), 30), (rng.uniform(6, 48), 40), (rng.uniform(48, 168), 30)]
-        )
+        headcount = _pick(rng, HEADCOUNTS)
+        low, high = _pick(rng, LEAD_TIMES)
+        lead_hours = low + (high - low) * rng.random()
         posted_at = start - timedelta(hours=lead_hours)
         if not past:
-            posted_at = min(posted_at, self.anchor - timedelta(minutes=rng.randint(30, 2000)))
-        benchmark = self.rates.get(role.pk, Decimal("25.00"))
-        agency_rate = (
-            benchmark * Decimal(rng.choice([90, 100, 100, 110, 120, 130])) / 100
-        ).quantize(Decimal("0.50"))
+            posted_at = min(posted_at, self.anchor - timedelta(minutes=_randint(rng, 30, 2000)))
+        agency_rate = _choice(rng, self.agency_rates[role.pk])
         shift_id = w.reserve(ShiftRequest)
         for slug in skills:
             w.add(
@@ -1029,7 +1097,7 @@ class _Builder:
                 sent_at=sent_at,
                 expires_at=sent_at + self.offer_ttl,
                 responded_at=responded,
-                decline_reason=rng.choice(DECLINE_REASONS) if status == "declined" else "",
+                decline_reason=_choice(rng, DECLINE_REASONS) if status == "declined" else "",
             )
 
         def book(at: datetime) -> tuple[int, int] | None:
@@ -1037,7 +1105,7 @@ class _Builder:
             if index is None:
                 return None
             taken.add(index)
-            sent_at = max(posted_at, at - timedelta(minutes=rng.randint(1, 25)))
+            sent_at = max(posted_at, at - timedelta(minutes=_randint(rng, 1, 25)))
             offer_id = offer(index, Offer.Status.ACCEPTED, sent_at, at)
             return index, offer_id
 
@@ -1057,10 +1125,10 @@ class _Builder:
                 outcome = self._booking(shift_id, index, offer_id, site, start, end, at, past)
                 if outcome == "live":
                     live.append(at)
-                    self.workers[index].free_from = end_ts + 3600 * (11 + rng.randint(0, 48))
+                    self.workers[index].free_from = end_ts + 3600 * (11 + _randint(rng, 0, 48))
                 elif outcome == "cancelled" and rng.random() < 0.5:
                     # The place goes back out and someone else takes it.
-                    at2 = at + timedelta(minutes=rng.randint(20, 600))
+                    at2 = at + timedelta(minutes=_randint(rng, 20, 600))
                     if at2 < start - timedelta(minutes=30) and (past or at2 < self.anchor):
                         got = book(at2)
                         if got is not None:
@@ -1081,12 +1149,12 @@ class _Builder:
                             ):
                                 live.append(at2)
                                 self.workers[index2].free_from = end_ts + 3600 * 11
-            for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+            for _ in range(_choice(rng, [0, 0, 1, 1, 2, 3])):
                 extra = self._find_worker(role.pk, site, math.inf, taken)
                 if extra is None:
                     break
                 taken.add(extra)
-                sent_at = posted_at + timedelta(minutes=rng.randint(1, 30))
+                sent_at = posted_at + timedelta(minutes=_randint(rng, 1, 30))
                 state = _pick(
                     rng, [(Offer.Status.DECLINED, 50), (Offer.Status.EXPIRED, 40),
                           (Offer.Status.WITHDRAWN, 10)]
@@ -1094,7 +1162,7 @@ class _Builder:
                 if not past and sent_at + self.offer_ttl > self.anchor:
                     state = Offer.Status.DECLINED
                 responded = (
-                    sent_at + timedelta(minutes=rng.randint(1, 50))
+                    sent_at + timedelta(minutes=_randint(rng, 1, 50))
                     if state == Offer.Status.DECLINED
                     else None
                 )
@@ -1135,7 +1203,7 @@ class _Builder:
             ),
             wave=0 if open_now else 1,
             next_wave_at=self.anchor if open_now else None,
-            matched_at=None if open_now else posted_at + timedelta(seconds=rng.randint(5, 90)),
+            matched_at=None if open_now else posted_at + timedelta(seconds=_randint(rng, 5, 90)),
             escalated_at=(
                 start - timedelta(hours=self.pool.escalate_within_hours)
                 if status == ShiftRequest.Status.EXPIRED and lead_hours > 6
@@ -1176,7 +1244,7 @@ class _Builder:
                 "status": Booking.Status.CANCELLED,
                 "cancelled_at": cancelled_at,
                 "cancelled_by": who,
-                "cancel_reason": rng.choice(CANCEL_REASONS[who]),
+                "cancel_reason": _choice(rng, CANCEL_REASONS[who]),
                 "late_cancellation": start - cancelled_at < timedelta(hours=self.late_hours),
             }
             result = "cancelled"
@@ -1194,7 +1262,7 @@ class _Builder:
             start=start,
             end=end,
             booked_at=booked_at,
-            confirmed_at=booked_at + timedelta(minutes=rng.randint(1, 120))
+            confirmed_at=booked_at + timedelta(minutes=_randint(rng, 1, 120))
             if result == "live" and (past or rng.random() < 0.6)
             else None,
             **values,
@@ -1209,8 +1277,8 @@ class _Builder:
             w.add(
                 Timesheet,
                 booking_id=booking_id,
-                clock_in=start + timedelta(minutes=rng.randint(-10, 10)),
-                clock_out=end + timedelta(minutes=rng.randint(-5, 25)),
+                clock_in=start + timedelta(minutes=_randint(rng, -10, 10)),
+                clock_out=end + timedelta(minutes=_randint(rng, -5, 25)),
                 break_minutes=30 if hours >= 6 else 0,
                 status=kind,
                 correction_note=(
@@ -1219,15 +1287,15 @@ class _Builder:
                     else ""
                 ),
                 reviewed_by_id=manager,
-                reviewed_at=end + timedelta(hours=rng.randint(2, 70)),
+                reviewed_at=end + timedelta(hours=_randint(rng, 2, 70)),
             )
             if rng.random() < 0.35:
                 w.add(
                     Rating,
                     booking_id=booking_id,
-                    punctuality=rng.choice([3, 4, 5, 5, 5]),
-                    care=rng.choice([3, 4, 4, 5, 5]),
-                    skills_as_listed=rng.choice([4, 5, 5]),
+                    punctuality=_choice(rng, [3, 4, 5, 5, 5]),
+                    care=_choice(rng, [3, 4, 4, 5, 5]),
+                    skills_as_listed=_choice(rng, [4, 5, 5]),
                     comment="",
                     created_by_id=site.manager_id,
                 )

@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from pools.models import DocumentType, RoleRate
-from shifts.models import Booking, Offer, Timesheet
+from shifts.models import Booking, Offer, ShiftRequest, Timesheet
 from workers.models import Document, Worker
 
 EXPIRING_SOON = timedelta(days=30)
@@ -38,8 +39,16 @@ def _hourly_pay(pool_ids: Sequence[int]) -> dict[tuple[int, int], Decimal]:
     return {(pool_id, role_id): cost for pool_id, role_id, cost in rates}
 
 
+def _day(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
 @dataclass
 class OfferRow:
+    """One offer as the worker's list shows it. The display strings are made here, once,
+    so the polled list renders quickly."""
+
     offer: Offer
     hourly_pay: Decimal | None
     skills: list[str] = field(default_factory=list)
@@ -50,6 +59,24 @@ class OfferRow:
             return None
         return (self.hourly_pay * self.offer.shift.hours).quantize(Decimal("0.01"))
 
+    def display(self) -> dict[str, str]:
+        shift = self.offer.shift
+        start, end = timezone.localtime(shift.start), timezone.localtime(shift.end)
+        expires = timezone.localtime(self.offer.expires_at)
+        hours = shift.hours.normalize()
+        pay = self.pay
+        return {
+            "day": _day(start),
+            "times": f"{start:%H:%M}–{end:%H:%M}",
+            "hours": f"{hours:f}",
+            "pay": f"£{pay}" if pay is not None else "",
+            "hourly_pay": f"£{self.hourly_pay}" if self.hourly_pay is not None else "",
+            "distance": f"{self.offer.distance_km} km",
+            "answer_by": f"{_day(expires)}, {expires:%H:%M}",
+            "accept_url": reverse("workers:offer_accept", kwargs={"pk": self.offer.pk}),
+            "decline_url": reverse("workers:offer_decline", kwargs={"pk": self.offer.pk}),
+        }
+
 
 def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> list[OfferRow]:
     """The worker's open offers, the soonest shift first (the most urgent), then the
@@ -58,15 +85,39 @@ def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> lis
     offers = list(
         Offer.objects.filter(worker=worker, status=Offer.Status.PENDING, expires_at__gt=now)
         .select_related("shift__provider", "shift__site", "shift__role")
-        .prefetch_related("shift__skills")
+        .only(
+            "id",
+            "distance_km",
+            "reasons",
+            "sent_at",
+            "expires_at",
+            "shift__id",
+            "shift__pool_id",
+            "shift__role_id",
+            "shift__start",
+            "shift__end",
+            "shift__is_critical",
+            "shift__provider__name",
+            "shift__site__district",
+            "shift__site__site_type",
+            "shift__role__name",
+        )
         .order_by("shift__start", "-sent_at", "id")
     )
-    pay = _hourly_pay(sorted({o.shift.pool_id for o in offers}))
+    shift_ids = [o.shift_id for o in offers]
+    skills: dict[int, list[str]] = {}
+    if shift_ids:
+        through = ShiftRequest.skills.through.objects.filter(shiftrequest_id__in=shift_ids)
+        for shift_id, name in through.values_list("shiftrequest_id", "skill__name").order_by(
+            "skill__name"
+        ):
+            skills.setdefault(shift_id, []).append(name)
+    pay = _hourly_pay(sorted({o.shift.pool_id for o in offers})) if offers else {}
     return [
         OfferRow(
             offer=o,
             hourly_pay=pay.get((o.shift.pool_id, o.shift.role_id)),
-            skills=[s.name for s in o.shift.skills.all()],
+            skills=skills.get(o.shift_id, []),
         )
         for o in offers
     ]

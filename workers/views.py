@@ -264,11 +264,8 @@ def availability(request: HttpRequest, *, worker: Worker) -> HttpResponse:
 @never_cache
 @worker_required
 def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
-    context = {
-        "worker": worker,
-        "rows": selectors.worker_offers_pending(worker=worker),
-        "now": timezone.now(),
-    }
+    rows = selectors.worker_offers_pending(worker=worker)
+    context = {"worker": worker, "cards": [{"row": row, "d": row.display()} for row in rows]}
     if request.headers.get("HX-Request") or request.GET.get("fragment"):
         return render(request, "workers/_offer_list.html", context)
     return render(request, "workers/offers.html", context)

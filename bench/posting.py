@@ -193,6 +193,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
     args = parser.parse_args()
     timings = run(args.runs, args.warmup)
+    warmup = args.warmup
     median = statistics.median(timings)
     p95 = percentile(timings, 95)
     verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
@@ -207,8 +208,11 @@ each run; broker on Redis; DEBUG off).
 |---:|---:|---:|---:|---|
 | {len(timings)} | {median:.1f} ms | {p95:.1f} ms | {max(timings):.1f} ms | p95 < {TARGET_P95_MS:.0f} ms: {verdict} |
 
-Measured {when} on {machine()}. Each post differs (date, start, skills, headcount); the rate
-is left to the pool's benchmark. The machine is shared with other work, so treat the max as noise.
+Measured {when} on {machine()}.
+
+Each post differs (date, start, skills, headcount) and leaves the rate to the pool's
+benchmark; {warmup} warm-up posts are not counted. The machine is shared with other work,
+so the max is mostly other processes' noise.
 """
     print(text)
     if args.write:

@@ -12,7 +12,7 @@ from django import forms
 from django.utils import timezone
 
 from pools.models import Role, Skill
-from providers.models import Provider, Site
+from providers.models import Favourite, Provider, Site
 from shifts.models import ShiftRequest
 from workers.models import Worker
 
@@ -134,14 +134,20 @@ class ShiftFieldsForm(forms.Form):
         return data
 
 
+class FavouriteChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} first (a favourite), then the pool"
+
+
 class ShiftPostForm(ShiftFieldsForm):
     site = forms.ModelChoiceField(
         queryset=Site.objects.none(), widget=forms.Select(attrs={"class": "govuk-select"})
     )
-    offer_first = forms.ChoiceField(
+    offer_first = FavouriteChoiceField(
         label="Who should be offered it first?",
-        choices=[("", "Everyone suitable in the pool, at once")],
+        queryset=Worker.objects.none(),
         required=False,
+        empty_label="Everyone suitable in the pool, at once",
         widget=forms.RadioSelect,
     )
     is_critical = forms.BooleanField(
@@ -161,7 +167,7 @@ class ShiftPostForm(ShiftFieldsForm):
         "agency_hourly_rate", "notes", "offer_first", "is_critical", "critical_reason",
     ]  # fmt: skip
 
-    def __init__(self, *args: Any, provider: Provider, favourites: list[Worker], **kwargs: Any):
+    def __init__(self, *args: Any, provider: Provider, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.provider = provider
         site_field = self.fields["site"]
@@ -169,17 +175,16 @@ class ShiftPostForm(ShiftFieldsForm):
         site_field.queryset = Site.objects.filter(provider=provider).order_by("name")
         if not self.is_bound and site_field.queryset.count() == 1:
             site_field.empty_label = None
-        self.favourites = {str(w.pk): w for w in favourites}
+        # A queryset, not a list: a post that offers to the pool at once never runs it.
         offer_field = self.fields["offer_first"]
-        assert isinstance(offer_field, forms.ChoiceField)
-        offer_field.choices = [("", "Everyone suitable in the pool, at once")] + [
-            (str(w.pk), f"{w.display_name} first (a favourite), then the pool") for w in favourites
-        ]
+        assert isinstance(offer_field, forms.ModelChoiceField)
+        offer_field.queryset = Worker.objects.filter(
+            pk__in=Favourite.objects.filter(provider=provider).values("worker_id")
+        ).order_by("display_name")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        chosen = data.get("offer_first") or ""
-        data["direct_worker"] = self.favourites.get(chosen)
+        data["direct_worker"] = data.get("offer_first")
         if data.get("is_critical") and not (data.get("critical_reason") or "").strip():
             self.add_error("critical_reason", "Say why the shift is critical.")
         return data

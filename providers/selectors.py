@@ -53,15 +53,6 @@ def provider_benchmark_rates(*, provider: Provider) -> dict[int, Decimal]:
     )
 
 
-def provider_favourites(*, provider: Provider) -> list[Worker]:
-    return [
-        fav.worker
-        for fav in Favourite.objects.filter(provider=provider)
-        .select_related("worker")
-        .order_by("worker__display_name")
-    ]
-
-
 # --- Live status of one request ------------------------------------------------------------
 
 

@@ -145,9 +145,8 @@ def _rate_unchanged(request: HttpRequest, rate: Decimal | None) -> bool:
 @provider_view
 def shift_new(request: HttpRequest, member: ProviderMember) -> HttpResponse:
     provider = member.provider
-    favourites = selectors.provider_favourites(provider=provider)
     if request.method == "POST":
-        form = ShiftPostForm(request.POST, provider=provider, favourites=favourites)
+        form = ShiftPostForm(request.POST, provider=provider)
         if form.is_valid():
             from shifts.services.posting import shift_post
 
@@ -188,7 +187,7 @@ def shift_new(request: HttpRequest, member: ProviderMember) -> HttpResponse:
                 # "Repeat": the same shift on the next day it can still happen.
                 day = max(day, timezone.localdate())
             initial = shift_initial(source, day=day)
-        form = ShiftPostForm(initial=initial, provider=provider, favourites=favourites)
+        form = ShiftPostForm(initial=initial, provider=provider)
     rates = selectors.provider_benchmark_rates(provider=provider)
     if not form.is_bound and "agency_hourly_rate" not in form.initial:
         first_role = form.fields["role"].queryset.first()  # type: ignore[attr-defined]
@@ -204,7 +203,7 @@ def shift_new(request: HttpRequest, member: ProviderMember) -> HttpResponse:
             "rates": {str(k): str(v) for k, v in rates.items()},
             "rate_prefilled": request.POST.get("rate_prefilled", prefilled or ""),
             "recent": selectors.provider_shift_recent(provider=provider),
-            "has_favourites": bool(favourites),
+            "has_favourites": form.fields["offer_first"].queryset.exists(),  # type: ignore[attr-defined]
         },
     )
 

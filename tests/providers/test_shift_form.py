@@ -73,13 +73,13 @@ def _data(site, **overrides):
 
 def test_the_form_offers_only_her_own_sites(provider, site, outsider):
     other_site = f.SiteFactory(name="Elsewhere House")
-    form = ShiftPostForm(_data(other_site), provider=provider, favourites=[])
+    form = ShiftPostForm(_data(other_site), provider=provider)
     assert not form.is_valid()
     assert "site" in form.errors
 
 
 def test_a_critical_shift_needs_a_reason(provider, site):
-    form = ShiftPostForm(_data(site, is_critical="on"), provider=provider, favourites=[])
+    form = ShiftPostForm(_data(site, is_critical="on"), provider=provider)
     assert not form.is_valid()
     assert "critical_reason" in form.errors
 

@@ -16,7 +16,7 @@ from accounts.models import User
 from pools.models import DocumentType, RoleRate
 from providers.models import Favourite, Provider, ProviderBlock, ProviderMember
 from shifts.models import Booking, Offer, ShiftRequest
-from workers.models import Document, Worker
+from workers.models import Document
 
 ZERO = Decimal("0")
 

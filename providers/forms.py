@@ -141,7 +141,10 @@ class FavouriteChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class ShiftPostForm(ShiftFieldsForm):
     site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), widget=forms.Select(attrs={"class": "govuk-select"})
+        queryset=Site.objects.none(),
+        empty_label="Choose a site",
+        widget=forms.Select(attrs={"class": "govuk-select"}),
+        error_messages={"invalid_choice": "Choose one of your own sites."},
     )
     offer_first = FavouriteChoiceField(
         label="Who should be offered it first?",

@@ -258,7 +258,7 @@ def worker_close_account(*, worker: Worker, now: datetime | None = None) -> Work
     bookings and statistics still add up. Upcoming bookings must be cancelled first, so
     no provider is left waiting for someone who has gone."""
     now = now or timezone.now()
-    worker = Worker.objects.select_for_update().select_related("user").get(pk=worker.pk)
+    worker = Worker.objects.select_for_update(of=("self",)).select_related("user").get(pk=worker.pk)
     if Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, end__gt=now).exists():
         raise ValidationError(
             {"__all__": ["Cancel your upcoming shifts before you close your account."]}

@@ -26,6 +26,7 @@ static/vendor/htmx.min.js: node_modules/.installed scripts/copy_assets.mjs
 assets: static/vendor/htmx.min.js
 
 migrate: install
+	mkdir -p "$${FLEXPOOL_VAR_DIR:-var}"
 	$(PY) manage.py migrate --noinput
 
 seed: migrate

@@ -39,7 +39,7 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DEBUG", "true")
     env.setdefault("PYTHONUNBUFFERED", "1")
-    (ROOT / "var").mkdir(exist_ok=True)
+    Path(env.get("FLEXPOOL_VAR_DIR") or ROOT / "var").mkdir(parents=True, exist_ok=True)
 
     commands = {
         "web": [

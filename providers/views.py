@@ -48,6 +48,8 @@ FIELD_FOR = {
     "start": "start_time",
     "end": "end_time",
     "direct_worker": "offer_first",
+    "clock_in": "start_time",
+    "clock_out": "end_time",
     "shift": None,
     "booking": None,
     "timesheet": None,

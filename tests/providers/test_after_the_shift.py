@@ -114,3 +114,14 @@ def test_a_no_show_is_one_step_and_re_posts_the_place_as_urgent(client, manager,
     worked.shift.refresh_from_db()
     assert worked.status == Booking.Status.NO_SHOW
     assert worked.shift.is_critical
+
+
+def test_a_correction_longer_than_a_day_is_refused_beside_the_finish(client, manager, worked):
+    submit_timesheet(worked)
+    client.force_login(manager)
+    response = client.post(
+        url("timesheet_correct", worked),
+        {"start_time": "08:00", "end_time": "08:00", "break_minutes": "0", "note": "x"},
+    )
+    assert "end_time" in response.context["form"].errors
+    assert Timesheet.objects.get(booking=worked).status == Timesheet.Status.SUBMITTED

@@ -66,9 +66,16 @@ def member_invite(
         raise ValidationError(
             {"email": ["This e-mail address already has a FlexPool account. Use another."]}
         )
-    user = User.objects.create_user(
-        email=email, password=None, first_name=first_name.strip(), last_name=last_name.strip()
-    )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email,
+                password=None,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+            )
+    except IntegrityError as exc:  # the same address, invited twice at once
+        raise ValidationError({"email": ["This e-mail address already has an account."]}) from exc
     # The set-password link goes only to this address, so using it proves the address.
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     member = ProviderMember.objects.create(
@@ -147,9 +154,13 @@ def worker_block(*, provider: Provider, worker: Worker, by: User, reason: str) -
     _require_worked_here(provider=provider, worker=worker)
     if ProviderBlock.objects.filter(provider=provider, worker=worker).exists():
         raise ValidationError({"worker": ["You have already blocked this worker."]})
-    block = ProviderBlock.objects.create(
-        provider=provider, worker=worker, reason=reason, created_by=by
-    )
+    try:
+        with transaction.atomic():
+            block = ProviderBlock.objects.create(
+                provider=provider, worker=worker, reason=reason, created_by=by
+            )
+    except IntegrityError as exc:  # a colleague blocked them a moment ago
+        raise ValidationError({"worker": ["You have already blocked this worker."]}) from exc
     Favourite.objects.filter(provider=provider, worker=worker).delete()
     audit_record(
         pool=provider.pool, actor=by, action="provider_blocked_worker", target=worker, reason=reason

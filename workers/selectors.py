@@ -3,6 +3,7 @@ can never reach another worker's data."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -121,6 +122,12 @@ def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> lis
         )
         for o in offers
     ]
+
+
+def offers_version(rows: Sequence[OfferRow]) -> str:
+    """A short fingerprint of the list as shown: it changes when an offer comes or goes."""
+    key = ",".join(f"{r.offer.pk}:{r.offer.expires_at.timestamp():.0f}" for r in rows)
+    return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def worker_offer_get(*, worker: Worker, offer_id: int) -> Offer | None:

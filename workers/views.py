@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -264,9 +265,21 @@ def availability(request: HttpRequest, *, worker: Worker) -> HttpResponse:
 @never_cache
 @worker_required
 def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    """Pending offers. The list polls itself (htmx); a poll whose list has not changed
+    gets 204 No Content, which htmx leaves alone, so a phone on a weak signal downloads
+    a few bytes and a thumb on a button does not lose its place."""
     rows = selectors.worker_offers_pending(worker=worker)
-    context = {"worker": worker, "cards": [{"row": row, "d": row.display()} for row in rows]}
-    if request.headers.get("HX-Request") or request.GET.get("fragment"):
+    version = selectors.offers_version(rows)
+    polling = bool(request.headers.get("HX-Request"))
+    if polling and request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    context = {
+        "worker": worker,
+        "cards": [{"row": row, "d": row.display()} for row in rows],
+        "version": version,
+        "poll_seconds": getattr(settings, "WORKER_OFFERS_POLL_SECONDS", 15),
+    }
+    if polling or request.GET.get("fragment"):
         return render(request, "workers/_offer_list.html", context)
     return render(request, "workers/offers.html", context)
 

@@ -47,13 +47,24 @@ def test_the_most_urgent_shift_comes_first_and_answered_offers_are_gone(
     assert f'id="offer-{Offer.objects.get(shift=declined).pk}"' not in body
 
 
-def test_htmx_polling_gets_just_the_list_fragment(worker_client, worker, shift):
+def test_htmx_polling_gets_just_the_list_fragment_and_204_when_nothing_changed(
+    worker_client, worker, shift, site
+):
     make_offer(shift, worker)
-    response = worker_client.get(reverse("workers:offers"), HTTP_HX_REQUEST="true")
+    url = reverse("workers:offers")
+    response = worker_client.get(url, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="offer-list"')
     assert "<html" not in body
     assert response["Cache-Control"].startswith("max-age=0")
+    version = response.context["version"]
+    assert f"?v={version}" in body
+    unchanged = worker_client.get(url, {"v": version}, HTTP_HX_REQUEST="true")
+    assert unchanged.status_code == 204 and unchanged.content == b""
+    make_offer(f.ShiftFactory(site=site), worker)
+    changed = worker_client.get(url, {"v": version}, HTTP_HX_REQUEST="true")
+    assert changed.status_code == 200
+    assert changed.content.decode().count('class="govuk-summary-card"') == 2
 
 
 def test_accepting_books_the_shift_and_shows_the_address(worker_client, worker, shift):

@@ -36,7 +36,7 @@ from providers.forms import (
     TimesheetCorrectForm,
     shift_initial,
 )
-from providers.models import ProviderMember
+from providers.models import Favourite, ProviderBlock, ProviderMember
 from shifts.models import Booking, ShiftRequest, Timesheet
 from shifts.services import timesheets
 
@@ -613,3 +613,32 @@ def member_remove(request: HttpRequest, member: ProviderMember, pk: int) -> Http
     else:
         messages.success(request, f"{target.user} can no longer use FlexPool for you.")
     return redirect("providers:members")
+
+
+@provider_view
+def favourites(request: HttpRequest, member: ProviderMember) -> HttpResponse:
+    provider = member.provider
+    return render(
+        request,
+        "providers/favourites.html",
+        {
+            "member": member,
+            "favourites": Favourite.objects.filter(provider=provider)
+            .select_related("worker")
+            .order_by("worker__display_name"),
+            "blocks": ProviderBlock.objects.filter(provider=provider)
+            .select_related("worker", "created_by")
+            .order_by("-created_at"),
+        },
+    )
+
+
+@require_POST
+@provider_view
+def favourite_delete(request: HttpRequest, member: ProviderMember, worker_pk: int) -> HttpResponse:
+    favourite = get_object_or_404(
+        Favourite.objects.select_related("worker"), provider=member.provider, worker_id=worker_pk
+    )
+    services.favourite_remove(provider=member.provider, worker=favourite.worker, by=_user(request))
+    messages.success(request, f"{favourite.worker.display_name} is no longer a favourite.")
+    return redirect("providers:favourites")

@@ -125,3 +125,28 @@ def test_a_correction_longer_than_a_day_is_refused_beside_the_finish(client, man
     )
     assert "end_time" in response.context["form"].errors
     assert Timesheet.objects.get(booking=worked).status == Timesheet.Status.SUBMITTED
+
+
+def test_her_favourites_and_blocks_are_listed_and_a_favourite_removed(
+    client, manager, worked, provider, outsider
+):
+    from providers.services import favourite_add, worker_block
+    from tests import factories as f
+    from tests.providers.conftest import book, past_shift
+
+    favourite_add(provider=provider, worker=worked.worker, by=manager)
+    olive = f.WorkerFactory(display_name="Olive Other", pool=provider.pool)
+    book(past_shift(worked.shift.site, days_ago=3), olive)
+    worker_block(provider=provider, worker=olive, by=manager, reason="Rude to a resident.")
+    client.force_login(manager)
+
+    page = client.get(reverse("providers:favourites")).content.decode()
+    assert "Wendy Walker" in page and "Rude to a resident." in page
+
+    remove = reverse("providers:favourite_delete", kwargs={"worker_pk": worked.worker_id})
+    client.force_login(outsider)
+    assert client.post(remove).status_code == 404
+    assert "Wendy Walker" not in client.get(reverse("providers:favourites")).content.decode()
+    client.force_login(manager)
+    client.post(remove)
+    assert not Favourite.objects.exists()

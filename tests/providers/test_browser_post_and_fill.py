@@ -121,6 +121,7 @@ def test_a_manager_posts_a_shift_watches_it_fill_and_closes_the_loop(
         ("/provider/", "dashboard"),
         ("/provider/results/", "results"),
         ("/provider/members/", "members"),
+        ("/provider/favourites/", "favourites"),
     ]:
         page.goto(live_server.url + path)
         axe_check(page, f"provider-{name}")

@@ -61,13 +61,13 @@ def test_another_provider_gets_404_on_her_bookings(client, outsider, attended, n
     assert attended.timesheet.status == "submitted"
 
 
-@pytest.mark.parametrize("name", ["dashboard", "shift_new", "results", "members"])
+@pytest.mark.parametrize("name", ["dashboard", "shift_new", "results", "members", "favourites"])
 def test_provider_pages_open_for_a_member(client, manager, name):
     client.force_login(manager)
     assert client.get(reverse(f"providers:{name}")).status_code == 200
 
 
-@pytest.mark.parametrize("name", ["dashboard", "shift_new", "results", "members"])
+@pytest.mark.parametrize("name", ["dashboard", "shift_new", "results", "members", "favourites"])
 def test_provider_pages_are_404_for_a_worker_and_a_coordinator(client, worker, coordinator, name):
     for user in (worker.user, coordinator):
         client.force_login(user)

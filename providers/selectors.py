@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from pools.models import DocumentType, RoleRate
 from providers.models import Favourite, Provider, ProviderBlock, ProviderMember
-from shifts.models import Booking, Offer, ShiftRequest
+from shifts.models import Booking, Offer, ShiftRequest, Timesheet
 from workers.models import Document
 
 ZERO = Decimal("0")
@@ -50,6 +50,22 @@ def provider_benchmark_rates(*, provider: Provider) -> dict[int, Decimal]:
         RoleRate.objects.filter(pool_id=provider.pool_id).values_list(
             "role_id", "benchmark_agency_rate"
         )
+    )
+
+
+def provider_reviews_due(*, provider: Provider, now: datetime | None = None) -> list[Booking]:
+    """Bookings that ended and wait for the provider: attendance not yet confirmed, or a
+    timesheet not yet approved (unreviewed timesheets are approved automatically after 7
+    days, so they come first, oldest first)."""
+    now = now or timezone.now()
+    return list(
+        Booking.objects.filter(shift__provider=provider, end__lte=now)
+        .filter(
+            Q(status=Booking.Status.BOOKED)
+            | Q(timesheet__status__in=[Timesheet.Status.SUBMITTED, Timesheet.Status.OPEN])
+        )
+        .select_related("worker", "shift__site", "shift__role", "timesheet")
+        .order_by("end", "id")[:50]
     )
 
 

@@ -130,7 +130,12 @@ def dashboard(request: HttpRequest, member: ProviderMember) -> HttpResponse:
     return render(
         request,
         "providers/dashboard.html",
-        {"member": member, "upcoming": upcoming, "past": past},
+        {
+            "member": member,
+            "upcoming": upcoming,
+            "past": past,
+            "reviews": selectors.provider_reviews_due(provider=member.provider, now=now),
+        },
     )
 
 

@@ -110,3 +110,12 @@ def test_her_record_at_this_provider_counts_only_shifts_here(
     ]
     record = status.booked[0].record
     assert (record.shifts_attended, record.no_shows) == (1, 0)
+
+
+def test_the_dashboard_lists_what_waits_for_her_review(client, manager, worked, outsider):
+    client.force_login(manager)
+    page = client.get(reverse("providers:dashboard"))
+    assert [b.pk for b in page.context["reviews"]] == [worked.pk]
+    assert b"Confirm attendance" in page.content
+    client.force_login(outsider)
+    assert client.get(reverse("providers:dashboard")).context["reviews"] == []

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -75,6 +75,7 @@ def provider_reviews_due(*, provider: Provider, now: datetime | None = None) -> 
 @dataclass(frozen=True)
 class WaveSummary:
     wave: int
+    sent_at: datetime
     sent: int
     viewed: int
     accepted: int
@@ -170,6 +171,7 @@ def shift_status(*, shift: ShiftRequest, now: datetime | None = None) -> ShiftSt
         .values("wave")
         .annotate(
             sent=Count("id"),
+            first_sent=Min("sent_at"),
             viewed=Count("id", filter=Q(viewed_at__isnull=False)),
             accepted=Count("id", filter=Q(status=Offer.Status.ACCEPTED)),
             declined=Count("id", filter=Q(status=Offer.Status.DECLINED)),
@@ -181,6 +183,7 @@ def shift_status(*, shift: ShiftRequest, now: datetime | None = None) -> ShiftSt
     waves = [
         WaveSummary(
             wave=row["wave"],
+            sent_at=row["first_sent"],
             sent=row["sent"],
             viewed=row["viewed"],
             accepted=row["accepted"],

@@ -241,6 +241,8 @@ class WorkerRecord:
     cancellations: int
     late_cancellations: int
     no_shows: int
+    offers_accepted: int
+    offers_answered: int
 
 
 def worker_record(*, worker: Worker) -> WorkerRecord:
@@ -262,6 +264,12 @@ def worker_record(*, worker: Worker) -> WorkerRecord:
             late_cancellation=True,
         ).count(),
         no_shows=bookings.filter(status=Booking.Status.NO_SHOW).count(),
+        offers_accepted=Offer.objects.filter(worker=worker, status=Offer.Status.ACCEPTED).count(),
+        # Matching counts an offer declined or left to expire as answered but not accepted.
+        offers_answered=Offer.objects.filter(
+            worker=worker,
+            status__in=[Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED],
+        ).count(),
     )
 
 

@@ -160,7 +160,7 @@ def document_upload(
 ) -> Document:
     """Store a document for review. An applicant's first upload moves them on to
     *documents submitted*."""
-    document_file_check(file=file)
+    content_type = document_file_check(file=file)
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if issued_on > today:
@@ -171,9 +171,7 @@ def document_upload(
         errors["expires_on"] = ["The expiry date must be after the issue date."]
     if errors:
         raise ValidationError(errors)
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
-        document_file_check(file=file)
-    ]
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
     document = Document(
         worker=worker,
         doc_type=doc_type,

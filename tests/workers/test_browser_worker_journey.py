@@ -132,6 +132,7 @@ def test_every_worker_page_passes_axe_at_phone_size(live_server, phone, worker, 
     make_offer(f.ShiftFactory(site=site), worker)
     booking = make_booking(shift, worker)
     page = sign_in(phone, live_server, worker.user)
+    ARTIFACTS.mkdir(exist_ok=True)
     paths = [
         "/worker/offers/",
         f"/worker/offers/{Offer.objects.get(worker=worker).pk}/decline/",
@@ -148,7 +149,9 @@ def test_every_worker_page_passes_axe_at_phone_size(live_server, phone, worker, 
     ]
     for path in paths:
         page.goto(live_server.url + path)
-        axe_check(page, path.strip("/").replace("/", "-"))
+        name = path.strip("/").replace("/", "-")
+        axe_check(page, name)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-360.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{path} is {width} px wide on a 360 px phone"
     # Error states too.

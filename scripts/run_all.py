@@ -55,7 +55,9 @@ def main() -> int:
             "flexpool",
             "worker",
             "--loglevel=INFO",
-            "--concurrency=1",
+            # One task at a time in the worker process itself: with the filesystem broker a
+            # prefork child's acknowledgement waits for the next 2 s poll, one message per poll.
+            "--pool=solo",
         ],
         "beat": [str(BIN / "celery"), "-A", "flexpool", "beat", "--loglevel=INFO"],
     }

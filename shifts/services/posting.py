@@ -265,7 +265,7 @@ def shift_update(
         if changed_terms:
             _withdraw_pending(locked, tell=True, why="The shift's details changed.")
             booked = list(
-                Booking.objects.select_for_update()
+                Booking.objects.select_for_update(of=("self",))
                 .filter(shift=locked, status=Booking.Status.BOOKED)
                 .select_related("worker__user")
             )

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -321,6 +322,8 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                 status=Booking.Status.BOOKED,
                 start__gt=now + lead_from,
                 start__lte=now + lead_to,
+                # Someone who booked inside the window has just said yes: no need to ask.
+                booked_at__lte=F("start") - lead_to,
                 worker__user__isnull=False,
             )
             .exclude(pk__in=BookingReminder.objects.filter(kind=kind).values("booking_id"))
@@ -336,7 +339,8 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                 user = booking.worker.user
                 assert user is not None
                 start = timezone.localtime(booking.start)
-                when = "tomorrow" if kind == BookingReminder.Kind.DAY_BEFORE else "soon"
+                days = (start.date() - timezone.localtime(now).date()).days
+                when = {0: "today", 1: "tomorrow"}.get(days, f"on {start:%A}")
                 ask = (
                     "Thank you for confirming."
                     if booking.confirmed_at
@@ -345,7 +349,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                 notification_send(
                     user=user,
                     kind=f"booking_reminder_{kind}",
-                    subject=f"Your shift {when}: {start:%a %d %b %H:%M}",
+                    subject=f"Your shift {when} at {start:%H:%M}",
                     body=(
                         f"{booking.shift.role} at {booking.shift.site.name}, "
                         f"{start:%A %d %B, %H:%M}. {ask}"

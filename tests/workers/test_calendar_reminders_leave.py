@@ -68,8 +68,10 @@ def test_a_calendar_feed_shows_only_its_own_workers_shifts(client, worker, other
 
 
 def test_reminders_go_the_day_before_and_two_hours_before_once_each(worker, site):
-    start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    start = timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0)
+    start += timedelta(days=2)
     booking = make_booking(shift_at(site, start), worker)
+    Booking.objects.filter(pk=booking.pk).update(booked_at=start - timedelta(days=3))
     with time_machine.travel(start - timedelta(hours=30)):
         assert booking_reminders_send() == 0
     with time_machine.travel(start - timedelta(hours=23)):
@@ -85,6 +87,7 @@ def test_reminders_go_the_day_before_and_two_hours_before_once_each(worker, site
     notes = Notification.objects.filter(user=worker.user, kind__startswith="booking_reminder")
     assert notes.count() == 2
     assert "Please confirm you are still coming" in notes.first().body
+    assert notes.last().subject.startswith("Your shift tomorrow at ")
     assert notes.first().url == reverse("workers:shift", args=[booking.pk])
 
 
@@ -95,10 +98,16 @@ def test_a_cancelled_booking_gets_no_reminder(worker, site):
     assert booking_reminders_send() == 0
 
 
+def test_someone_who_booked_inside_the_window_is_not_asked_again(worker, site):
+    make_booking(shift_at(site, timezone.now() + timedelta(hours=10)), worker)
+    assert booking_reminders_send() == 0
+
+
 def test_the_reminder_task_is_queued_after_commit(worker, site, django_capture_on_commit_callbacks):
     from workers.tasks import bookings_send_reminders
 
-    make_booking(shift_at(site, timezone.now() + timedelta(hours=10)), worker)
+    booking = make_booking(shift_at(site, timezone.now() + timedelta(hours=10)), worker)
+    Booking.objects.filter(pk=booking.pk).update(booked_at=timezone.now() - timedelta(days=2))
     with django_capture_on_commit_callbacks() as callbacks:
         assert bookings_send_reminders() == 1
     assert len(callbacks) == 1  # the notification's delivery, queued after commit

@@ -46,11 +46,6 @@ def test_an_outcome_must_be_chosen(client, manager, upcoming):
     assert upcoming.outcome == ""
 
 
-@pytest.mark.xfail(
-    reason="shift_update locks bookings with select_related('worker__user') (nullable join): "
-    "PostgreSQL refuses FOR UPDATE there; reported to H1",
-    strict=False,
-)
 def test_she_changes_the_time_of_a_request(client, manager, upcoming):
     client.force_login(manager)
     day = timezone.localtime(upcoming.start).date()

@@ -185,8 +185,12 @@ def demo_borough_build(
     3. Otherwise generate providers, sites, workers, documents, availability and the shift
        history day by day, writing rows in bulk, then the demo logins and the marker.
     """
-    say = progress or (lambda _message: None)
     started = clock.monotonic()
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(f"[{clock.monotonic() - started:6.1f} s] {message}")
+
     reference_data_ensure()
     pool = demo_pools_ensure()
     marker = AuditEntry.objects.filter(pool=pool, action=MARKER_ACTION).first()
@@ -741,6 +745,7 @@ class _Builder:
         if saved:
             self.say(f"Rebuilding {len(saved)} indexes and foreign keys ...")
             with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
                 for definition in saved:
                     cursor.execute(definition)
                 for model in history_models:

@@ -14,6 +14,7 @@ import os
 import pytest
 from django.db import connection
 
+from geo.reference import district_centroids_ensure
 from pools.reference import pool_rates_ensure, reference_data_ensure
 from tests import factories as f
 
@@ -38,6 +39,7 @@ def _fast_hasher(settings):
 @pytest.fixture
 def reference(db):
     reference_data_ensure()
+    district_centroids_ensure()
 
 
 @pytest.fixture

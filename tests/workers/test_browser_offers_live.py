@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from shifts.services.offers import offer_accept
 from tests import factories as f
-from tests.browser import *  # noqa: F403
 from tests.browser import axe_check, sign_in
 from tests.workers.conftest import make_booking, make_offer, shift_at
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 from pools.models import DocumentType
 from shifts.models import Booking, Offer, Timesheet
 from tests import factories as f
-from tests.browser import *  # noqa: F403
 from tests.browser import ARTIFACTS, axe_check, sign_in
 from tests.workers.conftest import make_booking, make_offer, shift_at
 from workers.models import Document, Worker

@@ -846,6 +846,14 @@ class _Builder:
             (Worker.Status.SUSPENDED, 3), (Worker.Status.LEFT, 3),
         ]  # fmt: skip
         plain_skills = [s for s in self.skills if s != "driver"]
+        role_docs = {
+            slug: {d.slug: d for d in role.required_documents.all()}
+            for slug, role in self.roles.items()
+        }
+        skill_docs = {
+            slug: {d.slug: d for d in skill.required_documents.all()}
+            for slug, skill in self.skills.items()
+        }
         for index in range(self.params.workers):
             first, last = _choice(rng, FIRST_NAMES), _choice(rng, LAST_NAMES)
             email = f"{first.lower()}.{last.lower()}.{index + 1}@workers.flexpool.test"
@@ -896,9 +904,9 @@ class _Builder:
                 w.add(Worker.skills.through, worker_id=worker_id, skill_id=self.skills[slug].pk)
             needed = {d.slug: d for d in required_all}
             for slug in roles:
-                needed |= {d.slug: d for d in self.roles[slug].required_documents.all()}
-            for slug in sorted(skills):
-                needed |= {d.slug: d for d in self.skills[slug].required_documents.all()}
+                needed |= role_docs[slug]
+            for slug in skills:
+                needed |= skill_docs[slug]
             self._documents(worker_id, status, [needed[k] for k in sorted(needed)])
             self._availability(worker_id)
             if status != Worker.Status.APPROVED and status not in (

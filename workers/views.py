@@ -273,6 +273,9 @@ def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     polling = bool(request.headers.get("HX-Request"))
     if polling and request.GET.get("v") == version:
         return HttpResponse(status=204)
+    for row in rows:  # so coordinators can tell "not seen yet" from "seen, not answered"
+        if row.offer.viewed_at is None:
+            offers_service.offer_mark_viewed(offer=row.offer, worker=worker)
     context = {
         "worker": worker,
         "cards": [{"row": row, "d": row.display()} for row in rows],

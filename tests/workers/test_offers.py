@@ -16,8 +16,10 @@ pytestmark = pytest.mark.django_db
 def test_the_offers_page_shows_district_distance_pay_and_why_but_not_the_address(
     worker_client, worker, shift
 ):
-    make_offer(shift, worker)
+    offer = make_offer(shift, worker)
     body = worker_client.get(reverse("workers:offers")).content.decode()
+    offer.refresh_from_db()
+    assert offer.viewed_at is not None
     assert "Oak Care" in body
     assert "BL9 area, 1.1 km from you" in body
     assert "Oak Care" in body

@@ -49,7 +49,7 @@ def check_worker() -> bool:
     from flexpool.celery import app
 
     name = os.environ.get("CELERY_WORKER_NAME", f"celery@{socket.gethostname()}")
-    replies = app.control.ping(destination=[name], timeout=5.0)
+    replies = app.control.ping(destination=[name], timeout=5.0) or []
     print(f"worker: {replies}")
     return any(name in reply for reply in replies)
 

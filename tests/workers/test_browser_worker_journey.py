@@ -161,6 +161,9 @@ def test_every_worker_page_passes_axe_at_phone_size(live_server, phone, worker, 
 
 def test_sign_in_and_password_reset_pages_pass_axe(live_server, phone):
     page = phone.new_page()
-    for path in ("/accounts/login/", "/accounts/password/reset/"):
+    ARTIFACTS.mkdir(exist_ok=True)
+    for path in ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):
         page.goto(live_server.url + path)
-        axe_check(page, path.strip("/").replace("/", "-"))
+        name = path.strip("/").replace("/", "-")
+        axe_check(page, name)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-360.png"), full_page=True)

@@ -49,7 +49,11 @@ def govuk_field(
         css = [_CLASSES[kind], widget.attrs.get("class", "")]
         if field.errors:
             css.append(f"{_CLASSES[kind]}--error")
-        attrs: dict[str, str | bool] = {"class": " ".join(c for c in css if c)}
+        # GOV.UK asks for labels and hints, never placeholder text (it vanishes as you type).
+        attrs: dict[str, str | bool] = {
+            "class": " ".join(c for c in css if c),
+            "placeholder": False,
+        }
         if described:
             attrs["aria-describedby"] = described
         html = field.as_widget(attrs=attrs)

@@ -172,6 +172,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "pools.tasks.documents_send_expiry_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "dashboard-rollups": {
+        "task": "pools.tasks.rollups_refresh_recent",
+        "schedule": timedelta(minutes=5),
+    },
     "timesheets-auto-approve": {
         "task": "providers.tasks.timesheets_auto_approve",
         "schedule": crontab(minute=20),

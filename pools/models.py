@@ -175,3 +175,98 @@ class DocumentReminder(models.Model):
                 fields=["document", "expires_on", "days_before"], name="one_reminder_per_threshold"
             )
         ]
+
+
+class ShiftRollup(models.Model):
+    """Pre-added figures of the shift requests starting (UK time) on one day, for the
+    dashboards and the stats API (see pools.rollups). Two levels share the table: rows
+    with a provider, and rows with ``provider`` empty that add up every provider, so a
+    report without a provider filter reads a few rows a day instead of hundreds."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="+")
+    site_type = models.CharField(max_length=20)
+
+    shifts_requested = models.IntegerField(default=0)
+    places_requested = models.IntegerField(default=0)
+    minutes_requested = models.BigIntegerField(default=0)
+    shifts_filled = models.IntegerField(default=0)
+    places_filled = models.IntegerField(default=0)
+    minutes_filled = models.BigIntegerField(default=0)
+    places_unfilled = models.IntegerField(default=0)
+    minutes_unfilled = models.BigIntegerField(default=0)
+    places_to_agency = models.IntegerField(default=0)
+    minutes_to_agency = models.BigIntegerField(default=0)
+    spend_minutes = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0"))
+    ttf_histogram = models.JSONField(
+        default=dict, help_text="Minutes to fill → number of filled shifts (exact, whole minutes)."
+    )
+    requests_withdrawn = models.IntegerField(default=0)
+    bookings = models.IntegerField(default=0)
+    cancelled_by_worker = models.IntegerField(default=0)
+    cancelled_by_provider = models.IntegerField(default=0)
+    cancelled_by_pool = models.IntegerField(default=0)
+    late_by_worker = models.IntegerField(default=0)
+    late_by_provider = models.IntegerField(default=0)
+    turned_away = models.IntegerField(default=0)
+    no_shows = models.IntegerField(default=0)
+    timesheets_reviewed = models.IntegerField(default=0)
+    timesheets_auto_approved = models.IntegerField(default=0)
+    approval_lag_minutes = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["pool", "provider", "day"], name="rollup_pool_provider_day")
+        ]
+
+
+class DemandRollup(models.Model):
+    """Unfilled places and hours of one day's shift requests by skill, postcode district
+    or time-of-day band (same two levels as ShiftRollup)."""
+
+    class Dimension(models.TextChoices):
+        SKILL = "skill", "Skill"
+        DISTRICT = "district", "District"
+        BAND = "band", "Time of day"
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="+")
+    site_type = models.CharField(max_length=20)
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    key = models.CharField(max_length=80)
+    places = models.IntegerField(default=0)
+    minutes = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["pool", "provider", "dimension", "day"], name="demand_pool_dim_day"
+            )
+        ]
+
+
+class WorkerRollup(models.Model):
+    """Booked-and-not-cancelled minutes a worker has on shifts starting on one day."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE, related_name="+")
+    minutes = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["pool", "day"], name="worker_rollup_pool_day")]
+
+
+class RollupState(models.Model):
+    """When each pool's rollups were last rebuilt (shown on the dashboards)."""
+
+    pool = models.OneToOneField(Pool, on_delete=models.CASCADE, related_name="+")
+    refreshed_at = models.DateTimeField()

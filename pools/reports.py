@@ -12,16 +12,9 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.html import escape
 
-from pools.metrics import (
-    Conduct,
-    Figures,
-    Scope,
-    conduct_grouped,
-    figures_grouped,
-    unfilled_by,
-    weeks_in,
-)
+from pools.metrics import Conduct, Figures, Scope, weeks_in
 from pools.models import Pool, Role
+from pools.rollups import conduct_grouped, figures_grouped, unfilled_by
 from providers.models import Provider, Site
 
 Cell = str | int | Decimal | float | None

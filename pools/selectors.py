@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from pools.metrics import Scope, Spread, hours_spread
+from pools.metrics import Scope, Spread
 from pools.models import AuditEntry, Coordinator, DocumentType, Pool
+from pools.rollups import hours_spread
 from shifts.models import MatchRun, Offer, ShiftRequest
 from workers.models import Document, Worker
 

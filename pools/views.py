@@ -32,8 +32,14 @@ from pools.forms import (
     SiteForm,
     WidenForm,
 )
-from pools.metrics import DEFINITIONS, SPEND_FORMULA, Scope, figures_grouped, figures_summary
+from pools.metrics import DEFINITIONS, SPEND_FORMULA, Scope
 from pools.models import Coordinator, Pool
+from pools.rollups import (
+    figures_grouped,
+    figures_summary,
+    rollups_ensure,
+    rollups_refreshed_at,
+)
 from providers.models import Provider
 from shifts.models import ShiftRequest
 from workers.models import Document, Worker
@@ -519,8 +525,10 @@ def _dashboard(
     context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
     if scope is None:
         return render(request, template, context, status=400)
+    rollups_ensure(pool_ids=scope.pool_ids)
     context.update(build(scope))
     context["scope"] = scope
+    context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
     context["range_label"] = reports.range_label(scope.start, scope.end)
     context["query"] = request.GET.urlencode()
     export = request.GET.get("export")

@@ -1,0 +1,502 @@
+"""Pre-added dashboard figures, so reports over a million shift requests stay fast.
+
+``rollups_refresh`` recomputes, for a pool and a span of days, exactly the sums that
+pools.metrics defines (it calls the same expressions), one row per day × provider × role ×
+type of care, plus rows that add up every provider. The report functions here read those
+rows and return the same objects as pools.metrics (Figures, Conduct, Unfilled, Spread); the
+tests check both paths give identical figures on hand-built histories.
+
+Freshness: the Celery beat task ``pools.tasks.rollups_refresh_recent`` rebuilds the days
+from 60 days ago to 60 days ahead every five minutes (where shifts still change); older
+days change rarely and are rebuilt by ``rollups_refresh`` (e.g. after an import).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour, TruncDate, TruncWeek
+from django.utils import timezone
+
+from pools.metrics import (
+    _AGGREGATES,
+    BY,
+    CANCELLED,
+    IS_FILLED,
+    LONDON,
+    SHIFT_MINUTES,
+    TIME_BANDS,
+    TTF_MINUTES,
+    UNFILLED,
+    WEEKDAYS,
+    Conduct,
+    Figures,
+    MinutesBetween,
+    Scope,
+    Spread,
+    Unfilled,
+    money,
+)
+from pools.models import DemandRollup, Pool, RoleRate, RollupState, ShiftRollup, WorkerRollup
+from shifts.models import Booking, ShiftRequest, Timesheet
+
+ADDITIVE = [
+    "shifts_requested",
+    "places_requested",
+    "minutes_requested",
+    "shifts_filled",
+    "places_filled",
+    "minutes_filled",
+    "places_unfilled",
+    "minutes_unfilled",
+    "places_to_agency",
+    "minutes_to_agency",
+    "spend_minutes",
+]
+CONDUCT = [
+    "requests_withdrawn",
+    "bookings",
+    "cancelled_by_worker",
+    "cancelled_by_provider",
+    "cancelled_by_pool",
+    "late_by_worker",
+    "late_by_provider",
+    "turned_away",
+    "no_shows",
+    "timesheets_reviewed",
+    "timesheets_auto_approved",
+    "approval_lag_minutes",
+]
+Key = tuple[date, int, int, str]  # day, provider, role, site type
+
+
+# --- Building --------------------------------------------------------------------------------
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    low = datetime.combine(start, time.min, tzinfo=LONDON)
+    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=LONDON)
+    return low, high
+
+
+def _local_day(value: Any) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else value.date()
+
+
+def _grouped(
+    qs: QuerySet[Any], prefix: str, aggregates: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """``qs`` grouped by the shift's local day, provider, role and type of care."""
+    p = prefix
+    rows = (
+        qs.annotate(
+            r_day=TruncDate(f"{p}start", tzinfo=LONDON),
+            r_provider=F(f"{p}provider_id"),
+            r_role=F(f"{p}role_id"),
+            r_type=F(f"{p}site__site_type"),
+        )
+        .values("r_day", "r_provider", "r_role", "r_type")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    yield from rows
+
+
+def _key(row: dict[str, Any]) -> Key:
+    return (_local_day(row["r_day"]), row["r_provider"], row["r_role"], row["r_type"])
+
+
+def _span(pool: Pool, start: date, end: date) -> None:
+    low, high = _bounds(start, end)
+    shifts = ShiftRequest.objects.filter(pool=pool, start__gte=low, start__lt=high)
+    requested = shifts.exclude(status=ShiftRequest.Status.CANCELLED)
+    rows: dict[Key, dict[str, Any]] = defaultdict(dict)
+    for row in _grouped(requested, "", _AGGREGATES):
+        rows[_key(row)].update({k: row[k] or 0 for k in ADDITIVE})
+    for row in _grouped(
+        shifts.filter(status=ShiftRequest.Status.CANCELLED), "", {"n": Count("id")}
+    ):
+        rows[_key(row)]["requests_withdrawn"] = row["n"]
+    histograms: dict[Key, dict[str, int]] = defaultdict(dict)
+    filled = requested.filter(IS_FILLED, filled_at__isnull=False).annotate(ttf=TTF_MINUTES)
+    ttf_rows = (
+        filled.annotate(
+            r_day=TruncDate("start", tzinfo=LONDON),
+            r_provider=F("provider_id"),
+            r_role=F("role_id"),
+            r_type=F("site__site_type"),
+        )
+        .values("r_day", "r_provider", "r_role", "r_type", "ttf")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in ttf_rows:
+        histograms[_key(row)][str(row["ttf"])] = row["n"]
+
+    bookings = Booking.objects.filter(shift__in=shifts.values("id"))
+    conduct = {
+        "bookings": Count("id"),
+        "cancelled_by_worker": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.WORKER)),
+        "cancelled_by_provider": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.PROVIDER)),
+        "cancelled_by_pool": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.POOL)),
+        "late_by_worker": Count(
+            "id", filter=Q(status=CANCELLED, cancelled_by=BY.WORKER, late_cancellation=True)
+        ),
+        "late_by_provider": Count(
+            "id", filter=Q(status=CANCELLED, cancelled_by=BY.PROVIDER, late_cancellation=True)
+        ),
+        "turned_away": Count(
+            "id",
+            filter=Q(status=CANCELLED, cancelled_by=BY.PROVIDER, cancelled_at__gte=F("start")),
+        ),
+        "no_shows": Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
+    }
+    for row in _grouped(bookings, "shift__", conduct):
+        rows[_key(row)].update({k: row[k] for k in conduct})
+    sheets = Timesheet.objects.filter(
+        booking__in=bookings.values("id"), clock_out__isnull=False, reviewed_at__isnull=False
+    )
+    auto = Q(status=Timesheet.Status.AUTO_APPROVED)
+    for row in _grouped(
+        sheets,
+        "booking__shift__",
+        {
+            "timesheets_reviewed": Count("id", filter=~auto),
+            "timesheets_auto_approved": Count("id", filter=auto),
+            "approval_lag_minutes": Sum(
+                MinutesBetween(F("reviewed_at"), F("clock_out")), filter=~auto
+            ),
+        },
+    ):
+        rows[_key(row)].update(
+            timesheets_reviewed=row["timesheets_reviewed"],
+            timesheets_auto_approved=row["timesheets_auto_approved"],
+            approval_lag_minutes=row["approval_lag_minutes"] or 0,
+        )
+
+    shift_rows: list[ShiftRollup] = []
+    totals: dict[tuple[date, int, str], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    total_hist: dict[tuple[date, int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, values in rows.items():
+        day, provider_id, role_id, site_type = key
+        hist = histograms.get(key, {})
+        shift_rows.append(
+            ShiftRollup(
+                pool=pool,
+                day=day,
+                provider_id=provider_id,
+                role_id=role_id,
+                site_type=site_type,
+                ttf_histogram=hist,
+                **values,
+            )
+        )
+        total = totals[(day, role_id, site_type)]
+        for name, value in values.items():
+            total[name] += value
+        for minutes, n in hist.items():
+            total_hist[(day, role_id, site_type)][minutes] += n
+    for (day, role_id, site_type), values in totals.items():
+        shift_rows.append(
+            ShiftRollup(
+                pool=pool,
+                day=day,
+                provider_id=None,
+                role_id=role_id,
+                site_type=site_type,
+                ttf_histogram=dict(total_hist[(day, role_id, site_type)]),
+                **values,
+            )
+        )
+
+    demand_rows = list(_demand_rows(pool, requested.filter(booked_count__lt=F("headcount"))))
+    worker_rows = [
+        WorkerRollup(
+            pool=pool, day=_local_day(r["r_day"]), worker_id=r["worker_id"], minutes=r["m"]
+        )
+        for r in bookings.filter(status__in=Booking.LIVE_STATUSES)
+        .annotate(r_day=TruncDate("shift__start", tzinfo=LONDON))
+        .values("r_day", "worker_id")
+        .annotate(m=Sum(MinutesBetween(F("end"), F("start"))))
+        .order_by()
+    ]
+    with transaction.atomic():
+        for model in (ShiftRollup, DemandRollup, WorkerRollup):
+            model.objects.filter(pool=pool, day__gte=start, day__lte=end).delete()  # type: ignore[attr-defined]
+        ShiftRollup.objects.bulk_create(shift_rows, batch_size=2000)
+        DemandRollup.objects.bulk_create(demand_rows, batch_size=2000)
+        WorkerRollup.objects.bulk_create(worker_rows, batch_size=2000)
+
+
+def _demand_rows(pool: Pool, unfilled: QuerySet[ShiftRequest]) -> Iterator[DemandRollup]:
+    sums = {"places": Sum(UNFILLED), "minutes": Sum(UNFILLED * SHIFT_MINUTES)}
+    band_of = {h: label for lo, hi, label in TIME_BANDS for h in range(lo, hi)}
+    sources: list[tuple[str, QuerySet[Any], Any]] = [
+        (DemandRollup.Dimension.SKILL, unfilled.annotate(k=F("skills__name")), lambda v: v or ""),
+        (
+            DemandRollup.Dimension.DISTRICT,
+            unfilled.annotate(k=F("site__district")),
+            lambda v: v or "",
+        ),
+        (
+            DemandRollup.Dimension.BAND,
+            unfilled.annotate(k=ExtractHour("start", tzinfo=LONDON)),
+            lambda v: band_of[v],
+        ),
+    ]
+    for dimension, qs, label in sources:
+        merged: dict[tuple[date, int | None, int, str, str], list[int]] = defaultdict(
+            lambda: [0, 0]
+        )
+        for row in _grouped_k(qs, sums):
+            day, provider, role_id, site_type = _key(row)
+            key = label(row["k"])
+            levels: tuple[int | None, ...] = (provider, None)
+            for level in levels:
+                acc = merged[(day, level, role_id, site_type, key)]
+                acc[0] += row["places"] or 0
+                acc[1] += row["minutes"] or 0
+        for (day, provider_id, role_id, site_type, key), (places, minutes) in merged.items():
+            yield DemandRollup(
+                pool=pool,
+                day=day,
+                provider_id=provider_id,
+                role_id=role_id,
+                site_type=site_type,
+                dimension=dimension,
+                key=key,
+                places=places,
+                minutes=minutes,
+            )
+
+
+def _grouped_k(qs: QuerySet[Any], aggregates: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    return iter(
+        qs.annotate(
+            r_day=TruncDate("start", tzinfo=LONDON),
+            r_provider=F("provider_id"),
+            r_role=F("role_id"),
+            r_type=F("site__site_type"),
+        )
+        .values("r_day", "r_provider", "r_role", "r_type", "k")
+        .annotate(**aggregates)
+        .order_by()
+    )
+
+
+def rollups_refresh(
+    *, pool_ids: Iterable[int] | None = None, start: date | None = None, end: date | None = None
+) -> int:
+    """Rebuild the rollups of ``pool_ids`` (all pools) for the days ``start``–``end``
+    (every day that has shifts), a month at a time. Idempotent. Returns days rebuilt."""
+    pools = Pool.objects.all() if pool_ids is None else Pool.objects.filter(pk__in=list(pool_ids))
+    rebuilt = 0
+    for pool in pools:
+        first, last = start, end
+        if first is None or last is None:
+            span = ShiftRequest.objects.filter(pool=pool).order_by("start")
+            earliest, latest = span.first(), span.last()
+            if earliest is None or latest is None:
+                continue
+            first = first or timezone.localtime(earliest.start, LONDON).date()
+            last = last or timezone.localtime(latest.start, LONDON).date()
+        day = first
+        while day <= last:
+            chunk_end = min(day + timedelta(days=30), last)
+            _span(pool, day, chunk_end)
+            rebuilt += (chunk_end - day).days + 1
+            day = chunk_end + timedelta(days=1)
+        RollupState.objects.update_or_create(pool=pool, defaults={"refreshed_at": timezone.now()})
+    return rebuilt
+
+
+def rollups_refresh_recent(*, today: date | None = None, days: int = 60) -> int:
+    today = today or timezone.localdate()
+    return rollups_refresh(start=today - timedelta(days=days), end=today + timedelta(days=days))
+
+
+def rollups_ensure(*, pool_ids: Iterable[int]) -> None:
+    """Build the rollups of any pool that has never had them (a fresh installation or
+    demo); after that the beat task keeps them fresh."""
+    ids = set(pool_ids)
+    missing = ids - set(
+        RollupState.objects.filter(pool_id__in=ids).values_list("pool_id", flat=True)
+    )
+    if missing:
+        rollups_refresh(pool_ids=missing)
+
+
+def rollups_refreshed_at(*, pool_ids: Iterable[int]) -> datetime | None:
+    states = RollupState.objects.filter(pool_id__in=list(pool_ids))
+    times = [s.refreshed_at for s in states]
+    return min(times) if times else None
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+GROUP_FIELDS = {
+    None: None,
+    "week": "week",
+    "pool_id": "pool_id",
+    "provider_id": "provider_id",
+    "role_id": "role_id",
+    "site__site_type": "site_type",
+}
+
+
+def _base(scope: Scope, model: Any, by_provider: bool = False) -> QuerySet[Any]:
+    qs = model.objects.filter(pool_id__in=scope.pool_ids, day__gte=scope.start, day__lte=scope.end)
+    if scope.provider_id:
+        qs = qs.filter(provider_id=scope.provider_id)
+    elif by_provider:
+        qs = qs.filter(provider__isnull=False)
+    else:
+        qs = qs.filter(provider__isnull=True)
+    if scope.role_id:
+        qs = qs.filter(role_id=scope.role_id)
+    if scope.site_type:
+        qs = qs.filter(site_type=scope.site_type)
+    return qs
+
+
+def histogram_percentile(hist: dict[int, int], fraction: float) -> float | None:
+    """percentile_cont over the multiset a histogram describes (exact)."""
+    total = sum(hist.values())
+    if not total:
+        return None
+    position = (total - 1) * fraction
+    low_rank, high_rank = int(position), min(int(position) + 1, total - 1)
+    low = high = None
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if low is None and seen > low_rank:
+            low = value
+        if seen > high_rank:
+            high = value
+            break
+    assert low is not None and high is not None
+    return low + (high - low) * (position - low_rank)
+
+
+def figures_grouped(scope: Scope, key: str | None) -> dict[Any, Figures]:
+    field = GROUP_FIELDS[key]
+    qs = _base(scope, ShiftRollup, by_provider=key == "provider_id")
+    if field == "week":
+        qs = qs.annotate(week=TruncWeek("day"))
+    group = [field] if field else []
+    rates = {
+        (r.pool_id, r.role_id): r.pool_hourly_cost
+        for r in RoleRate.objects.filter(pool_id__in=scope.pool_ids)
+    }
+    result: dict[Any, Figures] = {}
+    cost: dict[Any, Decimal] = defaultdict(Decimal)
+    spend: dict[Any, Decimal] = defaultdict(Decimal)
+    for row in (
+        qs.values(*group, "pool_id", "role_id")
+        .annotate(**{name: Sum(name) for name in ADDITIVE})
+        .order_by()
+    ):
+        g = _week(row[field]) if field == "week" else (row[field] if field else None)
+        fig = result.setdefault(g, Figures())
+        for name in ADDITIVE[:-1]:
+            setattr(fig, name, getattr(fig, name) + (row[name] or 0))
+        spend[g] += Decimal(row["spend_minutes"] or 0)
+        cost[g] += Decimal(row["minutes_filled"] or 0) * rates.get(
+            (row["pool_id"], row["role_id"]), Decimal("0")
+        )
+    hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in qs.exclude(ttf_histogram={}).values(*group, "ttf_histogram").order_by():
+        g = _week(row[field]) if field == "week" else (row[field] if field else None)
+        target = hists[g]
+        for minutes, n in row["ttf_histogram"].items():
+            target[int(minutes)] += n
+    for g, fig in result.items():
+        fig.spend_avoided = money(spend[g] / 60)
+        fig.pool_cost = money(cost[g] / 60)
+        fig.median_ttf_minutes = histogram_percentile(hists.get(g, {}), 0.5)
+        fig.p90_ttf_minutes = histogram_percentile(hists.get(g, {}), 0.9)
+    return result
+
+
+def _week(value: Any) -> date:
+    return _local_day(value)
+
+
+def figures_summary(scope: Scope) -> Figures:
+    return figures_grouped(scope, None).get(None) or Figures()
+
+
+def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
+    """As pools.metrics.conduct_grouped; ``key`` is None or ``provider__name``."""
+    by_provider = key is not None
+    qs = _base(scope, ShiftRollup, by_provider=by_provider)
+    group = ["provider__name"] if by_provider else []
+    result: dict[Any, Conduct] = {}
+    sums = {n: Sum(n) for n in CONDUCT}
+    rows = (
+        list(qs.values(*group).annotate(**sums).order_by())
+        if by_provider
+        else [qs.aggregate(**sums)]
+    )
+    for row in rows:
+        counts = {n: int(row[n] or 0) for n in CONDUCT if n != "approval_lag_minutes"}
+        c = Conduct(**counts)  # type: ignore[arg-type]
+        if c.timesheets_reviewed:
+            c.mean_approval_lag_hours = (
+                Decimal(row["approval_lag_minutes"] or 0) / 60 / c.timesheets_reviewed
+            ).quantize(Decimal("0.1"))
+        result[row["provider__name"] if by_provider else None] = c
+    return result
+
+
+def unfilled_by(scope: Scope, dimension: str) -> list[Unfilled]:
+    if dimension == "weekday":
+        days = [Unfilled(name) for name in WEEKDAYS]
+        for row in (
+            _base(scope, ShiftRollup)
+            .values("day")
+            .annotate(p=Sum("places_unfilled"), m=Sum("minutes_unfilled"))
+            .order_by()
+        ):
+            u = days[row["day"].weekday()]
+            u.places += row["p"] or 0
+            u.minutes += row["m"] or 0
+        return days
+    dim = {"skill": "skill", "district": "district", "time_of_day": "band"}[dimension]
+    rows = {
+        r["key"]: r
+        for r in _base(scope, DemandRollup, by_provider=False)
+        .filter(dimension=dim)
+        .values("key")
+        .annotate(p=Sum("places"), m=Sum("minutes"))
+        .order_by()
+    }
+    if dim == "band":
+        return [
+            Unfilled(label, rows.get(label, {}).get("p") or 0, rows.get(label, {}).get("m") or 0)
+            for _lo, _hi, label in TIME_BANDS
+        ]
+    empty = "No particular skill" if dim == "skill" else "—"
+    out = [Unfilled(k or empty, r["p"] or 0, r["m"] or 0) for k, r in rows.items() if r["p"]]
+    return sorted(out, key=lambda u: (-u.minutes, u.label))
+
+
+def hours_spread(scope: Scope) -> Spread:
+    """Per-worker booked minutes in the range (filters by provider, role and type of care
+    do not apply: a worker's hours are theirs across the pool)."""
+    rows = (
+        WorkerRollup.objects.filter(
+            pool_id__in=scope.pool_ids, day__gte=scope.start, day__lte=scope.end
+        )
+        .values("worker_id")
+        .annotate(m=Sum("minutes"))
+        .order_by()
+    )
+    return Spread({r["worker_id"]: r["m"] or 0 for r in rows})

@@ -34,8 +34,30 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Abs, Cast, Coalesce
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import (
+    Abs,
+    ASin,
+    Cast,
+    Coalesce,
+    Cos,
+    Floor,
+    Power,
+    Radians,
+    Sin,
+    Sqrt,
+)
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -48,7 +70,7 @@ from workers.models import AvailabilityException, AvailabilityRule, Document, Wo
 LONDON = ZoneInfo("Europe/London")
 KM_PER_DEGREE = 111.2
 EARTH_RADIUS_KM = 6371.0
-DISTANCE_BAND_KM = 2.0
+DISTANCE_BAND_KM = 1.0
 
 # Rule name -> what a coordinator or worker is told when it excludes someone.
 RULES: dict[str, str] = {
@@ -132,9 +154,11 @@ def _context(shift: ShiftRequest, now: datetime) -> _Context:
 
 
 def _ids_filter(qs: QuerySet[Any], column: str, ids: list[int]) -> QuerySet[Any]:
-    """``column IN ids``, as one array parameter on PostgreSQL however many ids there are."""
+    """``column IN ids``, as one array parameter on PostgreSQL however many ids there are
+    (passed as one array literal: adapting thousands of separate numbers is slow)."""
     if connection.vendor == "postgresql":
-        return qs.extra(where=[f"{column} = ANY(%s)"], params=[ids])
+        literal = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        return qs.extra(where=[f"{column} = ANY(%s::bigint[])"], params=[literal])
     return qs.filter(**{f"{column}__in": ids})
 
 
@@ -451,29 +475,148 @@ def _reliability(worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
 class Evaluation:
     candidates: list[Candidate]
     excluded: dict[str, list[int]]
-    failures: list[str] = field(default_factory=list)
 
 
-def _evaluate(shift: ShiftRequest, now: datetime, only_worker_id: int | None = None) -> Evaluation:
-    ctx = _context(shift, now)
-    every = only_worker_id is not None
-    excluded: dict[str, list[int]] = defaultdict(list)
-    survivors: list[tuple[dict[str, Any], float]] = []
-    failures_by_worker: dict[int, list[str]] = {}
-    for row in _worker_rows(ctx, only_worker_id):
-        failures, distance = _row_failures(row, ctx, every)
-        if failures:
-            excluded[failures[0]].append(row["pk"])
-            failures_by_worker[row["pk"]] = failures
-            if not every:
-                continue
-        survivors.append((row, distance))
-    ids = [row["pk"] for row, _d in survivors]
+def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
+    """One query: the workers who pass every rule SQL can answer on its own (pool, vetted,
+    role, skills, neither block, not yet offered, within their travel radius by great-circle
+    distance), favourites first, then by whole kilometres, then id. Rows are
+    (id, user id, distance km, weekly hours cap, ready-now-until, favourite)."""
+    shift, site = ctx.shift, ctx.site
+    pool = shift.pool
+    radius = Coalesce(
+        Cast("travel_radius_km", FloatField()), Value(float(pool.default_radius_km))
+    ) + Value(float(shift.radius_bonus_km))
+    lon_km = KM_PER_DEGREE * max(math.cos(math.radians(site.latitude)), 0.01)
+    half_dlat = Radians(F("latitude") - Value(site.latitude)) / Value(2.0)
+    half_dlon = Radians(F("longitude") - Value(site.longitude)) / Value(2.0)
+    haversine = Power(Sin(half_dlat), Value(2.0)) + Cos(Radians("latitude")) * Value(
+        math.cos(math.radians(site.latitude))
+    ) * Power(Sin(half_dlon), Value(2.0))
+    distance = Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(haversine))
+    in_extra_pool = Exists(
+        Worker.extra_pools.through.objects.filter(worker_id=OuterRef("pk"), pool_id=pool.pk)
+    )
+    qs = (
+        Worker.objects.filter(Q(pool_id=pool.pk) | in_extra_pool, status=Worker.Status.APPROVED)
+        .annotate(
+            _dlat=Abs(F("latitude") - Value(site.latitude)) * Value(KM_PER_DEGREE),
+            _dlon=Abs(F("longitude") - Value(site.longitude)) * Value(lon_km),
+            _radius=ExpressionWrapper(radius, output_field=FloatField()),
+        )
+        # A box first (cheap), then the great circle.
+        .filter(_dlat__lte=F("_radius") + 0.5, _dlon__lte=F("_radius") + 0.5)
+        .annotate(_distance=ExpressionWrapper(distance, output_field=FloatField()))
+        .filter(_distance__lte=F("_radius"))
+        .filter(
+            Exists(
+                Worker.roles.through.objects.filter(worker_id=OuterRef("pk"), role_id=shift.role_id)
+            )
+        )
+        .exclude(
+            Exists(
+                ProviderBlock.objects.filter(
+                    worker_id=OuterRef("pk"), provider_id=shift.provider_id
+                )
+            )
+        )
+        .exclude(
+            Exists(
+                WorkerBlock.objects.filter(worker_id=OuterRef("pk"), provider_id=shift.provider_id)
+            )
+        )
+        .exclude(Exists(Offer.objects.filter(worker_id=OuterRef("pk"), shift_id=shift.pk)))
+    )
+    for skill_id in ctx.skill_ids:
+        qs = qs.filter(
+            Exists(
+                Worker.skills.through.objects.filter(worker_id=OuterRef("pk"), skill_id=skill_id)
+            )
+        )
+    qs = qs.annotate(
+        _favourite=Exists(
+            Favourite.objects.filter(worker_id=OuterRef("pk"), provider_id=shift.provider_id)
+        ),
+        _band=Floor(F("_distance") / Value(DISTANCE_BAND_KM)),
+    )
+    return list(
+        qs.order_by("-_favourite", "_band", "pk").values_list(
+            "pk", "user_id", "_distance", "weekly_hours_cap", "ready_now_until", "_favourite"
+        )
+    )
+
+
+def _documents_held(ctx: _Context, worker_ids: list[int]) -> dict[int, int]:
+    """One query: how many of the required document types each worker holds valid from the
+    shift's first day through its last."""
+    held: dict[int, set[int]] = defaultdict(set)
+    if not ctx.documents or not worker_ids:
+        return {}
+    docs = _ids_filter(
+        Document.objects.filter(
+            doc_type_id__in=list(ctx.documents),
+            status=Document.Status.APPROVED,
+            issued_on__lte=ctx.start_local.date(),
+        ).filter(Q(expires_on__isnull=True) | Q(expires_on__gt=ctx.end_local.date())),
+        "worker_id",
+        worker_ids,
+    )
+    for wid, doc_type_id in docs.order_by().values_list("worker_id", "doc_type_id"):
+        held[wid].add(doc_type_id)
+    return {wid: len(types) for wid, types in held.items()}
+
+
+def _slices(rows: list[tuple[Any, ...]], need: int | None) -> list[list[tuple[Any, ...]]]:
+    """Split the ranked-by-(favourite, kilometre) rows into the part a wave of ``need`` must
+    examine (whole kilometre bands, at least three times the wave and 50) and the rest,
+    examined only if the first part does not yield enough. ``None`` examines everyone."""
+    if need is None or not rows:
+        return [rows] if rows else []
+    target = max(3 * need, 50)
+    if target >= len(rows):
+        return [rows]
+
+    def group(row: tuple[Any, ...]) -> tuple[bool, int]:
+        return (not row[5], int(row[2] // DISTANCE_BAND_KM))
+
+    cut = target
+    while cut < len(rows) and group(rows[cut]) == group(rows[cut - 1]):
+        cut += 1
+    return [rows[:cut], rows[cut:]] if cut < len(rows) else [rows]
+
+
+def _examine(
+    ctx: _Context,
+    rows: list[tuple[Any, ...]],
+    excluded: dict[str, list[int]],
+) -> list[Candidate]:
+    """The per-worker rules on one slice, then the ranking facts of those who pass: six
+    queries (documents, weekly patterns, exceptions, bookings, two of history) whatever its
+    size."""
+    chunk = [
+        (
+            {
+                "pk": pk,
+                "user_id": user_id,
+                "weekly_hours_cap": cap,
+                "ready_now_until": ready,
+                "favourite": favourite,
+            },
+            distance,
+        )
+        for pk, user_id, distance, cap, ready, favourite in rows
+    ]
+    ids = [row["pk"] for row, _d in chunk]
+    documents = _documents_held(ctx, ids)
     rules, exceptions, bookings = _time_data(ctx, ids)
     needed = _needed_minutes(ctx)
+    n_docs = len(ctx.documents)
     passed: list[tuple[dict[str, Any], float, float, bool]] = []
-    for row, distance in survivors:
+    for row, distance in chunk:
         wid = row["pk"]
+        if n_docs and documents.get(wid, 0) < n_docs:
+            excluded["documents"].append(wid)
+            continue
         failures, week_hours, ready_now = _time_failures(
             row,
             ctx,
@@ -481,22 +624,19 @@ def _evaluate(shift: ShiftRequest, now: datetime, only_worker_id: int | None = N
             rules.get(wid, []),
             exceptions.get(wid, []),
             bookings.get(wid, []),
-            every,
+            False,
         )
-        earlier = failures_by_worker.get(wid, [])
-        if failures and not earlier:
+        if failures:
             excluded[failures[0]].append(wid)
-        if failures or earlier:
-            failures_by_worker[wid] = earlier + failures
             continue
         passed.append((row, distance, week_hours, ready_now))
     reliability = _reliability([row["pk"] for row, *_rest in passed])
-    candidates: list[Candidate] = []
     favourite_text = (
         "favourite of this home"
         if ctx.site.site_type == Site.SiteType.RESIDENTIAL
         else "favourite of this provider"
     )
+    candidates: list[Candidate] = []
     for row, distance, week_hours, ready_now in passed:
         score, notes = reliability[row["pk"]]
         reasons = [favourite_text] if row["favourite"] else []
@@ -516,11 +656,48 @@ def _evaluate(shift: ShiftRequest, now: datetime, only_worker_id: int | None = N
                 reasons=reasons,
             )
         )
+    return candidates
+
+
+def _evaluate(shift: ShiftRequest, now: datetime, need: int | None = None) -> Evaluation:
+    """Rank the workers who may be offered ``shift``.
+
+    With ``need`` (a wave's size) the per-worker rules are applied in ranking order only as
+    far as the wave needs (see ``_slices``); the workers not reached are listed under
+    ``"not_reached"`` and examined by later waves. At most two slices, so a run costs the
+    same bounded number of queries whatever the pool's size."""
+    ctx = _context(shift, now)
+    excluded: dict[str, list[int]] = defaultdict(list)
+    located = _prefiltered_rows(ctx)
+    candidates: list[Candidate] = []
+    for index, chunk in enumerate(_slices(located, need)):
+        if index and need is not None and len(candidates) >= need:
+            excluded["not_reached"] = [row[0] for row in chunk]
+            break
+        candidates.extend(_examine(ctx, chunk, excluded))
     candidates.sort(key=_rank_key)
-    evaluation = Evaluation(candidates=candidates, excluded=dict(excluded))
-    if every and only_worker_id is not None:
-        evaluation.failures = failures_by_worker.get(only_worker_id, [])
-    return evaluation
+    return Evaluation(candidates=candidates, excluded=dict(excluded))
+
+
+def _explain_failures(shift: ShiftRequest, worker_id: int, now: datetime) -> list[str]:
+    """Every rule that excludes one worker (not only the first), for ``matching_explain``."""
+    ctx = _context(shift, now)
+    rows = _worker_rows(ctx, worker_id)
+    if not rows:
+        return ["vetted"]
+    row = rows[0]
+    failures, _distance = _row_failures(row, ctx, True)
+    rules, exceptions, bookings = _time_data(ctx, [worker_id])
+    more, _hours, _ready = _time_failures(
+        row,
+        ctx,
+        _needed_minutes(ctx),
+        rules.get(worker_id, []),
+        exceptions.get(worker_id, []),
+        bookings.get(worker_id, []),
+        True,
+    )
+    return failures + more
 
 
 def _rank_key(c: Candidate) -> tuple[bool, int, float, float, int]:
@@ -543,9 +720,8 @@ def matching_explain(
 ) -> list[str]:
     """Why ``worker`` would not be offered ``shift`` now, in plain words; empty if eligible."""
     now = now or timezone.now()
-    evaluation = _evaluate(shift, now, only_worker_id=worker.pk)
     messages: list[str] = []
-    for name in evaluation.failures:
+    for name in _explain_failures(shift, worker.pk, now):
         if name == "documents":
             messages.extend(_missing_documents(shift, worker))
         elif name == "distance" and (worker.latitude is None or worker.longitude is None):
@@ -600,19 +776,26 @@ def is_urgent(shift: ShiftRequest, now: datetime) -> bool:
     return shift.is_critical or shift.start - now <= timedelta(hours=shift.pool.urgent_within_hours)
 
 
-def _wave_pick(shift: ShiftRequest, ranked: list[Candidate], now: datetime) -> list[Candidate]:
+def _wave_size(shift: ShiftRequest, now: datetime) -> int | None:
+    """How many workers the next wave offers to; ``None`` means every eligible worker."""
     wave = shift.wave + 1
-    if shift.direct_worker_id and wave == 1:
-        direct = [c for c in ranked if c.worker_id == shift.direct_worker_id]
-        if direct:
-            return direct
-    if is_urgent(shift, now):
-        return ranked
+    if (shift.direct_worker_id and wave == 1) or is_urgent(shift, now):
+        return None
     pool = shift.pool
     # Waves after a direct offer count from 1 again.
     ordinal = wave - 1 if shift.direct_worker_id else wave
-    size = pool.first_wave_size * pool.wave_growth ** max(ordinal - 1, 0)
-    return ranked[:size]
+    return int(pool.first_wave_size * pool.wave_growth ** max(ordinal - 1, 0))
+
+
+def _wave_pick(shift: ShiftRequest, ranked: list[Candidate], now: datetime) -> list[Candidate]:
+    if shift.direct_worker_id and shift.wave == 0:
+        direct = [c for c in ranked if c.worker_id == shift.direct_worker_id]
+        if direct:
+            return direct
+        if not is_urgent(shift, now):
+            return ranked[: shift.pool.first_wave_size]
+    size = _wave_size(shift, now)
+    return ranked if size is None else ranked[:size]
 
 
 def offers_notify(offer_ids: Iterable[int]) -> int:
@@ -695,7 +878,7 @@ def shift_match_wave(
             return None
         if not shift.is_open or shift.end <= now:
             return None
-        evaluation = _evaluate(shift, now)
+        evaluation = _evaluate(shift, now, need=_wave_size(shift, now))
         picked = _wave_pick(shift, evaluation.candidates, now)
         wave = shift.wave + 1
         expires = offer_expiry(shift, now)

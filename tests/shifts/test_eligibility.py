@@ -245,11 +245,23 @@ def test_a_worker_of_another_pool_is_offered_only_after_opting_in(shift, worker)
 
 
 def test_a_match_run_records_who_each_rule_excluded(shift, worker, other_worker):
-    WorkerBlock.objects.create(worker=other_worker, provider=shift.provider)
+    AvailabilityRule.objects.filter(worker=other_worker).delete()
     run = shift_match_wave(shift_id=shift.pk)
     assert isinstance(run, MatchRun)
     assert run.eligible_count == 1 and run.offered_count == 1
-    assert run.excluded == {"worker_blocked": [other_worker.pk]}
+    assert run.excluded == {"availability": [other_worker.pk]}
+
+
+def test_a_small_wave_examines_only_as_far_down_the_ranking_as_it_needs(site, pool):
+    Pool.objects.filter(pk=pool.pk).update(first_wave_size=2)
+    near = [f.WorkerFactory(pool=pool, latitude=f.BURY[0]) for _ in range(50)]
+    far = f.WorkerFactory(pool=pool, latitude=f.BURY[0] + 0.05)  # about 5.6 km
+    shift = f.ShiftFactory(site=site)
+    run = shift_match_wave(shift_id=shift.pk)
+    assert run is not None and run.offered_count == 2
+    assert run.excluded == {"not_reached": [far.pk]}
+    assert run.eligible_count == len(near)
+    assert far.pk in [c.worker_id for c in shift_eligible_workers(shift=shift)]
 
 
 def test_favourites_come_first_then_the_nearest(shift, worker, other_worker):

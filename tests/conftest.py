@@ -17,6 +17,7 @@ from django.db import connection
 from geo.reference import district_centroids_ensure
 from pools.reference import pool_rates_ensure, reference_data_ensure
 from tests import factories as f
+from tests.browser import browser, desktop, phone  # noqa: F401  (one Playwright per session)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -60,8 +60,3 @@ def worker_client(client, worker):
 def other_client(client, other_worker):
     client.force_login(other_worker.user)
     return client
-
-
-# The browser fixtures, defined once for this folder: a session fixture imported into two
-# modules would start Playwright twice, which its sync API refuses.
-from tests.browser import browser, phone  # noqa: E402, F401

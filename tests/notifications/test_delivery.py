@@ -127,3 +127,14 @@ def test_a_worker_sees_only_their_own_messages(client, worker, other_worker):
     client.force_login(worker.user)
     body = client.get(reverse("workers:notifications")).content.decode()
     assert "For Wendy" in body and "For Olive" not in body
+
+
+def test_sms_is_off_unless_a_notify_key_is_set(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from notifications.backends import NotifySmsBackend
+
+    assert "notifications.backends.NotifySmsBackend" not in settings.NOTIFICATION_BACKENDS
+    settings.NOTIFY_API_KEY = ""
+    with pytest.raises(ImproperlyConfigured):
+        NotifySmsBackend()

@@ -2,7 +2,7 @@
 
 Use in a test module:
 
-    from tests.browser import *  # noqa: F403  (browser, phone, desktop, sign_in, axe_check)
+    from tests.browser import axe_check, sign_in  # fixtures come from tests/conftest.py
 
     pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

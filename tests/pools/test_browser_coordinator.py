@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from pools.models import DocumentType
 from tests import factories as f
-from tests.browser import *  # noqa: F403
 from tests.browser import ARTIFACTS, axe_check, sign_in
 from tests.pools.history import FROM, TO, build_history
 from workers.models import Document, Worker

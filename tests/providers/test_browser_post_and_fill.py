@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from shifts.models import Booking, ShiftRequest, Timesheet
 from shifts.tasks import shift_match
-from tests.browser import *  # noqa: F403
 from tests.browser import ARTIFACTS, axe_check, sign_in
 from tests.factories import PASSWORD
 

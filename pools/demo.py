@@ -331,7 +331,8 @@ def demo_data_delete() -> None:
         if label in ("contenttypes", "auth", "sessions", "migrations"):
             continue
         targets.append(model)
-    tables = sorted({m._meta.db_table for m in targets})
+    existing = set(connection.introspection.table_names())
+    tables = sorted({m._meta.db_table for m in targets} & existing)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             quoted = ", ".join(connection.ops.quote_name(t) for t in tables)

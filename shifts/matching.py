@@ -71,6 +71,8 @@ LONDON = ZoneInfo("Europe/London")
 KM_PER_DEGREE = 111.2
 EARTH_RADIUS_KM = 6371.0
 DISTANCE_BAND_KM = 1.0
+NOTIFY_PRIORITY = 9
+NOTIFY_BATCH = 100
 
 # Rule name -> what a coordinator or worker is told when it excludes someone.
 RULES: dict[str, str] = {
@@ -810,7 +812,7 @@ def offers_notify(offer_ids: Iterable[int]) -> int:
 
 
 def _notify(rows: list[tuple[int, int, datetime]]) -> int:
-    from notifications.tasks import notification_deliver
+    from shifts.tasks import notifications_deliver_batch
 
     if not rows:
         return 0
@@ -844,8 +846,13 @@ def _notify(rows: list[tuple[int, int, datetime]]) -> int:
     ids = [n.pk for n in created if n.pk is not None]
 
     def deliver() -> None:
-        for pk in ids:
-            notification_deliver.delay(pk)
+        # In batches (one broker message per 100, not one each) and behind other work on
+        # the broker (on Redis 0 is served first, 9 last): a big urgent wave's messages must
+        # not hold up the matching of the next shift.
+        for i in range(0, len(ids), NOTIFY_BATCH):
+            notifications_deliver_batch.apply_async(
+                (ids[i : i + NOTIFY_BATCH],), priority=NOTIFY_PRIORITY
+            )
 
     transaction.on_commit(deliver)
     return len(ids)

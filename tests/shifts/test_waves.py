@@ -240,3 +240,17 @@ def test_a_shift_already_started_is_not_matched(site, crowd):
             end=timezone.now() - timedelta(hours=1),
         )
         assert shift_match_wave(shift_id=shift.pk) is None
+
+
+def test_offer_messages_are_delivered_in_batches_once_each(
+    site, crowd, django_capture_on_commit_callbacks
+):
+    shift = f.ShiftFactory(site=site, start=timezone.now() + timedelta(days=2))
+    with django_capture_on_commit_callbacks() as callbacks:
+        shift_match_wave(shift_id=shift.pk)
+    assert len(callbacks) == 1
+    ids = list(Notification.objects.filter(kind="offer").values_list("pk", flat=True))
+    assert len(ids) == len(crowd)
+    tasks.notifications_deliver_batch(ids)
+    tasks.notifications_deliver_batch(ids)  # a retried batch sends nothing twice
+    assert not Notification.objects.filter(pk__in=ids, delivered_at__isnull=True).exists()

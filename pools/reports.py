@@ -118,8 +118,8 @@ def figure_cells(f: Figures) -> list[Cell]:
     ]
 
 
-def weekly_table(scope: Scope) -> Table:
-    weeks = figures_grouped(scope, "week")
+def weekly_table(scope: Scope, weeks: dict[Any, Figures] | None = None) -> Table:
+    weeks = weeks if weeks is not None else figures_grouped(scope, "week")
     table = Table(
         "weekly",
         "Week by week (weeks start on Monday)",

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate, TruncWeek
 from django.utils import timezone
@@ -44,6 +44,7 @@ from pools.metrics import (
     money,
 )
 from pools.models import DemandRollup, Pool, RoleRate, RollupState, ShiftRollup, WorkerRollup
+from providers.models import Provider
 from shifts.models import Booking, ShiftRequest, Timesheet
 
 ADDITIVE = [
@@ -385,7 +386,50 @@ def histogram_percentile(hist: dict[int, int], fraction: float) -> float | None:
     return low + (high - low) * (position - low_rank)
 
 
-def figures_grouped(scope: Scope, key: str | None) -> dict[Any, Figures]:
+TOTAL = "__total__"
+
+
+def _histograms(qs: QuerySet[Any], field: str | None) -> dict[Any, dict[int, int]]:
+    """Merged time-to-fill histograms per group, plus the whole under ``TOTAL``.
+
+    On PostgreSQL the merge happens in the database (``jsonb_each_text`` with grouping
+    sets), so only one row per group and minute comes back; elsewhere in Python."""
+    hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    inner = qs.exclude(ttf_histogram={})
+    if connection.vendor == "postgresql":
+        cols = [field, "ttf_histogram"] if field else ["ttf_histogram"]
+        sql, params = inner.values(*cols).order_by().query.sql_with_params()
+        if field:
+            query = (
+                f'SELECT sub."{field}", kv.key::int, SUM(kv.value::bigint), GROUPING(sub."{field}") '
+                f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
+                f'GROUP BY GROUPING SETS ((sub."{field}", kv.key::int), (kv.key::int))'
+            )
+        else:
+            query = (
+                "SELECT NULL, kv.key::int, SUM(kv.value::bigint), 1 "
+                f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
+                "GROUP BY kv.key::int"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            for group, minutes, n, is_total in cursor.fetchall():
+                target: Any = TOTAL if is_total else group
+                if field == "week" and not is_total:
+                    target = _week(group)
+                hists[target][minutes] += int(n)
+        return hists
+    for row in inner.values(*([field] if field else []), "ttf_histogram").order_by():
+        g: Any = (_week(row[field]) if field == "week" else row[field]) if field else None
+        for minutes, n in row["ttf_histogram"].items():
+            hists[g][int(minutes)] += n
+            hists[TOTAL][int(minutes)] += n
+    return hists
+
+
+def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> dict[Any, Figures]:
+    """As pools.metrics.figures_grouped, from the rollups. With ``with_total`` the
+    figures for the whole scope come back too, under ``TOTAL``, at no extra cost."""
     field = GROUP_FIELDS[key]
     qs = _base(scope, ShiftRollup, by_provider=key == "provider_id")
     if field == "week":
@@ -403,25 +447,28 @@ def figures_grouped(scope: Scope, key: str | None) -> dict[Any, Figures]:
         .annotate(**{name: Sum(name) for name in ADDITIVE})
         .order_by()
     ):
-        g = _week(row[field]) if field == "week" else (row[field] if field else None)
-        fig = result.setdefault(g, Figures())
-        for name in ADDITIVE[:-1]:
-            setattr(fig, name, getattr(fig, name) + (row[name] or 0))
-        spend[g] += Decimal(row["spend_minutes"] or 0)
-        cost[g] += Decimal(row["minutes_filled"] or 0) * rates.get(
-            (row["pool_id"], row["role_id"]), Decimal("0")
-        )
-    hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for row in qs.exclude(ttf_histogram={}).values(*group, "ttf_histogram").order_by():
-        g = _week(row[field]) if field == "week" else (row[field] if field else None)
-        target = hists[g]
-        for minutes, n in row["ttf_histogram"].items():
-            target[int(minutes)] += n
+        g = (_week(row[field]) if field == "week" else row[field]) if field else None
+        groups = [g, TOTAL] if with_total and field else [g]
+        for target in groups:
+            fig = result.setdefault(target, Figures())
+            for name in ADDITIVE[:-1]:
+                setattr(fig, name, getattr(fig, name) + (row[name] or 0))
+            spend[target] += Decimal(row["spend_minutes"] or 0)
+            cost[target] += Decimal(row["minutes_filled"] or 0) * rates.get(
+                (row["pool_id"], row["role_id"]), Decimal("0")
+            )
+    hists = _histograms(qs, field)
+    if not field:
+        hists[None] = hists[TOTAL]
     for g, fig in result.items():
         fig.spend_avoided = money(spend[g] / 60)
         fig.pool_cost = money(cost[g] / 60)
         fig.median_ttf_minutes = histogram_percentile(hists.get(g, {}), 0.5)
         fig.p90_ttf_minutes = histogram_percentile(hists.get(g, {}), 0.9)
+    if with_total and field is None:
+        result[TOTAL] = result.get(None, Figures())
+    elif with_total:
+        result.setdefault(TOTAL, Figures())
     return result
 
 
@@ -437,7 +484,12 @@ def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
     """As pools.metrics.conduct_grouped; ``key`` is None or ``provider__name``."""
     by_provider = key is not None
     qs = _base(scope, ShiftRollup, by_provider=by_provider)
-    group = ["provider__name"] if by_provider else []
+    group = ["provider_id"] if by_provider else []
+    names = (
+        dict(Provider.objects.filter(pool_id__in=scope.pool_ids).values_list("pk", "name"))
+        if by_provider
+        else {}
+    )
     result: dict[Any, Conduct] = {}
     sums = {n: Sum(n) for n in CONDUCT}
     rows = (
@@ -452,7 +504,7 @@ def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
             c.mean_approval_lag_hours = (
                 Decimal(row["approval_lag_minutes"] or 0) / 60 / c.timesheets_reviewed
             ).quantize(Decimal("0.1"))
-        result[row["provider__name"] if by_provider else None] = c
+        result[names.get(row["provider_id"]) if by_provider else None] = c
     return result
 
 

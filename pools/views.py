@@ -35,8 +35,8 @@ from pools.forms import (
 from pools.metrics import DEFINITIONS, SPEND_FORMULA, Scope
 from pools.models import Coordinator, Pool
 from pools.rollups import (
+    TOTAL,
     figures_grouped,
-    figures_summary,
     rollups_ensure,
     rollups_refreshed_at,
 )
@@ -543,11 +543,12 @@ def _dashboard(
 @coordinator_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     def build(scope: Scope) -> dict[str, Any]:
-        fig = figures_summary(scope)
+        weeks = figures_grouped(scope, "week", with_total=True)
+        fig = weeks.pop(TOTAL)
         headline = reports.Table("headline", "Headline figures", ["Measure", "Value"])
         for header, cell in zip(reports.FIGURE_HEADERS, reports.figure_cells(fig), strict=True):
             headline.rows.append([header, cell])
-        weekly = reports.weekly_table(scope)
+        weekly = reports.weekly_table(scope, weeks)
         return {
             "fig": fig,
             "fill_pct": reports.pct(fig.fill_rate),
@@ -631,7 +632,7 @@ def region(request: HttpRequest) -> HttpResponse:
 
     def build(scope: Scope) -> dict[str, Any]:
         names = dict(Pool.objects.values_list("pk", "name"))
-        by_pool = figures_grouped(scope, "pool_id")
+        by_pool = figures_grouped(scope, "pool_id", with_total=True)
         table = reports.Table(
             "region", "Every pool in the region", ["Pool", *reports.FIGURE_HEADERS], chart_column=5
         )
@@ -639,7 +640,7 @@ def region(request: HttpRequest) -> HttpResponse:
             fig = by_pool.get(pk)
             if fig is not None:
                 table.rows.append([names[pk], *reports.figure_cells(fig)])
-        table.rows.append(["Region total", *reports.figure_cells(figures_summary(scope))])
+        table.rows.append(["Region total", *reports.figure_cells(by_pool[TOTAL])])
         return {"tables": [table], "title": "Region"}
 
     return _dashboard(request, "pools/dashboard_tables.html", build, "region")

@@ -101,3 +101,13 @@ def test_hours_are_spread_unevenly_and_the_gini_says_how_much(m, scope, history)
     assert spread.minutes_by_worker == {w1.pk: 1800, w2.pk: 1200, w3.pk: 240}
     assert spread.gini == pytest.approx(0.32099, abs=1e-4)
     assert spread.top_tenth_share == pytest.approx(1800 / 3240)
+
+
+@pytest.mark.parametrize("key", ["week", "role_id", "provider_id", "site__site_type"])
+def test_grouped_figures_carry_their_own_percentiles_and_costs(m, scope, key):
+    groups = m.figures_grouped(scope, key)
+    assert len(groups) == 1
+    (fig,) = groups.values()
+    assert fig.median_ttf_minutes == pytest.approx(90)
+    assert fig.p90_ttf_minutes == pytest.approx(210)
+    assert fig.pool_cost == Decimal("766.80")

@@ -16,7 +16,7 @@ order (and the lock order every shift service follows: shift, then offers, then 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -74,14 +74,27 @@ def offer_accept(*, offer: Offer, worker: Worker) -> Booking:
             shift = ShiftRequest.objects.select_related("site", "pool").get(pk=offer.shift_id)
             if shift.start <= now:
                 raise OfferUnavailable("expired", "This shift has already started.")
-            clash = Booking.objects.filter(
-                worker=worker,
-                status__in=Booking.LIVE_STATUSES,
-                start__lt=shift.end,
-                end__gt=shift.start,
-            ).exists()
-            if clash:
+            if worker.status != Worker.Status.APPROVED:
+                raise OfferUnavailable(
+                    "not_pending", "Only vetted, active workers can accept shifts."
+                )
+            rest = timedelta(hours=shift.pool.rest_hours)
+            nearby = list(
+                Booking.objects.filter(
+                    worker=worker,
+                    status__in=Booking.LIVE_STATUSES,
+                    start__lt=shift.end + rest,
+                    end__gt=shift.start - rest,
+                ).values_list("start", "end")
+            )
+            if any(start < shift.end and end > shift.start for start, end in nearby):
                 raise OfferUnavailable("clash")
+            if nearby:
+                raise OfferUnavailable(
+                    "clash",
+                    f"You would not have {shift.pool.rest_hours} hours' rest between this "
+                    "shift and another of yours.",
+                )
             booking = Booking.objects.create(
                 shift=shift,
                 worker=worker,

@@ -173,3 +173,14 @@ def test_an_outsider_cannot_cancel_someone_elses_booking(provider, site, worker,
     booking = offer_accept(offer=Offer.objects.get(shift=shift), worker=worker)
     with pytest.raises(PermissionDenied):
         booking_cancel(booking=booking, by=outsider, reason="")
+
+
+def test_accepting_is_refused_when_it_would_break_the_rest_rule(provider, site, worker):
+    first = _post(provider, site)
+    second = _post(provider, site, start=first.end + timedelta(hours=5))
+    shift_match_wave(shift_id=first.pk)
+    shift_match_wave(shift_id=second.pk)
+    offer_accept(offer=Offer.objects.get(shift=first), worker=worker)
+    with pytest.raises(OfferUnavailable) as exc:
+        offer_accept(offer=Offer.objects.get(shift=second), worker=worker)
+    assert exc.value.code == "clash" and "11 hours' rest" in exc.value.message

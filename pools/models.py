@@ -220,7 +220,9 @@ class ShiftRollup(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["pool", "provider", "day"], name="rollup_pool_provider_day")
+            models.Index(fields=["pool", "provider", "day"], name="rollup_pool_provider_day"),
+            # Reports by provider read every provider's rows for a span of days.
+            models.Index(fields=["pool", "day"], name="rollup_pool_day"),
         ]
 
 

@@ -389,7 +389,9 @@ def histogram_percentile(hist: dict[int, int], fraction: float) -> float | None:
 TOTAL = "__total__"
 
 
-def _histograms(qs: QuerySet[Any], field: str | None) -> dict[Any, dict[int, int]]:
+def _histograms(
+    qs: QuerySet[Any], field: str | None, with_total: bool = True
+) -> dict[Any, dict[int, int]]:
     """Merged time-to-fill histograms per group, plus the whole under ``TOTAL``.
 
     On PostgreSQL the merge happens in the database (``jsonb_each_text`` with grouping
@@ -403,7 +405,11 @@ def _histograms(qs: QuerySet[Any], field: str | None) -> dict[Any, dict[int, int
             query = (
                 f'SELECT sub."{field}", kv.key::int, SUM(kv.value::bigint), GROUPING(sub."{field}") '
                 f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
-                f'GROUP BY GROUPING SETS ((sub."{field}", kv.key::int), (kv.key::int))'
+                + (
+                    f'GROUP BY GROUPING SETS ((sub."{field}", kv.key::int), (kv.key::int))'
+                    if with_total
+                    else f'GROUP BY sub."{field}", kv.key::int'
+                )
             )
         else:
             query = (
@@ -457,7 +463,7 @@ def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> 
             cost[target] += Decimal(row["minutes_filled"] or 0) * rates.get(
                 (row["pool_id"], row["role_id"]), Decimal("0")
             )
-    hists = _histograms(qs, field)
+    hists = _histograms(qs, field, with_total=with_total or not field)
     if not field:
         hists[None] = hists[TOTAL]
     for g, fig in result.items():

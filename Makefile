@@ -49,7 +49,7 @@ check: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run
 
 bench: install assets
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles var

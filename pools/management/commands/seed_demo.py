@@ -18,7 +18,7 @@ from pools.demo import (
 )
 
 
-def _at_least(low: int, high: int) -> Any:
+def _between(low: int, high: int) -> Any:
     def parse(text: str) -> int:
         value = int(text)
         if not low <= value <= high:
@@ -37,19 +37,33 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         defaults = DemoParams()
-        parser.add_argument("--seed", type=int, default=defaults.seed)
-        parser.add_argument("--providers", type=_at_least(1, 5000), default=defaults.providers)
-        parser.add_argument("--workers", type=_at_least(0, 100_000), default=defaults.workers)
-        parser.add_argument("--days", type=_at_least(1, 3650), default=defaults.days)
+        parser.add_argument(
+            "--seed", type=int, default=defaults.seed, help="Same seed, same borough."
+        )
+        parser.add_argument(
+            "--providers",
+            type=_between(1, 5000),
+            default=defaults.providers,
+            help="Care providers (two thirds small), each with one or more sites.",
+        )
+        parser.add_argument(
+            "--workers",
+            type=_between(0, 100_000),
+            default=defaults.workers,
+            help="Flex workers besides worker@flexpool.test.",
+        )
+        parser.add_argument(
+            "--days", type=_between(1, 3650), default=defaults.days, help="Days of history."
+        )
         parser.add_argument(
             "--history-shifts",
-            type=_at_least(0, 5_000_000),
+            type=_between(0, 5_000_000),
             default=None,
             help="Historical shift requests over --days (default: 30 a day).",
         )
         parser.add_argument(
             "--future-days",
-            type=_at_least(0, 60),
+            type=_between(0, 60),
             default=defaults.future_days,
             help="Days of upcoming shifts, some open for matching.",
         )

@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from pools.metrics import Conduct, Figures, Scope, weeks_in
 from pools.models import Pool, Role
-from pools.rollups import conduct_grouped, figures_grouped, unfilled_by
+from pools.rollups import conduct_grouped, figures_by, figures_grouped, unfilled_by
 from providers.models import Provider, Site
 
 Cell = str | int | Decimal | float | None
@@ -133,10 +133,9 @@ def weekly_table(scope: Scope, weeks: dict[Any, Figures] | None = None) -> Table
     return table
 
 
-def _named_breakdown(
-    scope: Scope, key: str, slug: str, caption: str, label: str, names: dict[Any, str]
+def _named_table(
+    groups: dict[Any, Figures], slug: str, caption: str, label: str, names: dict[Any, str]
 ) -> Table:
-    groups = figures_grouped(scope, key)
     table = Table(slug, caption, [label, *FIGURE_HEADERS], chart_column=5)
     for group, fig in sorted(groups.items(), key=lambda kv: names.get(kv[0], str(kv[0]))):
         table.rows.append([names.get(group, str(group)), *figure_cells(fig)])
@@ -148,14 +147,22 @@ def breakdown_tables(scope: Scope) -> list[Table]:
     providers = dict(Provider.objects.filter(pool_id__in=scope.pool_ids).values_list("pk", "name"))
     roles = dict(Role.objects.values_list("pk", "name"))
     site_types = dict(Site.SiteType.choices)
+    keys = ["role_id", "site__site_type"] + (["pool_id"] if len(scope.pool_ids) > 1 else [])
+    by = figures_by(scope, keys)
     tables = []
-    if len(scope.pool_ids) > 1:
-        tables.append(_named_breakdown(scope, "pool_id", "by-pool", "By pool", "Pool", pools))
+    if "pool_id" in by:
+        tables.append(_named_table(by["pool_id"], "by-pool", "By pool", "Pool", pools))
     tables += [
-        _named_breakdown(scope, "provider_id", "by-provider", "By provider", "Provider", providers),
-        _named_breakdown(scope, "role_id", "by-role", "By role", "Role", roles),
-        _named_breakdown(
-            scope, "site__site_type", "by-site-type", "By type of care", "Type of care", site_types
+        _named_table(
+            figures_grouped(scope, "provider_id"),
+            "by-provider",
+            "By provider",
+            "Provider",
+            providers,
+        ),
+        _named_table(by["role_id"], "by-role", "By role", "Role", roles),
+        _named_table(
+            by["site__site_type"], "by-site-type", "By type of care", "Type of care", site_types
         ),
     ]
     return tables

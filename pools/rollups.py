@@ -478,6 +478,64 @@ def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> 
     return result
 
 
+def figures_by(scope: Scope, keys: list[str]) -> dict[str, dict[Any, Figures]]:
+    """Figures grouped by several of ``pool_id``, ``role_id`` and ``site__site_type`` at
+    once, from one additive query and one histogram query (the provider-free rows)."""
+    dims = ["pool_id", "role_id", "site_type"]
+    fields: dict[str, str] = {key: str(GROUP_FIELDS[key]) for key in keys}
+    assert all(f in dims for f in fields.values())
+    qs = _base(scope, ShiftRollup)
+    rates = {
+        (r.pool_id, r.role_id): r.pool_hourly_cost
+        for r in RoleRate.objects.filter(pool_id__in=scope.pool_ids)
+    }
+    out: dict[str, dict[Any, Figures]] = {key: {} for key in keys}
+    money_sums: dict[tuple[str, Any], list[Decimal]] = defaultdict(
+        lambda: [Decimal("0"), Decimal("0")]
+    )
+    for row in qs.values(*dims).annotate(**{n: Sum(n) for n in ADDITIVE}).order_by():
+        rate = rates.get((row["pool_id"], row["role_id"]), Decimal("0"))
+        for key, f in fields.items():
+            fig = out[key].setdefault(row[f], Figures())
+            for name in ADDITIVE[:-1]:
+                setattr(fig, name, getattr(fig, name) + (row[name] or 0))
+            sums = money_sums[(key, row[f])]
+            sums[0] += Decimal(row["spend_minutes"] or 0)
+            sums[1] += Decimal(row["minutes_filled"] or 0) * rate
+    hists: dict[tuple[str, Any], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    inner = qs.exclude(ttf_histogram={})
+    if connection.vendor == "postgresql":
+        sql, params = inner.values(*dims, "ttf_histogram").order_by().query.sql_with_params()
+        query = (
+            "SELECT sub.pool_id, sub.role_id, sub.site_type, kv.key::int, SUM(kv.value::bigint) "
+            f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
+            "GROUP BY 1, 2, 3, 4"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            merged = [
+                ({"pool_id": p, "role_id": r, "site_type": t}, m, int(n))
+                for p, r, t, m, n in cursor.fetchall()
+            ]
+    else:
+        merged = [
+            ({d: row[d] for d in dims}, int(m), n)
+            for row in inner.values(*dims, "ttf_histogram").order_by()
+            for m, n in row["ttf_histogram"].items()
+        ]
+    for values, minutes, n in merged:
+        for key, f in fields.items():
+            hists[(key, values[f])][minutes] += n
+    for key, groups in out.items():
+        for g, fig in groups.items():
+            spend, cost = money_sums[(key, g)]
+            fig.spend_avoided = money(spend / 60)
+            fig.pool_cost = money(cost / 60)
+            fig.median_ttf_minutes = histogram_percentile(hists.get((key, g), {}), 0.5)
+            fig.p90_ttf_minutes = histogram_percentile(hists.get((key, g), {}), 0.9)
+    return out
+
+
 def _week(value: Any) -> date:
     return _local_day(value)
 

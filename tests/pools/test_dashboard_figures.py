@@ -111,3 +111,11 @@ def test_grouped_figures_carry_their_own_percentiles_and_costs(m, scope, key):
     assert fig.median_ttf_minutes == pytest.approx(90)
     assert fig.p90_ttf_minutes == pytest.approx(210)
     assert fig.pool_cost == Decimal("766.80")
+
+
+def test_several_groupings_at_once_match_one_at_a_time(scope):
+    rollups.rollups_refresh()
+    by = rollups.figures_by(scope, ["role_id", "site__site_type", "pool_id"])
+    for key, groups in by.items():
+        assert groups == rollups.figures_grouped(scope, key)
+        assert groups == metrics.figures_grouped(scope, key)

@@ -272,3 +272,17 @@ class RollupState(models.Model):
 
     pool = models.OneToOneField(Pool, on_delete=models.CASCADE, related_name="+")
     refreshed_at = models.DateTimeField()
+
+
+class PoolDayTtf(models.Model):
+    """Time-to-fill histogram of all of a pool's filled shifts starting on one day: what
+    unfiltered reports read for their percentiles (far fewer rows than ShiftRollup's)."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    ttf_histogram = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "day"], name="one_ttf_row_per_pool_day")
+        ]

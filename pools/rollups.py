@@ -43,7 +43,15 @@ from pools.metrics import (
     Unfilled,
     money,
 )
-from pools.models import DemandRollup, Pool, RoleRate, RollupState, ShiftRollup, WorkerRollup
+from pools.models import (
+    DemandRollup,
+    Pool,
+    PoolDayTtf,
+    RoleRate,
+    RollupState,
+    ShiftRollup,
+    WorkerRollup,
+)
 from providers.models import Provider
 from shifts.models import Booking, ShiftRequest, Timesheet
 
@@ -216,6 +224,13 @@ def _span(pool: Pool, start: date, end: date) -> None:
             )
         )
 
+    pool_days: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (day, _role_id, _site_type), hist in total_hist.items():
+        for minutes, n in hist.items():
+            pool_days[day][minutes] += n
+    pool_day_rows = [
+        PoolDayTtf(pool=pool, day=day, ttf_histogram=dict(hist)) for day, hist in pool_days.items()
+    ]
     demand_rows = list(_demand_rows(pool, requested.filter(booked_count__lt=F("headcount"))))
     worker_rows = [
         WorkerRollup(
@@ -228,11 +243,12 @@ def _span(pool: Pool, start: date, end: date) -> None:
         .order_by()
     ]
     with transaction.atomic():
-        for model in (ShiftRollup, DemandRollup, WorkerRollup):
+        for model in (ShiftRollup, DemandRollup, WorkerRollup, PoolDayTtf):
             model.objects.filter(pool=pool, day__gte=start, day__lte=end).delete()  # type: ignore[attr-defined]
         ShiftRollup.objects.bulk_create(shift_rows, batch_size=2000)
         DemandRollup.objects.bulk_create(demand_rows, batch_size=2000)
         WorkerRollup.objects.bulk_create(worker_rows, batch_size=2000)
+        PoolDayTtf.objects.bulk_create(pool_day_rows, batch_size=2000)
 
 
 def _demand_rows(pool: Pool, unfilled: QuerySet[ShiftRequest]) -> Iterator[DemandRollup]:
@@ -463,7 +479,17 @@ def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> 
             cost[target] += Decimal(row["minutes_filled"] or 0) * rates.get(
                 (row["pool_id"], row["role_id"]), Decimal("0")
             )
-    hists = _histograms(qs, field, with_total=with_total or not field)
+    unfiltered = not (scope.provider_id or scope.role_id or scope.site_type)
+    if unfiltered and field in (None, "week", "pool_id"):
+        # Percentiles for the whole pool(s): one row a day instead of one per role and type.
+        ttf_qs: QuerySet[Any] = PoolDayTtf.objects.filter(
+            pool_id__in=scope.pool_ids, day__gte=scope.start, day__lte=scope.end
+        )
+        if field == "week":
+            ttf_qs = ttf_qs.annotate(week=TruncWeek("day"))
+        hists = _histograms(ttf_qs, field, with_total=with_total or not field)
+    else:
+        hists = _histograms(qs, field, with_total=with_total or not field)
     if not field:
         hists[None] = hists[TOTAL]
     for g, fig in result.items():

@@ -1,25 +1,29 @@
 """Matching: who may lawfully and practically work a shift, in what order, and in which wave.
 
-Every eligibility rule lives here, named in ``RULES``. A run is set-based: it issues the
-same number of SQL queries whatever the size of the pool.
+Every eligibility rule lives here, named in ``RULES``. A run is set-based: it issues a
+bounded number of SQL queries (at most 25) whatever the size of the pool.
 
 1. Load the shift, its skills and the documents it needs (role's, skills', and those every
    worker needs).
-2. Load, in one query, every worker of the shift's pool (or who opted in to it) inside a
-   per-worker bounding box around the site, annotated by the database with the rules it can
-   answer row by row: holds the role, holds the skills, holds valid documents, blocks either
-   way, already offered, favourite.
-3. Apply those rules in Python and keep the survivors; then load, in one query each, the
-   survivors' availability for the days the shift touches, their exceptions on those days and
-   their live bookings near the shift and in its ISO week; apply availability, overlap, rest
-   and weekly-hours rules.
-4. Rank the eligible: the provider's favourites first, then distance (2 km bands), then
-   reliability (acceptance and attendance, smoothed), then fairness (fewer hours booked this
-   week first), then worker id. Each candidate carries human reasons for its place.
+2. One query (``_prefiltered_rows``) returns the workers who pass every rule the database
+   can answer alone: in the shift's pool or opted in, vetted and active, holds the role and
+   every skill, neither side has blocked the other, not yet offered this shift, and the site
+   within their own radius (plus the shift's bonus) by great-circle distance. They come
+   ordered by the ranking's first two keys: favourites first, then half-kilometre band.
+3. The per-worker rules (documents valid through the shift's end, availability in London
+   wall-clock time incl. overnight and DST days or "ready now" for urgent shifts, no
+   overlapping booking, the pool's rest hours, the weekly hours cap) and the ranking facts
+   (reliability, hours this week) are loaded in bulk, one query each, for only as many whole
+   bands as the wave needs (``_slices``); a second pass covers the rest if that is short.
+4. Rank the eligible: favourites, band, reliability (acceptance and attendance, smoothed),
+   fairness (fewer hours booked this week first), worker id. Each candidate carries human
+   reasons for its place ("4.2 km away", "favourite of this home", "12 h this week").
 5. A wave offers the next slice of the ranking: a direct worker alone first if the provider
    named one; then ``pool.first_wave_size``, growing by ``pool.wave_growth`` each wave;
    everyone at once for critical shifts and those starting within ``pool.urgent_within_hours``.
    The next wave's time is stored on the shift (``next_wave_at``) and a periodic sweep runs it.
+
+``matching_explain`` re-checks every rule for one worker and says which exclude them.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ from workers.models import AvailabilityException, AvailabilityRule, Document, Wo
 LONDON = ZoneInfo("Europe/London")
 KM_PER_DEGREE = 111.2
 EARTH_RADIUS_KM = 6371.0
-DISTANCE_BAND_KM = 1.0
+DISTANCE_BAND_KM = 0.5
 NOTIFY_PRIORITY = 9
 NOTIFY_BATCH = 100
 
@@ -482,7 +486,7 @@ class Evaluation:
 def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     """One query: the workers who pass every rule SQL can answer on its own (pool, vetted,
     role, skills, neither block, not yet offered, within their travel radius by great-circle
-    distance), favourites first, then by whole kilometres, then id. Rows are
+    distance), favourites first, then by half-kilometre band, then id. Rows are
     (id, user id, distance km, weekly hours cap, ready-now-until, favourite)."""
     shift, site = ctx.shift, ctx.site
     pool = shift.pool
@@ -550,7 +554,7 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
         sql, params = rows.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return [tuple(row) for row in cursor.fetchall()]
+            return list(cursor.fetchall())
     return list(rows)
 
 
@@ -575,8 +579,8 @@ def _documents_held(ctx: _Context, worker_ids: list[int]) -> dict[int, int]:
 
 
 def _slices(rows: list[tuple[Any, ...]], need: int | None) -> list[list[tuple[Any, ...]]]:
-    """Split the ranked-by-(favourite, kilometre) rows into the part a wave of ``need`` must
-    examine (whole kilometre bands, at least three times the wave and 50) and the rest,
+    """Split the ranked-by-(favourite, half-kilometre band) rows into the part a wave of ``need`` must
+    examine (whole bands, at least three times the wave and 50) and the rest,
     examined only if the first part does not yield enough. ``None`` examines everyone."""
     if need is None or not rows:
         return [rows] if rows else []

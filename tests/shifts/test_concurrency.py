@@ -150,3 +150,17 @@ def test_the_database_itself_forbids_overlapping_bookings(site, worker):
             end=second.end,
             booked_at=timezone.now(),
         )
+
+
+def test_two_sweeps_at_once_run_each_due_wave_once(site, pool):
+    from shifts.matching import matching_sweep
+    from shifts.models import MatchRun
+
+    for _ in range(3):
+        f.WorkerFactory(pool=pool)
+    long_ago = timezone.now() - timedelta(minutes=5)
+    shifts = [f.ShiftFactory(site=site, posted_at=long_ago) for _ in range(6)]
+    results = run_together([matching_sweep, matching_sweep])
+    assert sum(r for r in results if isinstance(r, int)) == len(shifts), results
+    assert MatchRun.objects.count() == len(shifts)
+    assert Offer.objects.count() == 3 * len(shifts)

@@ -674,6 +674,11 @@ def _examine(
 def _evaluate(shift: ShiftRequest, now: datetime, need: int | None = None) -> Evaluation:
     """Rank the workers who may be offered ``shift``.
 
+    ``excluded`` lists, rule by rule, the workers the per-worker rules turned away; those the
+    SQL prefilter drops (not vetted, without the role or skills, out of radius, blocked, or
+    already offered) are not listed one by one, since naming them would cost a run three
+    times as much; ``matching_explain`` answers for any worker.
+
     With ``need`` (a wave's size) the per-worker rules are applied in ranking order only as
     far as the wave needs (see ``_slices``); the workers not reached are listed under
     ``"not_reached"`` and examined by later waves. At most two slices, so a run costs the

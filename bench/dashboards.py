@@ -74,11 +74,7 @@ def main() -> None:
 
     from accounts.models import User
     from pools.demo import COORDINATOR_EMAIL
-
-    try:
-        from pools.tasks import rollups_refresh  # type: ignore[attr-defined]
-    except ImportError:
-        rollups_refresh = None
+    from pools.rollups import rollups_refresh
     from shifts.models import ShiftRequest
 
     call_command("migrate", verbosity=0)
@@ -93,7 +89,7 @@ def main() -> None:
     from pools.models import RollupState
 
     rollup_seconds = None
-    if rollups_refresh is not None and (args.refresh or not RollupState.objects.exists()):
+    if args.refresh or not RollupState.objects.exists():
         started = time.perf_counter()
         rollups_refresh()
         rollup_seconds = time.perf_counter() - started

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from pools.forms import MAX_RANGE_DAYS
 from pools.metrics import Scope
 from pools.middleware import coordinator_needs_second_factor
-from pools.rollups import figures_summary, rollups_ensure
+from pools.rollups import figures_summary, report_reading, rollups_ensure
 from pools.selectors import coordinator_of
 
 
@@ -64,7 +64,8 @@ class StatsSummaryApi(APIView):
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["from"], params.validated_data["to"]
         rollups_ensure(pool_ids=[coordinator.pool_id])
-        fig = figures_summary(Scope(pool_ids=(coordinator.pool_id,), start=start, end=end))
+        with report_reading():
+            fig = figures_summary(Scope(pool_ids=(coordinator.pool_id,), start=start, end=end))
         data = {
             "from": start,
             "to": end,

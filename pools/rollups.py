@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -382,6 +383,17 @@ def _base(scope: Scope, model: Any, by_provider: bool = False) -> QuerySet[Any]:
     return qs
 
 
+@contextmanager
+def report_reading() -> Iterator[None]:
+    """Read a report in one transaction, with PostgreSQL's JIT off: the planner
+    overestimates the rollup queries and would spend longer compiling than running them."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def histogram_percentile(hist: dict[int, int], fraction: float) -> float | None:
     """percentile_cont over the multiset a histogram describes (exact)."""
     total = sum(hist.values())
@@ -433,7 +445,10 @@ def _histograms(
                 f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
                 "GROUP BY kv.key::int"
             )
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The planner guesses 100 keys per histogram and would JIT-compile the query,
+            # which costs more than the query itself.
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(query, params)
             for group, minutes, n, is_total in cursor.fetchall():
                 target: Any = TOTAL if is_total else group
@@ -537,7 +552,8 @@ def figures_by(scope: Scope, keys: list[str]) -> dict[str, dict[Any, Figures]]:
             f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
             "GROUP BY 1, 2, 3, 4"
         )
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(query, params)
             merged = [
                 ({"pool_id": p, "role_id": r, "site_type": t}, m, int(n))

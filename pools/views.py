@@ -37,6 +37,7 @@ from pools.models import Coordinator, Pool
 from pools.rollups import (
     TOTAL,
     figures_grouped,
+    report_reading,
     rollups_ensure,
     rollups_refreshed_at,
 )
@@ -526,7 +527,8 @@ def _dashboard(
     if scope is None:
         return render(request, template, context, status=400)
     rollups_ensure(pool_ids=scope.pool_ids)
-    context.update(build(scope))
+    with report_reading():
+        context.update(build(scope))
     context["scope"] = scope
     context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
     context["range_label"] = reports.range_label(scope.start, scope.end)

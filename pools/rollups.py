@@ -417,53 +417,87 @@ def histogram_percentile(hist: dict[int, int], fraction: float) -> float | None:
 TOTAL = "__total__"
 
 
-def _histograms(
-    qs: QuerySet[Any], field: str | None, with_total: bool = True
-) -> dict[Any, dict[int, int]]:
-    """Merged time-to-fill histograms per group, plus the whole under ``TOTAL``.
+Percentiles = tuple[float | None, float | None]
 
-    On PostgreSQL the merge happens in the database (``jsonb_each_text`` with grouping
-    sets), so only one row per group and minute comes back; elsewhere in Python."""
-    hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+def _percentiles(
+    qs: QuerySet[Any], field: str | None, with_total: bool = True
+) -> dict[Any, Percentiles]:
+    """Median and 90th percentile time to fill per group (and of the whole, under
+    ``TOTAL``), from the rows' histograms.
+
+    On PostgreSQL the histograms are merged in the database (``jsonb_each_text``, grouping
+    sets) and running totals pick out the few minutes each percentile falls on, so a
+    handful of rows per group come back; elsewhere the merge happens here."""
     inner = qs.exclude(ttf_histogram={})
-    if connection.vendor == "postgresql":
-        cols = [field, "ttf_histogram"] if field else ["ttf_histogram"]
-        sql, params = inner.values(*cols).order_by().query.sql_with_params()
-        if field:
-            query = (
-                # Weeks come back as dates: parsing thousands of timestamps costs more.
-                f'SELECT sub."{field}"{"::date" if field == "week" else ""}, kv.key::int, '
-                f'SUM(kv.value::bigint), GROUPING(sub."{field}") '
-                f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
-                + (
-                    f'GROUP BY GROUPING SETS ((sub."{field}", kv.key::int), (kv.key::int))'
-                    if with_total
-                    else f'GROUP BY sub."{field}", kv.key::int'
-                )
+    if connection.vendor != "postgresql":
+        hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for row in inner.values(*([field] if field else []), "ttf_histogram").order_by():
+            g: Any = (_week(row[field]) if field == "week" else row[field]) if field else None
+            for minutes, n in row["ttf_histogram"].items():
+                hists[g][int(minutes)] += n
+                hists[TOTAL][int(minutes)] += n
+        return {
+            g: (histogram_percentile(h, 0.5), histogram_percentile(h, 0.9))
+            for g, h in hists.items()
+        }
+    cols = [field, "ttf_histogram"] if field else ["ttf_histogram"]
+    sql, params = inner.values(*cols).order_by().query.sql_with_params()
+    if field:
+        merged = (
+            # Weeks come back as dates: parsing thousands of timestamps costs more.
+            f'SELECT sub."{field}"{"::date" if field == "week" else ""} AS g, kv.key::int AS m, '
+            f'SUM(kv.value::bigint) AS n, GROUPING(sub."{field}") AS t '
+            f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
+            + (
+                f'GROUP BY GROUPING SETS ((sub."{field}", kv.key::int), (kv.key::int))'
+                if with_total
+                else f'GROUP BY sub."{field}", kv.key::int'
             )
-        else:
-            query = (
-                "SELECT NULL, kv.key::int, SUM(kv.value::bigint), 1 "
-                f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
-                "GROUP BY kv.key::int"
-            )
-        with transaction.atomic(), connection.cursor() as cursor:
-            # The planner guesses 100 keys per histogram and would JIT-compile the query,
-            # which costs more than the query itself.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(query, params)
-            for group, minutes, n, is_total in cursor.fetchall():
-                target: Any = TOTAL if is_total else group
-                if field == "week" and not is_total:
-                    target = _week(group)
-                hists[target][minutes] += int(n)
-        return hists
-    for row in inner.values(*([field] if field else []), "ttf_histogram").order_by():
-        g: Any = (_week(row[field]) if field == "week" else row[field]) if field else None
-        for minutes, n in row["ttf_histogram"].items():
-            hists[g][int(minutes)] += n
-            hists[TOTAL][int(minutes)] += n
-    return hists
+        )
+    else:
+        merged = (
+            "SELECT NULL AS g, kv.key::int AS m, SUM(kv.value::bigint) AS n, 1 AS t "
+            f"FROM ({sql}) AS sub CROSS JOIN LATERAL jsonb_each_text(sub.ttf_histogram) AS kv "
+            "GROUP BY kv.key::int"
+        )
+    # Each row covers the ranks [cum - n, cum - 1] of its group's sorted times; keep the
+    # rows covering the ranks either side of the 50th and 90th percentile positions.
+    query = (
+        f"WITH h AS ({merged}), "
+        "c AS (SELECT g, t, m, n, SUM(n) OVER (PARTITION BY g, t ORDER BY m) AS cum, "
+        "SUM(n) OVER (PARTITION BY g, t) AS tot FROM h), "
+        "r AS (SELECT *, floor((tot - 1) * 0.5) AS r5, floor((tot - 1) * 0.9) AS r9 FROM c) "
+        "SELECT g, t, m, cum - n, cum, tot FROM r "
+        "WHERE (cum - n <= r5 + 1 AND cum > r5) OR (cum - n <= r9 + 1 AND cum > r9)"
+    )
+    covering: dict[Any, list[tuple[int, int, int]]] = defaultdict(list)
+    totals: dict[Any, int] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The planner guesses 100 keys per histogram and would JIT-compile the query,
+        # which costs more than the query itself.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(query, params)
+        for group, is_total, minutes, first, cum, total in cursor.fetchall():
+            target: Any = TOTAL if is_total else group
+            covering[target].append((int(first), int(cum), int(minutes)))
+            totals[target] = int(total)
+
+    def at(rows: list[tuple[int, int, int]], rank: int) -> int:
+        return next(m for first, cum, m in rows if first <= rank < cum)
+
+    result: dict[Any, Percentiles] = {}
+    for group, rows in covering.items():
+        total = totals[group]
+        pair = []
+        for fraction in (0.5, 0.9):
+            position = (total - 1) * fraction
+            low = int(position)
+            high = min(low + 1, total - 1)
+            lo, hi = at(rows, low), at(rows, high)
+            pair.append(lo + (hi - lo) * (position - low))
+        result[group] = (pair[0], pair[1])
+    return result
 
 
 def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> dict[Any, Figures]:
@@ -504,16 +538,15 @@ def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> 
         )
         if field == "week":
             ttf_qs = ttf_qs.annotate(week=TruncWeek("day"))
-        hists = _histograms(ttf_qs, field, with_total=with_total or not field)
+        pcts = _percentiles(ttf_qs, field, with_total=with_total or not field)
     else:
-        hists = _histograms(qs, field, with_total=with_total or not field)
+        pcts = _percentiles(qs, field, with_total=with_total or not field)
     if not field:
-        hists[None] = hists[TOTAL]
+        pcts[None] = pcts.get(TOTAL, (None, None))
     for g, fig in result.items():
         fig.spend_avoided = money(spend[g] / 60)
         fig.pool_cost = money(cost[g] / 60)
-        fig.median_ttf_minutes = histogram_percentile(hists.get(g, {}), 0.5)
-        fig.p90_ttf_minutes = histogram_percentile(hists.get(g, {}), 0.9)
+        fig.median_ttf_minutes, fig.p90_ttf_minutes = pcts.get(g, (None, None))
     if with_total and field is None:
         result[TOTAL] = result.get(None, Figures())
     elif with_total:

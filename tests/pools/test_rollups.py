@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import time_machine
 
 from pools import rollups
@@ -31,3 +32,35 @@ def test_the_beat_task_picks_up_a_change_to_a_recent_shift(site, pool):
         shift.save()
         rollups_refresh_recent()
     assert rollups.figures_summary(scope).shifts_filled == 4
+
+
+@pytest.mark.postgres
+def test_percentiles_picked_in_postgres_match_the_python_merge(pool, reference):
+    import random
+    from collections import defaultdict
+    from datetime import date, timedelta
+
+    from pools.models import Role, ShiftRollup
+
+    rng = random.Random(7)
+    role = Role.objects.get(slug="care-worker")
+    rows, merged = [], defaultdict(lambda: defaultdict(int))
+    for i in range(40):
+        day = date(2026, 1, 5) + timedelta(days=i)
+        hist = {str(rng.choice([5, 5, 12, 30, 31, 90, 600])): rng.randint(1, 4) for _ in range(6)}
+        rows.append(
+            ShiftRollup(pool=pool, day=day, role=role, site_type="residential", ttf_histogram=hist)
+        )
+        monday = day - timedelta(days=day.weekday())
+        for m, n in hist.items():
+            merged[monday][int(m)] += n
+            merged["all"][int(m)] += n
+    ShiftRollup.objects.bulk_create(rows)
+    scope = Scope(
+        pool_ids=(pool.pk,), start=date(2026, 1, 5), end=date(2026, 2, 13), role_id=role.pk
+    )
+    weeks = rollups.figures_grouped(scope, "week", with_total=True)
+    for monday, fig in weeks.items():
+        hist = merged["all" if monday == rollups.TOTAL else monday]
+        assert fig.median_ttf_minutes == pytest.approx(rollups.histogram_percentile(hist, 0.5))
+        assert fig.p90_ttf_minutes == pytest.approx(rollups.histogram_percentile(hist, 0.9))

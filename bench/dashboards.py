@@ -188,8 +188,11 @@ def main() -> None:
             + " and kept fresh by the Celery beat task `pools.tasks.rollups_refresh_recent` "
             "(every five minutes, the days from 60 back to 60 ahead). Median and 90th percentile "
             "time to fill stay exact: each rollup row keeps a histogram of its shifts' whole "
-            "minutes to fill, merged in PostgreSQL (`jsonb_each_text`, grouping sets). No index "
-            "on the shifts tables was needed.",
+            "minutes to fill (`pools.PoolDayTtf` keeps one per pool and day for unfiltered "
+            "reports); PostgreSQL merges them (`jsonb_each_text`, grouping sets) and picks the "
+            "minutes each percentile falls on with running totals. Reports are read with JIT "
+            "off (the planner overestimates these queries and compiling cost more than running "
+            "them). No index on the shifts tables was needed.",
             "",
             *table,
             "",

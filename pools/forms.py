@@ -18,7 +18,10 @@ MAX_RANGE_DAYS = 731
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=1000
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        error_messages={"required": "Give a reason."},
     )
 
 
@@ -32,21 +35,52 @@ class OptionalReasonForm(forms.Form):
 
 
 class ProviderOnboardForm(forms.Form):
-    name = forms.CharField(label="Provider name", max_length=160)
+    name = forms.CharField(
+        label="Provider name",
+        max_length=160,
+        error_messages={"required": "Enter the provider's name."},
+    )
     size = forms.ChoiceField(label="Size", choices=Provider.Size.choices)
-    admin_first_name = forms.CharField(label="First name", max_length=150)
-    admin_last_name = forms.CharField(label="Last name", max_length=150)
-    admin_email = forms.EmailField(label="E-mail address")
+    admin_first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        error_messages={"required": "Enter the admin's first name."},
+    )
+    admin_last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        error_messages={"required": "Enter the admin's last name."},
+    )
+    admin_email = forms.EmailField(
+        label="E-mail address",
+        error_messages={
+            "required": "Enter the admin's e-mail address.",
+            "invalid": "Enter an e-mail address like name@example.org.",
+        },
+    )
 
 
 class SiteForm(forms.Form):
-    name = forms.CharField(label="Site name", max_length=160)
+    name = forms.CharField(
+        label="Site name", max_length=160, error_messages={"required": "Enter the site's name."}
+    )
     cqc_location_id = forms.CharField(
-        label="CQC location ID", max_length=13, help_text="'1-' followed by 9 to 11 digits."
+        label="CQC location ID",
+        max_length=13,
+        help_text="'1-' followed by 9 to 11 digits.",
+        error_messages={"required": "Enter the site's CQC location ID."},
     )
     site_type = forms.ChoiceField(label="Type of care", choices=Site.SiteType.choices)
-    address = forms.CharField(label="Address", max_length=255)
-    postcode = forms.CharField(label="Postcode", max_length=8)
+    address = forms.CharField(
+        label="Address",
+        max_length=255,
+        error_messages={"required": "Enter the site's address."},
+    )
+    postcode = forms.CharField(
+        label="Postcode",
+        max_length=8,
+        error_messages={"required": "Enter the site's postcode."},
+    )
     latitude = forms.FloatField(
         label="Latitude (only if we do not know the postcode)",
         required=False,

@@ -177,6 +177,16 @@ class DocumentReminder(models.Model):
         ]
 
 
+class Period(models.TextChoices):
+    """How many days a rollup row adds up: one day, a week from its Monday or a month from
+    its first day (``day`` is the first day covered). Long ranges read the coarse rows for
+    the weeks or months they cover whole and daily rows for the ragged edges."""
+
+    DAY = "day", "Day"
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+
+
 class ShiftRollup(models.Model):
     """Pre-added figures of the shift requests starting (UK time) on one day, for the
     dashboards and the stats API (see pools.rollups). Two levels share the table: rows
@@ -185,6 +195,7 @@ class ShiftRollup(models.Model):
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
+    period = models.CharField(max_length=5, choices=Period.choices, default=Period.DAY)
     provider = models.ForeignKey(
         "providers.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -260,6 +271,7 @@ class WorkerRollup(models.Model):
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
+    period = models.CharField(max_length=5, choices=Period.choices, default=Period.DAY)
     worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE, related_name="+")
     minutes = models.IntegerField(default=0)
 
@@ -280,9 +292,12 @@ class PoolDayTtf(models.Model):
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
+    period = models.CharField(max_length=5, choices=Period.choices, default=Period.DAY)
     ttf_histogram = models.JSONField(default=dict)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["pool", "day"], name="one_ttf_row_per_pool_day")
+            models.UniqueConstraint(
+                fields=["pool", "period", "day"], name="one_ttf_row_per_pool_period_day"
+            )
         ]

@@ -46,6 +46,7 @@ from pools.metrics import (
 )
 from pools.models import (
     DemandRollup,
+    Period,
     Pool,
     PoolDayTtf,
     RoleRate,
@@ -245,7 +246,10 @@ def _span(pool: Pool, start: date, end: date) -> None:
     ]
     with transaction.atomic():
         for model in (ShiftRollup, DemandRollup, WorkerRollup, PoolDayTtf):
-            model.objects.filter(pool=pool, day__gte=start, day__lte=end).delete()  # type: ignore[attr-defined]
+            rows_of = model.objects.filter(pool=pool, day__gte=start, day__lte=end)  # type: ignore[attr-defined]
+            if model is not DemandRollup:
+                rows_of = rows_of.filter(period=Period.DAY)
+            rows_of.delete()
         ShiftRollup.objects.bulk_create(shift_rows, batch_size=2000)
         DemandRollup.objects.bulk_create(demand_rows, batch_size=2000)
         WorkerRollup.objects.bulk_create(worker_rows, batch_size=2000)
@@ -308,6 +312,88 @@ def _grouped_k(qs: QuerySet[Any], aggregates: dict[str, Any]) -> Iterator[dict[s
     )
 
 
+def _period_start(day: date, period: str) -> date:
+    if period == Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    if period == Period.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def _period_end(day: date, period: str) -> date:
+    """The last day of the ``period`` that ``day`` falls in."""
+    first = _period_start(day, period)
+    if period == Period.WEEK:
+        return first + timedelta(days=6)
+    if period == Period.MONTH:
+        return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return day
+
+
+# Which coarse rows each rollup keeps (besides its daily rows).
+COARSE: list[tuple[Any, tuple[str, ...], tuple[str, ...], bool, tuple[str, ...]]] = [
+    # model, key fields, summed fields, has a histogram, periods
+    (
+        ShiftRollup,
+        ("provider_id", "role_id", "site_type"),
+        (*ADDITIVE, *CONDUCT),
+        True,
+        (Period.WEEK, Period.MONTH),
+    ),
+    (PoolDayTtf, (), (), True, (Period.WEEK, Period.MONTH)),
+    (WorkerRollup, ("worker_id",), ("minutes",), False, (Period.MONTH,)),
+]
+
+
+def _coarsen(pool: Pool, start: date, end: date) -> None:
+    """Rebuild the week and month rows of every week and month that overlaps
+    ``start``–``end``, by adding up their daily rows (so they match them exactly)."""
+    for model, keys, sums, has_hist, periods in COARSE:
+        for period in periods:
+            first, last = _period_start(start, period), _period_end(end, period)
+            merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+            daily = model.objects.filter(
+                pool=pool, period=Period.DAY, day__gte=first, day__lte=last
+            ).values("day", *keys, *sums, *(["ttf_histogram"] if has_hist else []))
+            for row in daily.iterator(chunk_size=5000):
+                key = (_period_start(row["day"], period), *(row[k] for k in keys))
+                acc = merged.get(key)
+                if acc is None:
+                    acc = merged[key] = {n: 0 for n in sums}
+                    if has_hist:
+                        acc["ttf_histogram"] = defaultdict(int)
+                for n in sums:
+                    acc[n] += row[n] or 0
+                if has_hist:
+                    for minutes, count in row["ttf_histogram"].items():
+                        acc["ttf_histogram"][minutes] += count
+            rows = []
+            for key, values in merged.items():
+                if has_hist:
+                    values["ttf_histogram"] = dict(values["ttf_histogram"])
+                rows.append(
+                    model(
+                        pool=pool,
+                        period=period,
+                        day=key[0],
+                        **dict(zip(keys, key[1:], strict=True)),
+                        **values,
+                    )
+                )
+            with transaction.atomic():
+                model.objects.filter(
+                    pool=pool, period=period, day__gte=first, day__lte=last
+                ).delete()
+                model.objects.bulk_create(rows, batch_size=2000)
+
+
+def rollups_coarsen(*, pool_ids: Iterable[int], start: date, end: date) -> None:
+    """Rebuild the week and month rows over ``start``–``end`` from the daily rows (done by
+    ``rollups_refresh``; public for tests that write daily rows themselves)."""
+    for pool in Pool.objects.filter(pk__in=list(pool_ids)):
+        _coarsen(pool, start, end)
+
+
 def rollups_refresh(
     *, pool_ids: Iterable[int] | None = None, start: date | None = None, end: date | None = None
 ) -> int:
@@ -330,6 +416,7 @@ def rollups_refresh(
             _span(pool, day, chunk_end)
             rebuilt += (chunk_end - day).days + 1
             day = chunk_end + timedelta(days=1)
+        _coarsen(pool, first, last)
         RollupState.objects.update_or_create(pool=pool, defaults={"refreshed_at": timezone.now()})
     return rebuilt
 
@@ -368,8 +455,35 @@ GROUP_FIELDS = {
 }
 
 
-def _base(scope: Scope, model: Any, by_provider: bool = False) -> QuerySet[Any]:
-    qs = model.objects.filter(pool_id__in=scope.pool_ids, day__gte=scope.start, day__lte=scope.end)
+def _days(start: date, end: date, period: str = Period.MONTH) -> Q:
+    """The rows covering ``start``–``end`` exactly once: ``period`` rows for the weeks or
+    months inside the range, daily rows for the days at either end."""
+    daily = Q(period=Period.DAY)
+    if period == Period.DAY:
+        return daily & Q(day__gte=start, day__lte=end)
+    first = (
+        start
+        if _period_start(start, period) == start
+        else _period_end(start, period) + timedelta(days=1)
+    )
+    last = end if _period_end(end, period) == end else _period_start(end, period) - timedelta(1)
+    if first > last:
+        return daily & Q(day__gte=start, day__lte=end)
+    return (
+        Q(period=period, day__gte=first, day__lte=_period_start(last, period))
+        | (daily & Q(day__gte=start, day__lt=first))
+        | (daily & Q(day__gt=last, day__lte=end))
+    )
+
+
+def _base(
+    scope: Scope, model: Any, by_provider: bool = False, period: str = Period.MONTH
+) -> QuerySet[Any]:
+    qs = model.objects.filter(pool_id__in=scope.pool_ids)
+    if model is DemandRollup:
+        qs = qs.filter(day__gte=scope.start, day__lte=scope.end)
+    else:
+        qs = qs.filter(_days(scope.start, scope.end, period))
     if scope.provider_id:
         qs = qs.filter(provider_id=scope.provider_id)
     elif by_provider:
@@ -390,7 +504,9 @@ def report_reading() -> Iterator[None]:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                # Merging histograms hashes tens of thousands of rows: keep that in memory.
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = '64MB'")
         yield
 
 
@@ -477,6 +593,7 @@ def _percentiles(
         # The planner guesses 100 keys per histogram and would JIT-compile the query,
         # which costs more than the query itself.
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(query, params)
         for group, is_total, minutes, first, cum, total in cursor.fetchall():
             target: Any = TOTAL if is_total else group
@@ -504,7 +621,8 @@ def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> 
     """As pools.metrics.figures_grouped, from the rollups. With ``with_total`` the
     figures for the whole scope come back too, under ``TOTAL``, at no extra cost."""
     field = GROUP_FIELDS[key]
-    qs = _base(scope, ShiftRollup, by_provider=key == "provider_id")
+    period = Period.WEEK if field == "week" else Period.MONTH
+    qs = _base(scope, ShiftRollup, by_provider=key == "provider_id", period=period)
     if field == "week":
         qs = qs.annotate(week=TruncWeek("day"))
     group = [field] if field else []
@@ -534,7 +652,7 @@ def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> 
     if unfiltered and field in (None, "week", "pool_id"):
         # Percentiles for the whole pool(s): one row a day instead of one per role and type.
         ttf_qs: QuerySet[Any] = PoolDayTtf.objects.filter(
-            pool_id__in=scope.pool_ids, day__gte=scope.start, day__lte=scope.end
+            _days(scope.start, scope.end, period), pool_id__in=scope.pool_ids
         )
         if field == "week":
             ttf_qs = ttf_qs.annotate(week=TruncWeek("day"))
@@ -589,6 +707,7 @@ def figures_by(scope: Scope, keys: list[str]) -> dict[str, dict[Any, Figures]]:
         )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(query, params)
             merged = [
                 ({"pool_id": p, "role_id": r, "site_type": t}, m, int(n))
@@ -653,7 +772,7 @@ def unfilled_by(scope: Scope, dimension: str) -> list[Unfilled]:
     if dimension == "weekday":
         days = [Unfilled(name) for name in WEEKDAYS]
         for row in (
-            _base(scope, ShiftRollup)
+            _base(scope, ShiftRollup, period=Period.DAY)
             .values("day")
             .annotate(p=Sum("places_unfilled"), m=Sum("minutes_unfilled"))
             .order_by()
@@ -685,9 +804,7 @@ def hours_spread(scope: Scope) -> Spread:
     """Per-worker booked minutes in the range (filters by provider, role and type of care
     do not apply: a worker's hours are theirs across the pool)."""
     rows = (
-        WorkerRollup.objects.filter(
-            pool_id__in=scope.pool_ids, day__gte=scope.start, day__lte=scope.end
-        )
+        WorkerRollup.objects.filter(_days(scope.start, scope.end), pool_id__in=scope.pool_ids)
         .values("worker_id")
         .annotate(m=Sum("minutes"))
         .order_by()

@@ -9,13 +9,15 @@ from pools.models import ShiftRollup
 from pools.tasks import rollups_refresh_recent
 from tests.pools.history import FROM, TO, at, build_history
 
+ORDER = ("period", "day", "provider_id", "role_id", "site_type")
+
 
 def test_refreshing_twice_gives_the_same_rows(site, pool):
     build_history(site, pool)
     rollups.rollups_refresh()
-    first = list(ShiftRollup.objects.order_by("day", "provider_id").values())
+    first = list(ShiftRollup.objects.order_by(*ORDER).values())
     rollups.rollups_refresh()
-    second = list(ShiftRollup.objects.order_by("day", "provider_id").values())
+    second = list(ShiftRollup.objects.order_by(*ORDER).values())
     strip = lambda rows: [{k: v for k, v in r.items() if k != "id"} for r in rows]  # noqa: E731
     assert strip(first) == strip(second)
 
@@ -56,6 +58,7 @@ def test_percentiles_picked_in_postgres_match_the_python_merge(pool, reference):
             merged[monday][int(m)] += n
             merged["all"][int(m)] += n
     ShiftRollup.objects.bulk_create(rows)
+    rollups.rollups_coarsen(pool_ids=[pool.pk], start=date(2026, 1, 5), end=date(2026, 2, 13))
     scope = Scope(
         pool_ids=(pool.pk,), start=date(2026, 1, 5), end=date(2026, 2, 13), role_id=role.pk
     )
@@ -64,3 +67,28 @@ def test_percentiles_picked_in_postgres_match_the_python_merge(pool, reference):
         hist = merged["all" if monday == rollups.TOTAL else monday]
         assert fig.median_ttf_minutes == pytest.approx(rollups.histogram_percentile(hist, 0.5))
         assert fig.p90_ttf_minutes == pytest.approx(rollups.histogram_percentile(hist, 0.9))
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-03-01", "2026-03-31"),  # one whole month
+        ("2026-02-14", "2026-04-10"),  # a whole month with ragged edges
+        ("2026-03-03", "2026-03-31"),  # a whole week inside, no whole month
+        ("2026-01-01", "2026-12-31"),  # a year of whole months
+    ],
+)
+def test_ranges_read_from_week_and_month_rows_give_the_live_figures(site, pool, start, end):
+    from datetime import date
+
+    from pools import metrics
+
+    build_history(site, pool)
+    rollups.rollups_refresh()
+    scope = Scope(pool_ids=(pool.pk,), start=date.fromisoformat(start), end=date.fromisoformat(end))
+    for key in (None, "week", "role_id", "provider_id", "site__site_type", "pool_id"):
+        assert rollups.figures_grouped(scope, key) == metrics.figures_grouped(scope, key)
+    assert rollups.conduct_grouped(scope, None) == metrics.conduct_grouped(scope, None)
+    assert rollups.hours_spread(scope) == metrics.hours_spread(scope)
+    for dimension in ("weekday", "time_of_day", "skill", "district"):
+        assert rollups.unfilled_by(scope, dimension) == metrics.unfilled_by(scope, dimension)

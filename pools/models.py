@@ -234,6 +234,8 @@ class ShiftRollup(models.Model):
             models.Index(fields=["pool", "provider", "day"], name="rollup_pool_provider_day"),
             # Reports by provider read every provider's rows for a span of days.
             models.Index(fields=["pool", "day"], name="rollup_pool_day"),
+            # Long ranges read a few week or month rows and the daily rows at the edges.
+            models.Index(fields=["pool", "period", "day"], name="rollup_pool_period_day"),
         ]
 
 
@@ -276,7 +278,10 @@ class WorkerRollup(models.Model):
     minutes = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["pool", "day"], name="worker_rollup_pool_day")]
+        indexes = [
+            models.Index(fields=["pool", "day"], name="worker_rollup_pool_day"),
+            models.Index(fields=["pool", "period", "day"], name="worker_rollup_pool_period_day"),
+        ]
 
 
 class RollupState(models.Model):

@@ -245,11 +245,11 @@ def _span(pool: Pool, start: date, end: date) -> None:
         .order_by()
     ]
     with transaction.atomic():
-        for model in (ShiftRollup, DemandRollup, WorkerRollup, PoolDayTtf):
-            rows_of = model.objects.filter(pool=pool, day__gte=start, day__lte=end)  # type: ignore[attr-defined]
-            if model is not DemandRollup:
-                rows_of = rows_of.filter(period=Period.DAY)
-            rows_of.delete()
+        DemandRollup.objects.filter(pool=pool, day__gte=start, day__lte=end).delete()
+        for model in (ShiftRollup, WorkerRollup, PoolDayTtf):
+            model.objects.filter(  # type: ignore[attr-defined]
+                pool=pool, period=Period.DAY, day__gte=start, day__lte=end
+            ).delete()
         ShiftRollup.objects.bulk_create(shift_rows, batch_size=2000)
         DemandRollup.objects.bulk_create(demand_rows, batch_size=2000)
         WorkerRollup.objects.bulk_create(worker_rows, batch_size=2000)

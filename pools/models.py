@@ -306,3 +306,22 @@ class PoolDayTtf(models.Model):
                 fields=["pool", "period", "day"], name="one_ttf_row_per_pool_period_day"
             )
         ]
+
+
+class ProviderTtfToDate(models.Model):
+    """Time-to-fill histogram of every filled shift of a provider starting on or before
+    the last day of ``month`` (a running total, one row per provider and month from the
+    pool's first month). Two rows subtracted give any run of whole months, so percentiles
+    by provider over years read two rows per provider, not one per month."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month the running total ends with.")
+    ttf_histogram = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "month", "provider"], name="one_ttf_to_date_per_provider_month"
+            )
+        ]

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -49,6 +49,7 @@ from pools.models import (
     Period,
     Pool,
     PoolDayTtf,
+    ProviderTtfToDate,
     RoleRate,
     RollupState,
     ShiftRollup,
@@ -385,6 +386,51 @@ def _coarsen(pool: Pool, start: date, end: date) -> None:
                     pool=pool, period=period, day__gte=first, day__lte=last
                 ).delete()
                 model.objects.bulk_create(rows, batch_size=2000)
+    _running_totals(pool, start)
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def _previous_month(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
+
+
+def _running_totals(pool: Pool, start: date) -> None:
+    """Rebuild the providers' running-total histograms from ``start``'s month to the pool's
+    last month with rollups, adding each month's rows to the month before's totals."""
+    first = _period_start(start, Period.MONTH)
+    last = (
+        ShiftRollup.objects.filter(pool=pool, period=Period.MONTH)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    running: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for provider_id, hist in ProviderTtfToDate.objects.filter(
+        pool=pool, month=_previous_month(first)
+    ).values_list("provider_id", "ttf_histogram"):
+        running[provider_id].update(hist)
+    added: dict[date, list[tuple[int, dict[str, int]]]] = defaultdict(list)
+    for day, provider_id, hist in ShiftRollup.objects.filter(
+        pool=pool, period=Period.MONTH, provider__isnull=False, day__gte=first
+    ).values_list("day", "provider_id", "ttf_histogram"):
+        added[day].append((provider_id, hist))
+    rows: list[ProviderTtfToDate] = []
+    month = first
+    while last is not None and month <= last:
+        for provider_id, hist in added.get(month, []):
+            for minutes, n in hist.items():
+                running[provider_id][minutes] += n
+        rows.extend(
+            ProviderTtfToDate(pool=pool, provider_id=p, month=month, ttf_histogram=dict(h))
+            for p, h in running.items()
+        )
+        month = _next_month(month)
+    with transaction.atomic():
+        ProviderTtfToDate.objects.filter(pool=pool, month__gte=first).delete()
+        ProviderTtfToDate.objects.bulk_create(rows, batch_size=2000)
 
 
 def rollups_coarsen(*, pool_ids: Iterable[int], start: date, end: date) -> None:
@@ -455,20 +501,80 @@ GROUP_FIELDS = {
 }
 
 
-def _days(start: date, end: date, period: str = Period.MONTH) -> Q:
-    """The rows covering ``start``–``end`` exactly once: ``period`` rows for the weeks or
-    months inside the range, daily rows for the days at either end."""
-    daily = Q(period=Period.DAY)
-    if period == Period.DAY:
-        return daily & Q(day__gte=start, day__lte=end)
+def _whole(start: date, end: date, period: str) -> tuple[date, date] | None:
+    """The first and last day of the run of whole weeks or months inside the range."""
     first = (
         start
         if _period_start(start, period) == start
         else _period_end(start, period) + timedelta(days=1)
     )
     last = end if _period_end(end, period) == end else _period_start(end, period) - timedelta(1)
-    if first > last:
+    return (first, last) if first <= last else None
+
+
+def _provider_percentiles(scope: Scope) -> dict[Any, Percentiles]:
+    """Percentiles by provider (and ``TOTAL``) for a scope without filters: the whole
+    months are one running total minus another per provider, the days either side come
+    from week and daily rows."""
+    hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+    def add(rows: Iterable[tuple[int, dict[str, int]]], sign: int) -> None:
+        for provider_id, hist in rows:
+            for minutes, n in hist.items():
+                hists[provider_id][int(minutes)] += sign * n
+
+    pools = {"pool_id__in": scope.pool_ids}
+    months = _whole(scope.start, scope.end, Period.MONTH)
+    if months:
+        first, last = months
+        # Running totals stop at each pool's last month with rollups: they hold after it.
+        latest = dict(
+            ProviderTtfToDate.objects.filter(**pools)
+            .values("pool_id")
+            .annotate(m=Max("month"))
+            .values_list("pool_id", "m")
+        )
+        for pool_id, final in latest.items():
+            to_date = ProviderTtfToDate.objects.filter(pool_id=pool_id).values_list(
+                "provider_id", "ttf_histogram"
+            )
+            add(to_date.filter(month=min(_period_start(last, Period.MONTH), final)), 1)
+            add(to_date.filter(month=min(_previous_month(first), final)), -1)
+        edges = _days(scope.start, first - timedelta(days=1), Period.WEEK) | _days(
+            last + timedelta(days=1), scope.end, Period.WEEK
+        )
+    else:
+        edges = _days(scope.start, scope.end, Period.WEEK)
+    add(
+        ShiftRollup.objects.filter(edges, provider__isnull=False, **pools)
+        .exclude(ttf_histogram={})
+        .values_list("provider_id", "ttf_histogram"),
+        1,
+    )
+    result: dict[Any, Percentiles] = {}
+    total: dict[int, int] = defaultdict(int)
+    for provider_id, hist in hists.items():
+        kept = {m: n for m, n in hist.items() if n}
+        if kept:
+            for minutes, n in kept.items():
+                total[minutes] += n
+            result[provider_id] = (
+                histogram_percentile(kept, 0.5),
+                histogram_percentile(kept, 0.9),
+            )
+    if total:
+        result[TOTAL] = (histogram_percentile(total, 0.5), histogram_percentile(total, 0.9))
+    return result
+
+
+def _days(start: date, end: date, period: str = Period.MONTH) -> Q:
+    """The rows covering ``start``–``end`` exactly once: ``period`` rows for the weeks or
+    months inside the range, daily rows for the days at either end."""
+    daily = Q(period=Period.DAY)
+    whole = _whole(start, end, period) if period != Period.DAY else None
+    if whole is None:
         return daily & Q(day__gte=start, day__lte=end)
+    first, last = whole
     return (
         Q(period=period, day__gte=first, day__lte=_period_start(last, period))
         | (daily & Q(day__gte=start, day__lt=first))
@@ -546,7 +652,9 @@ def _percentiles(
     sets) and running totals pick out the few minutes each percentile falls on, so a
     handful of rows per group come back; elsewhere the merge happens here."""
     inner = qs.exclude(ttf_histogram={})
-    if connection.vendor != "postgresql":
+    # Weeks read a row or so per week (whole weeks have their own rows): merging those few
+    # here is three times faster than in PostgreSQL.
+    if connection.vendor != "postgresql" or field == "week":
         hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for row in inner.values(*([field] if field else []), "ttf_histogram").order_by():
             g: Any = (_week(row[field]) if field == "week" else row[field]) if field else None
@@ -657,6 +765,8 @@ def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> 
         if field == "week":
             ttf_qs = ttf_qs.annotate(week=TruncWeek("day"))
         pcts = _percentiles(ttf_qs, field, with_total=with_total or not field)
+    elif unfiltered and field == "provider_id":
+        pcts = _provider_percentiles(scope)
     else:
         pcts = _percentiles(qs, field, with_total=with_total or not field)
     if not field:

@@ -516,13 +516,8 @@ def _provider_percentiles(scope: Scope) -> dict[Any, Percentiles]:
     """Percentiles by provider (and ``TOTAL``) for a scope without filters: the whole
     months are one running total minus another per provider, the days either side come
     from week and daily rows."""
-    hists: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-
-    def add(rows: Iterable[tuple[int, dict[str, int]]], sign: int) -> None:
-        for provider_id, hist in rows:
-            for minutes, n in hist.items():
-                hists[provider_id][int(minutes)] += sign * n
-
+    # Histograms keyed by the minutes as text (as stored), converted once at the end.
+    hists: dict[int, dict[str, int]] = {}
     pools = {"pool_id__in": scope.pool_ids}
     months = _whole(scope.start, scope.end, Period.MONTH)
     if months:
@@ -538,23 +533,31 @@ def _provider_percentiles(scope: Scope) -> dict[Any, Percentiles]:
             to_date = ProviderTtfToDate.objects.filter(pool_id=pool_id).values_list(
                 "provider_id", "ttf_histogram"
             )
-            add(to_date.filter(month=min(_period_start(last, Period.MONTH), final)), 1)
-            add(to_date.filter(month=min(_previous_month(first), final)), -1)
+            below = dict(to_date.filter(month=min(_previous_month(first), final)))
+            for provider_id, upto in to_date.filter(
+                month=min(_period_start(last, Period.MONTH), final)
+            ):
+                before = below.get(provider_id)
+                hists[provider_id] = (
+                    {m: n - before.get(m, 0) for m, n in upto.items()} if before else upto
+                )
         edges = _days(scope.start, first - timedelta(days=1), Period.WEEK) | _days(
             last + timedelta(days=1), scope.end, Period.WEEK
         )
     else:
         edges = _days(scope.start, scope.end, Period.WEEK)
-    add(
+    for provider_id, hist in (
         ShiftRollup.objects.filter(edges, provider__isnull=False, **pools)
         .exclude(ttf_histogram={})
-        .values_list("provider_id", "ttf_histogram"),
-        1,
-    )
+        .values_list("provider_id", "ttf_histogram")
+    ):
+        into = hists.setdefault(provider_id, {})
+        for m, n in hist.items():
+            into[m] = into.get(m, 0) + n
     result: dict[Any, Percentiles] = {}
     total: dict[int, int] = defaultdict(int)
     for provider_id, hist in hists.items():
-        kept = {m: n for m, n in hist.items() if n}
+        kept = {int(m): n for m, n in hist.items() if n}
         if kept:
             for minutes, n in kept.items():
                 total[minutes] += n

@@ -185,6 +185,9 @@ class Period(models.TextChoices):
     DAY = "day", "Day"
     WEEK = "week", "Week"
     MONTH = "month", "Month"
+    # ShiftRollup only, rows adding up every provider: time-to-fill histogram of every shift
+    # from the pool's first day to the end of the month ``day`` starts (other columns 0).
+    TO_DATE = "to_date", "Running total to the month's end"
 
 
 class ShiftRollup(models.Model):
@@ -195,7 +198,7 @@ class ShiftRollup(models.Model):
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    period = models.CharField(max_length=5, choices=Period.choices, default=Period.DAY)
+    period = models.CharField(max_length=7, choices=Period.choices, default=Period.DAY)
     provider = models.ForeignKey(
         "providers.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -273,7 +276,7 @@ class WorkerRollup(models.Model):
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    period = models.CharField(max_length=5, choices=Period.choices, default=Period.DAY)
+    period = models.CharField(max_length=7, choices=Period.choices, default=Period.DAY)
     worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE, related_name="+")
     minutes = models.IntegerField(default=0)
 
@@ -297,7 +300,7 @@ class PoolDayTtf(models.Model):
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    period = models.CharField(max_length=5, choices=Period.choices, default=Period.DAY)
+    period = models.CharField(max_length=7, choices=Period.choices, default=Period.DAY)
     ttf_histogram = models.JSONField(default=dict)
 
     class Meta:

@@ -397,8 +397,34 @@ def _previous_month(month: date) -> date:
     return (month - timedelta(days=1)).replace(day=1)
 
 
+def _running(
+    first: date,
+    last: date | None,
+    before: Iterable[tuple[Any, ...]],
+    months: Iterable[tuple[Any, ...]],
+) -> Iterator[tuple[date, tuple[Any, ...], dict[str, int]]]:
+    """Running totals of histograms, month by month from ``first`` to ``last``: ``before``
+    holds (*key, histogram) totals to the month before ``first``, ``months`` holds
+    (day, *key, histogram) month rows. Yields (month, key, total) for every key seen."""
+    running: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in before:
+        running[tuple(row[:-1])].update(row[-1])
+    added: dict[date, list[tuple[tuple[Any, ...], dict[str, int]]]] = defaultdict(list)
+    for row in months:
+        added[row[0]].append((tuple(row[1:-1]), row[-1]))
+    month = first
+    while last is not None and month <= last:
+        for key, hist in added.get(month, []):
+            for minutes, n in hist.items():
+                running[key][minutes] += n
+        for key, total in running.items():
+            yield month, key, dict(total)
+        month = _next_month(month)
+
+
 def _running_totals(pool: Pool, start: date) -> None:
-    """Rebuild the providers' running-total histograms from ``start``'s month to the pool's
+    """Rebuild the running-total histograms (by provider: ProviderTtfToDate; by role and
+    type of care: ShiftRollup rows of period TO_DATE) from ``start``'s month to the pool's
     last month with rollups, adding each month's rows to the month before's totals."""
     first = _period_start(start, Period.MONTH)
     last = (
@@ -407,30 +433,77 @@ def _running_totals(pool: Pool, start: date) -> None:
         .values_list("day", flat=True)
         .first()
     )
-    running: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for provider_id, hist in ProviderTtfToDate.objects.filter(
-        pool=pool, month=_previous_month(first)
-    ).values_list("provider_id", "ttf_histogram"):
-        running[provider_id].update(hist)
-    added: dict[date, list[tuple[int, dict[str, int]]]] = defaultdict(list)
-    for day, provider_id, hist in ShiftRollup.objects.filter(
-        pool=pool, period=Period.MONTH, provider__isnull=False, day__gte=first
-    ).values_list("day", "provider_id", "ttf_histogram"):
-        added[day].append((provider_id, hist))
-    rows: list[ProviderTtfToDate] = []
-    month = first
-    while last is not None and month <= last:
-        for provider_id, hist in added.get(month, []):
-            for minutes, n in hist.items():
-                running[provider_id][minutes] += n
-        rows.extend(
-            ProviderTtfToDate(pool=pool, provider_id=p, month=month, ttf_histogram=dict(h))
-            for p, h in running.items()
+    month_rows = ShiftRollup.objects.filter(pool=pool, period=Period.MONTH, day__gte=first)
+    by_provider = [
+        ProviderTtfToDate(pool=pool, provider_id=key[0], month=month, ttf_histogram=hist)
+        for month, key, hist in _running(
+            first,
+            last,
+            ProviderTtfToDate.objects.filter(pool=pool, month=_previous_month(first)).values_list(
+                "provider_id", "ttf_histogram"
+            ),
+            month_rows.filter(provider__isnull=False).values_list(
+                "day", "provider_id", "ttf_histogram"
+            ),
         )
-        month = _next_month(month)
+    ]
+    by_role_and_type = [
+        ShiftRollup(
+            pool=pool,
+            period=Period.TO_DATE,
+            day=month,
+            role_id=key[0],
+            site_type=key[1],
+            ttf_histogram=hist,
+        )
+        for month, key, hist in _running(
+            first,
+            last,
+            ShiftRollup.objects.filter(
+                pool=pool, period=Period.TO_DATE, day=_previous_month(first)
+            ).values_list("role_id", "site_type", "ttf_histogram"),
+            month_rows.filter(provider__isnull=True).values_list(
+                "day", "role_id", "site_type", "ttf_histogram"
+            ),
+        )
+    ]
     with transaction.atomic():
         ProviderTtfToDate.objects.filter(pool=pool, month__gte=first).delete()
-        ProviderTtfToDate.objects.bulk_create(rows, batch_size=2000)
+        ProviderTtfToDate.objects.bulk_create(by_provider, batch_size=2000)
+        ShiftRollup.objects.filter(pool=pool, period=Period.TO_DATE, day__gte=first).delete()
+        ShiftRollup.objects.bulk_create(by_role_and_type, batch_size=2000)
+
+
+def _to_date_difference(
+    scope: Scope, rows: QuerySet[Any], month_field: str, keys: tuple[str, ...]
+) -> tuple[dict[tuple[Any, ...], dict[str, int]], Q] | None:
+    """Histograms of the whole months inside the scope, per ``keys``, as one running total
+    minus another, and the filter for the rows of the days either side; None if the range
+    holds no whole month."""
+    months = _whole(scope.start, scope.end, Period.MONTH)
+    if months is None:
+        return None
+    first, last = months
+    hists: dict[tuple[Any, ...], dict[str, int]] = {}
+    # Running totals stop at each pool's last month with rollups: they hold after it.
+    latest = dict(rows.values("pool_id").annotate(m=Max(month_field)).values_list("pool_id", "m"))
+    for pool_id, final in latest.items():
+        of_pool = rows.filter(pool_id=pool_id).values_list(*keys, "ttf_histogram")
+        below = {
+            tuple(key): hist
+            for *key, hist in of_pool.filter(**{month_field: min(_previous_month(first), final)})
+        }
+        for *key, upto in of_pool.filter(
+            **{month_field: min(_period_start(last, Period.MONTH), final)}
+        ):
+            before = below.get(tuple(key))
+            hists[tuple(key)] = (
+                {m: n - before.get(m, 0) for m, n in upto.items()} if before else upto
+            )
+    edges = _days(scope.start, first - timedelta(days=1), Period.WEEK) | _days(
+        last + timedelta(days=1), scope.end, Period.WEEK
+    )
+    return hists, edges
 
 
 def rollups_coarsen(*, pool_ids: Iterable[int], start: date, end: date) -> None:
@@ -516,34 +589,15 @@ def _provider_percentiles(scope: Scope) -> dict[Any, Percentiles]:
     """Percentiles by provider (and ``TOTAL``) for a scope without filters: the whole
     months are one running total minus another per provider, the days either side come
     from week and daily rows."""
-    # Histograms keyed by the minutes as text (as stored), converted once at the end.
-    hists: dict[int, dict[str, int]] = {}
     pools = {"pool_id__in": scope.pool_ids}
-    months = _whole(scope.start, scope.end, Period.MONTH)
-    if months:
-        first, last = months
-        # Running totals stop at each pool's last month with rollups: they hold after it.
-        latest = dict(
-            ProviderTtfToDate.objects.filter(**pools)
-            .values("pool_id")
-            .annotate(m=Max("month"))
-            .values_list("pool_id", "m")
-        )
-        for pool_id, final in latest.items():
-            to_date = ProviderTtfToDate.objects.filter(pool_id=pool_id).values_list(
-                "provider_id", "ttf_histogram"
-            )
-            below = dict(to_date.filter(month=min(_previous_month(first), final)))
-            for provider_id, upto in to_date.filter(
-                month=min(_period_start(last, Period.MONTH), final)
-            ):
-                before = below.get(provider_id)
-                hists[provider_id] = (
-                    {m: n - before.get(m, 0) for m, n in upto.items()} if before else upto
-                )
-        edges = _days(scope.start, first - timedelta(days=1), Period.WEEK) | _days(
-            last + timedelta(days=1), scope.end, Period.WEEK
-        )
+    # Histograms keyed by the minutes as text (as stored), converted once at the end.
+    hists: dict[Any, dict[str, int]] = {}
+    whole = _to_date_difference(
+        scope, ProviderTtfToDate.objects.filter(**pools), "month", ("provider_id",)
+    )
+    if whole:
+        by_key, edges = whole
+        hists = {key[0]: hist for key, hist in by_key.items()}
     else:
         edges = _days(scope.start, scope.end, Period.WEEK)
     for provider_id, hist in (
@@ -811,7 +865,36 @@ def figures_by(scope: Scope, keys: list[str]) -> dict[str, dict[Any, Figures]]:
             sums[1] += Decimal(row["minutes_filled"] or 0) * rate
     hists: dict[tuple[str, Any], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     inner = qs.exclude(ttf_histogram={})
-    if connection.vendor == "postgresql":
+    unfiltered = ShiftRollup.objects.filter(pool_id__in=scope.pool_ids, provider__isnull=True)
+    if scope.role_id:
+        unfiltered = unfiltered.filter(role_id=scope.role_id)
+    if scope.site_type:
+        unfiltered = unfiltered.filter(site_type=scope.site_type)
+    whole = (
+        None
+        if scope.provider_id
+        else _to_date_difference(
+            scope, unfiltered.filter(period=Period.TO_DATE), "day", tuple(dims)
+        )
+    )
+    merged: list[tuple[dict[str, Any], int, int]]
+    if whole:
+        # Whole months: two running totals per role and type of care; the edges as below.
+        by_key, edges = whole
+        for row in (
+            unfiltered.filter(edges).exclude(ttf_histogram={}).values_list(*dims, "ttf_histogram")
+        ):
+            *key, hist = row
+            into = by_key.setdefault(tuple(key), {})
+            for m, n in hist.items():
+                into[m] = into.get(m, 0) + n
+        merged = [
+            (dict(zip(dims, key, strict=True)), int(m), n)
+            for key, hist in by_key.items()
+            for m, n in hist.items()
+            if n
+        ]
+    elif connection.vendor == "postgresql":
         sql, params = inner.values(*dims, "ttf_histogram").order_by().query.sql_with_params()
         query = (
             "SELECT sub.pool_id, sub.role_id, sub.site_type, kv.key::int, SUM(kv.value::bigint) "

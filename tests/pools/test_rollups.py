@@ -90,6 +90,8 @@ def test_ranges_read_from_week_and_month_rows_give_the_live_figures(site, pool, 
     assert rollups.figures_summary(scope) == metrics.figures_summary(scope)
     for key in ("week", "role_id", "provider_id", "site__site_type", "pool_id"):
         assert rollups.figures_grouped(scope, key) == metrics.figures_grouped(scope, key)
+    for key, groups in rollups.figures_by(scope, ["role_id", "site__site_type", "pool_id"]).items():
+        assert groups == metrics.figures_grouped(scope, key)
     assert rollups.conduct_grouped(scope, None) == metrics.conduct_grouped(scope, None)
     assert rollups.hours_spread(scope) == metrics.hours_spread(scope)
     for dimension in ("weekday", "time_of_day", "skill", "district"):

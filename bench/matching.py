@@ -268,7 +268,7 @@ def machine() -> str:
         pg = row[0].split()[0] if row else "?"
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{cpu}, nproc {os.cpu_count()} (shared with five other engineers' work; load average "
+        f"{cpu}, nproc {os.cpu_count()} (a shared machine; load average "
         f"{load} at the end), {ram_kb / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}, "
         f"Python {platform.python_version()}, PostgreSQL {pg}"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
@@ -20,6 +21,46 @@ def notification_send(
     )
     transaction.on_commit(lambda: notification_deliver.delay(notification.pk))
     return notification
+
+
+@dataclass(frozen=True)
+class Message:
+    user_id: int
+    kind: str
+    subject: str
+    body: str
+    url: str = ""
+
+
+# One broker message per this many notifications, sent behind other work on the broker
+# (on Redis, priority 0 is served first and 9 last): a big wave's messages must not hold
+# up the matching of the next shift.
+BULK_BATCH = 100
+BULK_PRIORITY = 9
+
+
+def notifications_send_many(*, messages: list[Message]) -> int:
+    """Store many messages in one query and deliver them from Celery, in batches, once the
+    caller commits. Each is still delivered by ``notification_deliver`` (channels, quiet
+    hours, never twice)."""
+    from notifications.tasks import notifications_deliver_batch
+
+    if not messages:
+        return 0
+    created = Notification.objects.bulk_create(
+        Notification(user_id=m.user_id, kind=m.kind, subject=m.subject, body=m.body, url=m.url)
+        for m in messages
+    )
+    ids = [n.pk for n in created if n.pk is not None]
+
+    def deliver() -> None:
+        for i in range(0, len(ids), BULK_BATCH):
+            notifications_deliver_batch.apply_async(
+                (ids[i : i + BULK_BATCH],), priority=BULK_PRIORITY
+            )
+
+    transaction.on_commit(deliver)
+    return len(ids)
 
 
 def notification_preference_update(

@@ -39,6 +39,14 @@ def notification_deliver(notification_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def notifications_deliver_batch(notification_ids: list[int]) -> None:
+    """Deliver many stored messages, one broker message per batch. Each delivery skips a
+    message already delivered, so a retried batch sends nothing twice."""
+    for pk in notification_ids:
+        notification_deliver(pk)
+
+
+@shared_task(acks_late=True)
 def notifications_deliver_due() -> int:
     """Queue the messages held back by quiet hours whose time has come."""
     due = list(

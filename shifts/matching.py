@@ -66,7 +66,7 @@ from django.db.models.functions import (
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.services import Message, notifications_send_many
 from pools.models import Coordinator, DocumentType
 from providers.models import Favourite, ProviderBlock, Site
 from shifts.models import Booking, MatchRun, Offer, ShiftRequest
@@ -76,8 +76,6 @@ LONDON = ZoneInfo("Europe/London")
 KM_PER_DEGREE = 111.2
 EARTH_RADIUS_KM = 6371.0
 DISTANCE_BAND_KM = 0.5
-NOTIFY_PRIORITY = 9
-NOTIFY_BATCH = 100
 
 # Rule name -> what a coordinator or worker is told when it excludes someone.
 RULES: dict[str, str] = {
@@ -839,8 +837,6 @@ def offers_notify(offer_ids: Iterable[int]) -> int:
 
 
 def _notify(rows: list[tuple[int, int, datetime]]) -> int:
-    from shifts.tasks import notifications_deliver_batch
-
     if not rows:
         return 0
     shift_ids = {shift_id for _u, shift_id, _e in rows}
@@ -852,13 +848,13 @@ def _notify(rows: list[tuple[int, int, datetime]]) -> int:
         url = reverse("workers:offers")
     except (NoReverseMatch, ImportError):
         url = ""
-    notes = []
+    messages = []
     for user_id, shift_id, expires in rows:
         shift = shifts[shift_id]
         start = shift.start.astimezone(LONDON)
         end = shift.end.astimezone(LONDON)
-        notes.append(
-            Notification(
+        messages.append(
+            Message(
                 user_id=user_id,
                 kind="offer",
                 subject=f"Shift offer: {shift.role.name} at {shift.site.name}",
@@ -869,20 +865,7 @@ def _notify(rows: list[tuple[int, int, datetime]]) -> int:
                 url=url,
             )
         )
-    created = Notification.objects.bulk_create(notes)
-    ids = [n.pk for n in created if n.pk is not None]
-
-    def deliver() -> None:
-        # In batches (one broker message per 100, not one each) and behind other work on
-        # the broker (on Redis 0 is served first, 9 last): a big urgent wave's messages must
-        # not hold up the matching of the next shift.
-        for i in range(0, len(ids), NOTIFY_BATCH):
-            notifications_deliver_batch.apply_async(
-                (ids[i : i + NOTIFY_BATCH],), priority=NOTIFY_PRIORITY
-            )
-
-    transaction.on_commit(deliver)
-    return len(ids)
+    return notifications_send_many(messages=messages)
 
 
 def _due(shift: ShiftRequest, now: datetime) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications.tasks import notification_deliver
 from shifts import matching
 from shifts.services import offers
 
@@ -18,14 +17,6 @@ def shift_match(shift_id: int) -> int | None:
     """Run the shift's next wave if it is due (a posted shift is due at once)."""
     run = matching.shift_match_wave(shift_id=shift_id)
     return run.offered_count if run is not None else None
-
-
-@shared_task(acks_late=True)
-def notifications_deliver_batch(notification_ids: list[int]) -> None:
-    """Deliver a wave's offer messages, one broker message per batch. Each delivery skips
-    a message already delivered, so a retried batch sends nothing twice."""
-    for pk in notification_ids:
-        notification_deliver(pk)
 
 
 @shared_task(acks_late=True)

@@ -10,6 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from notifications.models import Notification
+from notifications.tasks import notifications_deliver_batch
 from pools.models import Pool
 from shifts import tasks
 from shifts.matching import (
@@ -251,6 +252,6 @@ def test_offer_messages_are_delivered_in_batches_once_each(
     assert len(callbacks) == 1
     ids = list(Notification.objects.filter(kind="offer").values_list("pk", flat=True))
     assert len(ids) == len(crowd)
-    tasks.notifications_deliver_batch(ids)
-    tasks.notifications_deliver_batch(ids)  # a retried batch sends nothing twice
+    notifications_deliver_batch(ids)
+    notifications_deliver_batch(ids)  # a retried batch sends nothing twice
     assert not Notification.objects.filter(pk__in=ids, delivered_at__isnull=True).exists()

@@ -294,3 +294,10 @@ NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID", "")
 NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 if NOTIFY_API_KEY:
     NOTIFICATION_BACKENDS = [*NOTIFICATION_BACKENDS, "notifications.backends.NotifySmsBackend"]
+# Web push to workers' phones: on only when a VAPID private key is set (make one with
+# `manage.py vapid_keys`). The subject is a contact address the push services may use.
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT", "mailto:pool@flexpool.test")
+if WEBPUSH_VAPID_PRIVATE_KEY:
+    NOTIFICATION_BACKENDS = [*NOTIFICATION_BACKENDS, "notifications.backends.WebPushBackend"]

@@ -3,8 +3,8 @@ channel; the person's preferences decide which channels are used (see
 ``notifications.selectors.notification_channels_for``). Add a channel by adding a class
 here with a ``channel`` name and naming it in the NOTIFICATION_BACKENDS setting.
 
-Web push is not implemented: it needs a VAPID signing library, which FlexPool does not
-depend on yet. The service worker is ready to receive pushes once it is added.
+Web push (``WebPushBackend``) sends to every browser the person subscribed; the service
+worker served at /sw.js shows the message.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from typing import Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
+from pywebpush import WebPushException, webpush
+from requests import RequestException
 
-from notifications.models import Notification
+from notifications.models import Notification, PushSubscription
 
 log = logging.getLogger("flexpool.notifications")
 
@@ -148,3 +150,54 @@ class NotifySmsBackend:
         # A failure raises (URLError is an OSError), so the Celery task retries.
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             response.read()
+
+
+def web_push_payload(notification: Notification) -> str:
+    """What the service worker receives: the title, the text and the page to open."""
+    return json.dumps(
+        {"title": notification.subject, "body": notification.body, "url": notification.url or "/"}
+    )
+
+
+class WebPushBackend:
+    """Web push to each browser the person subscribed (see ``PushSubscription``), signed
+    with the VAPID key. Enabled only when WEBPUSH_VAPID_PRIVATE_KEY is set. A browser the
+    push service no longer knows (404 or 410) is forgotten; any other failure is noted on
+    its subscription and does not stop the other channels."""
+
+    channel = "push"
+
+    def __init__(self) -> None:
+        if not settings.WEBPUSH_VAPID_PRIVATE_KEY:
+            raise ImproperlyConfigured("Set WEBPUSH_VAPID_PRIVATE_KEY for web push.")
+
+    def send(self, notification: Notification) -> None:
+        payload = web_push_payload(notification)
+        for subscription in PushSubscription.objects.filter(user_id=notification.user_id):
+            self._send_one(subscription, payload)
+
+    def _send_one(self, subscription: PushSubscription, payload: str) -> None:
+        info = {
+            "endpoint": subscription.endpoint,
+            "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+        }
+        error = ""
+        try:
+            webpush(
+                subscription_info=info,
+                data=payload,
+                vapid_private_key=settings.WEBPUSH_VAPID_PRIVATE_KEY,
+                vapid_claims={"sub": settings.WEBPUSH_VAPID_SUBJECT},
+                ttl=24 * 60 * 60,
+                timeout=10,
+            )
+        except WebPushException as exc:
+            if exc.status_code in (404, 410):
+                subscription.delete()
+                return
+            error = f"{exc.status_code or ''} {exc.message}".strip()
+        except (RequestException, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if error or subscription.last_error:
+            log.warning("web push to subscription %s: %s", subscription.pk, error or "ok")
+            PushSubscription.objects.filter(pk=subscription.pk).update(last_error=error[:500])

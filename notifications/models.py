@@ -54,3 +54,21 @@ class NotificationPreference(models.Model):
         if self.quiet_start < self.quiet_end:
             return self.quiet_start <= moment < self.quiet_end
         return moment >= self.quiet_start or moment < self.quiet_end
+
+
+class PushSubscription(models.Model):
+    """One browser (usually a worker's phone) that agreed to receive web push messages.
+    The endpoint is the push service's address for that browser; p256dh and auth are the
+    browser's public key and secret, used to encrypt each message for it alone."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"Push subscription of {self.user}"

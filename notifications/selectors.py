@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from accounts.models import User
-from notifications.models import Notification, NotificationPreference
+from notifications.models import Notification, NotificationPreference, PushSubscription
 
 
 def notification_preference_get(*, user: User) -> NotificationPreference:
@@ -16,8 +16,14 @@ def notification_channels_for(*, preference: NotificationPreference) -> set[str]
         channels.add("email")
     if preference.sms:
         channels.add("sms")
+    # Push goes only to browsers the person subscribed; subscribing is the opt-in.
+    channels.add("push")
     return channels
 
 
 def notifications_recent(*, user: User, limit: int = 20) -> list[Notification]:
     return list(Notification.objects.filter(user=user)[:limit])
+
+
+def push_subscriptions_for(*, user: User) -> list[PushSubscription]:
+    return list(PushSubscription.objects.filter(user=user).order_by("created_at", "pk"))

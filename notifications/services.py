@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from notifications.models import Notification, NotificationPreference
+from notifications.models import Notification, NotificationPreference, PushSubscription
 
 
 def notification_send(
@@ -94,3 +94,23 @@ def notification_mark_read(*, notification: Notification) -> Notification:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
+
+
+def push_subscription_save(
+    *, user: User, endpoint: str, p256dh: str, auth: str
+) -> PushSubscription:
+    """Remember a browser that agreed to receive web push for ``user``. The same endpoint
+    sent again (a renewed subscription, or a phone passed to another person) is updated
+    in place, so one browser never gets a message twice."""
+    subscription, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={"user": user, "p256dh": p256dh, "auth": auth, "last_error": ""},
+    )
+    return subscription
+
+
+def push_subscription_delete(*, user: User, endpoint: str) -> bool:
+    """Forget one of ``user``'s browsers. Returns False when ``user`` has no such
+    subscription (someone else's endpoint included), so the caller can answer 404."""
+    deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+    return deleted > 0

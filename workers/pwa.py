@@ -44,6 +44,7 @@ SERVICE_WORKER = """\
 const CACHE = %(cache)s;
 const OFFLINE_PAGES = [%(shifts)s];
 const ASSETS = %(assets)s;
+const ICON = %(icon)s;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
@@ -81,6 +82,35 @@ self.addEventListener("fetch", (event) => {
     );
   }
 });
+
+// Web push (notifications.backends.WebPushBackend): show the message, open its page on a tap.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (e) {
+    message = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title || "FlexPool", {
+      body: message.body || "",
+      icon: ICON,
+      data: { url: message.url || "/" },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => w.url === target.href && "focus" in w);
+      return open ? open.focus() : self.clients.openWindow(target.href);
+    })
+  );
+});
 """
 
 
@@ -96,6 +126,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "cache": json.dumps(CACHE_VERSION),
         "shifts": json.dumps(reverse("workers:shifts")),
         "assets": json.dumps(assets),
+        "icon": json.dumps(static("js/flexpool-icon.svg")),
     }
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"

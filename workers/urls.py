@@ -1,5 +1,6 @@
 from django.urls import path
 
+from notifications import views as notification_views
 from workers import views
 
 app_name = "workers"
@@ -23,6 +24,12 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("record/", views.record, name="record"),
     path("notifications/", views.notification_settings, name="notifications"),
+    path("notifications/push/subscribe/", notification_views.push_subscribe, name="push_subscribe"),
+    path(
+        "notifications/push/unsubscribe/",
+        notification_views.push_unsubscribe,
+        name="push_unsubscribe",
+    ),
     path("leave/", views.leave, name="leave"),
     path("left/", views.left, name="left"),
 ]

@@ -539,7 +539,15 @@ def notification_settings(request: HttpRequest, *, worker: Worker) -> HttpRespon
     return render(
         request,
         "workers/notifications.html",
-        {"form": form, "worker": worker, "recent": notifications_recent(user=user)},
+        {
+            "form": form,
+            "worker": worker,
+            "recent": notifications_recent(user=user),
+            # The "turn on" button appears only when web push is configured.
+            "push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY
+            if settings.WEBPUSH_VAPID_PRIVATE_KEY
+            else "",
+        },
     )
 
 

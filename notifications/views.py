@@ -1,0 +1,67 @@
+"""The two JSON endpoints the worker pages' script calls to turn web push on or off for
+the browser it runs in (see static/js/worker.js)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from notifications.forms import PushSubscriptionForm, PushUnsubscribeForm
+from notifications.services import push_subscription_delete, push_subscription_save
+
+
+def _subscription_data(request: HttpRequest) -> dict[str, Any] | None:
+    """The fields of a posted ``PushSubscription.toJSON()``, or None if it is not JSON."""
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    keys = data.get("keys")
+    keys = keys if isinstance(keys, dict) else {}
+    return {
+        "endpoint": data.get("endpoint"),
+        "p256dh": keys.get("p256dh"),
+        "auth": keys.get("auth"),
+    }
+
+
+def _bad_request(errors: dict[str, Any]) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=400)
+
+
+@login_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    user = request.user
+    assert isinstance(user, User)
+    data = _subscription_data(request)
+    if data is None:
+        return _bad_request({"__all__": ["Send the subscription as a JSON object."]})
+    form = PushSubscriptionForm(data)
+    if not form.is_valid():
+        return _bad_request(form.errors.get_json_data())
+    push_subscription_save(user=user, **form.cleaned_data)
+    return JsonResponse({"subscribed": True}, status=201)
+
+
+@login_required
+@require_POST
+def push_unsubscribe(request: HttpRequest) -> JsonResponse:
+    user = request.user
+    assert isinstance(user, User)
+    data = _subscription_data(request)
+    if data is None:
+        return _bad_request({"__all__": ["Send the subscription as a JSON object."]})
+    form = PushUnsubscribeForm({"endpoint": data["endpoint"]})
+    if not form.is_valid():
+        return _bad_request(form.errors.get_json_data())
+    if not push_subscription_delete(user=user, endpoint=form.cleaned_data["endpoint"]):
+        raise Http404
+    return JsonResponse({"subscribed": False})

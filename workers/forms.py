@@ -163,8 +163,10 @@ def _minutes(value: time | None, *, end: bool = False) -> int:
     return 1440 if end and minutes == 0 else minutes
 
 
-class AvailabilityRuleForm(forms.Form):
-    weekday = forms.TypedChoiceField(label="Day", choices=WEEKDAYS, coerce=int)
+class _TimeSpanForm(forms.Form):
+    """A part of one day: both times empty means the whole day; "until 00:00" means midnight.
+    ``cleaned_data`` gains ``start_minute`` and ``end_minute``."""
+
     start = forms.TimeField(
         label="From", required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
@@ -184,7 +186,12 @@ class AvailabilityRuleForm(forms.Form):
         return data
 
 
-class AvailabilityExceptionForm(forms.Form):
+class AvailabilityRuleForm(_TimeSpanForm):
+    weekday = forms.TypedChoiceField(label="Day", choices=WEEKDAYS, coerce=int)
+    field_order = ["weekday", "start", "end"]
+
+
+class AvailabilityExceptionForm(_TimeSpanForm):
     day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     available = forms.TypedChoiceField(
         label="On that date",
@@ -192,23 +199,7 @@ class AvailabilityExceptionForm(forms.Form):
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
     )
-    start = forms.TimeField(
-        label="From", required=False, widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    end = forms.TimeField(
-        label="Until",
-        required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
-        help_text="Leave both empty for the whole day.",
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        data["start_minute"] = _minutes(data.get("start"))
-        data["end_minute"] = _minutes(data.get("end"), end=True)
-        if data["end_minute"] <= data["start_minute"]:
-            self.add_error("end", "The end time must be after the start time.")
-        return data
+    field_order = ["day", "available", "start", "end"]
 
 
 class ReadyNowForm(forms.Form):

@@ -86,21 +86,18 @@ def worker_apply(
     if Worker.objects.filter(user=user).exists():
         raise ValidationError({"__all__": ["You have already applied."]})
     pool = pool_for_district(district=location.district)
-    worker = Worker(user=user, pool=pool, status=Worker.Status.APPLIED)
-    _profile_apply(
-        worker,
+    return worker_profile_update(
+        worker=Worker(user=user, pool=pool, status=Worker.Status.APPLIED),
         display_name=display_name,
         phone=phone,
         location=location,
         travel_radius_km=travel_radius_km,
         drives=drives,
+        roles=roles,
+        skills=skills,
         weekly_hours_cap=weekly_hours_cap,
+        extra_pools=extra_pools,
     )
-    worker.save()
-    worker.roles.set(roles)
-    worker.skills.set(skills)
-    worker.extra_pools.set([p for p in extra_pools if p.pk != pool.pk])
-    return worker
 
 
 @transaction.atomic

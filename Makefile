@@ -36,7 +36,8 @@ run: install assets seed
 	$(PY) scripts/run_all.py --port $(PORT)
 
 test: install assets
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@chromium=$$(PY=$(PY) scripts/ensure_chromium.sh) || true; \
+	CHROMIUM_PATH="$${chromium:-$${CHROMIUM_PATH:-}}" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -48,7 +48,10 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run scripts/ensure_chromium.sh "
+            "(make test does), or set CHROMIUM_PATH"
+        )
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium

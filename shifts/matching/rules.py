@@ -1,43 +1,23 @@
-"""Matching: who may lawfully and practically work a shift, in what order, and in which wave.
+"""Eligibility: every rule that decides whether a worker may be offered a shift.
 
-Every eligibility rule lives here, named in ``RULES``. A run is set-based: it issues a
-bounded number of SQL queries (at most 25) whatever the size of the pool.
-
-1. Load the shift, its skills and the documents it needs (role's, skills', and those every
-   worker needs).
-2. One query (``_prefiltered_rows``) returns the workers who pass every rule the database
-   can answer alone: in the shift's pool or opted in, vetted and active, holds the role and
-   every skill, neither side has blocked the other, not yet offered this shift, and the site
-   within their own radius (plus the shift's bonus) by great-circle distance. They come
-   ordered by the ranking's first two keys: favourites first, then half-kilometre band.
-3. The per-worker rules (documents valid through the shift's end, availability in London
-   wall-clock time incl. overnight and DST days or "ready now" for urgent shifts, no
-   overlapping booking, the pool's rest hours, the weekly hours cap) and the ranking facts
-   (reliability, hours this week) are loaded in bulk, one query each, for only as many whole
-   bands as the wave needs (``_slices``); a second pass covers the rest if that is short.
-4. Rank the eligible: favourites, band, reliability (acceptance and attendance, smoothed),
-   fairness (fewer hours booked this week first), worker id. Each candidate carries human
-   reasons for its place ("4.2 km away", "favourite of this home", "12 h this week").
-5. A wave offers the next slice of the ranking: a direct worker alone first if the provider
-   named one; then ``pool.first_wave_size``, growing by ``pool.wave_growth`` each wave;
-   everyone at once for critical shifts and those starting within ``pool.urgent_within_hours``.
-   The next wave's time is stored on the shift (``next_wave_at``) and a periodic sweep runs it.
-
-``matching_explain`` re-checks every rule for one worker and says which exclude them.
+Each rule is named in ``RULES`` with the sentence people see. The rules the database can
+answer alone are applied in one query (``_prefiltered_rows``); the per-worker rules
+(documents valid through the shift, availability in London wall-clock time, overlap, rest,
+weekly hours) are loaded in bulk for a slice of workers (``_documents_held``, ``_time_data``)
+and checked in Python (``_time_failures``). ``matching_explain`` re-checks every rule for
+one worker and says which exclude them.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -63,13 +43,11 @@ from django.db.models.functions import (
     Sin,
     Sqrt,
 )
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from notifications.services import Message, notifications_send_many
-from pools.models import Coordinator, DocumentType
+from pools.models import DocumentType
 from providers.models import Favourite, ProviderBlock, Site
-from shifts.models import Booking, MatchRun, Offer, ShiftRequest
+from shifts.models import Booking, Offer, ShiftRequest
 from workers.models import AvailabilityException, AvailabilityRule, Document, Worker, WorkerBlock
 
 LONDON = ZoneInfo("Europe/London")
@@ -93,17 +71,6 @@ RULES: dict[str, str] = {
     "rest": "would not have the pool's minimum rest between shifts",
     "weekly_hours": "would go over the weekly hours cap",
 }
-
-
-@dataclass
-class Candidate:
-    worker_id: int
-    user_id: int | None
-    distance_km: float
-    favourite: bool = False
-    hours_this_week: float = 0.0
-    reliability: float = 0.5
-    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -435,53 +402,6 @@ def _time_data(
     return rules, exceptions, bookings
 
 
-def _reliability(worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
-    """Two queries: each worker's offer responses and attendance, smoothed so a newcomer
-    starts in the middle rather than at the top or bottom."""
-    offers: dict[int, dict[str, int]] = defaultdict(dict)
-    attendance: dict[int, dict[str, int]] = defaultdict(dict)
-    if worker_ids:
-        offer_qs = _ids_filter(
-            Offer.objects.filter(
-                status__in=[Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED]
-            ),
-            "worker_id",
-            worker_ids,
-        )
-        for wid, status, n in (
-            offer_qs.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
-        ):
-            offers[wid][status] = n
-        booking_qs = _ids_filter(
-            Booking.objects.filter(status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW]),
-            "worker_id",
-            worker_ids,
-        )
-        for wid, status, n in (
-            booking_qs.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
-        ):
-            attendance[wid][status] = n
-    result: dict[int, tuple[float, list[str]]] = {}
-    for wid in worker_ids:
-        o, a = offers.get(wid, {}), attendance.get(wid, {})
-        accepted, answered = o.get("accepted", 0), sum(o.values())
-        attended, worked = a.get("attended", 0), sum(a.values())
-        score = ((accepted + 1) / (answered + 2) + (attended + 1) / (worked + 2)) / 2
-        notes = []
-        if answered:
-            notes.append(f"accepted {accepted} of {answered} offers")
-        if worked:
-            notes.append(f"attended {attended} of {worked} shifts")
-        result[wid] = (score, notes)
-    return result
-
-
-@dataclass
-class Evaluation:
-    candidates: list[Candidate]
-    excluded: dict[str, list[int]]
-
-
 def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     """One query: the workers who pass every rule SQL can answer on its own (pool, vetted,
     role, skills, neither block, not yet offered, within their travel radius by great-circle
@@ -588,124 +508,6 @@ def _documents_held(ctx: _Context, worker_ids: list[int]) -> dict[int, int]:
     return {wid: len(types) for wid, types in held.items()}
 
 
-def _slices(rows: list[tuple[Any, ...]], need: int | None) -> list[list[tuple[Any, ...]]]:
-    """Split the ranked-by-(favourite, half-kilometre band) rows into the part a wave of ``need`` must
-    examine (whole bands, at least three times the wave and 50) and the rest,
-    examined only if the first part does not yield enough. ``None`` examines everyone."""
-    if need is None or not rows:
-        return [rows] if rows else []
-    target = max(3 * need, 50)
-    if target >= len(rows):
-        return [rows]
-
-    def group(row: tuple[Any, ...]) -> tuple[bool, int]:
-        return (not row[5], int(row[2] // DISTANCE_BAND_KM))
-
-    cut = target
-    while cut < len(rows) and group(rows[cut]) == group(rows[cut - 1]):
-        cut += 1
-    return [rows[:cut], rows[cut:]] if cut < len(rows) else [rows]
-
-
-def _examine(
-    ctx: _Context,
-    rows: list[tuple[Any, ...]],
-    excluded: dict[str, list[int]],
-) -> list[Candidate]:
-    """The per-worker rules on one slice, then the ranking facts of those who pass: six
-    queries (documents, weekly patterns, exceptions, bookings, two of history) whatever its
-    size."""
-    chunk = [
-        (
-            {
-                "pk": pk,
-                "user_id": user_id,
-                "weekly_hours_cap": cap,
-                "ready_now_until": ready,
-                "favourite": favourite,
-            },
-            distance,
-        )
-        for pk, user_id, distance, cap, ready, favourite in rows
-    ]
-    ids = [row["pk"] for row, _d in chunk]
-    documents = _documents_held(ctx, ids)
-    rules, exceptions, bookings = _time_data(ctx, ids)
-    needed = _needed_minutes(ctx)
-    n_docs = len(ctx.documents)
-    passed: list[tuple[dict[str, Any], float, float, bool]] = []
-    for row, distance in chunk:
-        wid = row["pk"]
-        if n_docs and documents.get(wid, 0) < n_docs:
-            excluded["documents"].append(wid)
-            continue
-        failures, week_hours, ready_now = _time_failures(
-            row,
-            ctx,
-            needed,
-            rules.get(wid, []),
-            exceptions.get(wid, []),
-            bookings.get(wid, []),
-            False,
-        )
-        if failures:
-            excluded[failures[0]].append(wid)
-            continue
-        passed.append((row, distance, week_hours, ready_now))
-    reliability = _reliability([row["pk"] for row, *_rest in passed])
-    favourite_text = (
-        "favourite of this home"
-        if ctx.site.site_type == Site.SiteType.RESIDENTIAL
-        else "favourite of this provider"
-    )
-    candidates: list[Candidate] = []
-    for row, distance, week_hours, ready_now in passed:
-        score, notes = reliability[row["pk"]]
-        reasons = [favourite_text] if row["favourite"] else []
-        reasons.append(f"{distance:.1f} km away")
-        reasons.extend(notes)
-        reasons.append(f"{week_hours:g} h this week" if week_hours else "no hours yet this week")
-        if ready_now:
-            reasons.append("ready now")
-        candidates.append(
-            Candidate(
-                worker_id=row["pk"],
-                user_id=row["user_id"],
-                distance_km=round(distance, 1),
-                favourite=bool(row["favourite"]),
-                hours_this_week=round(week_hours, 2),
-                reliability=score,
-                reasons=reasons,
-            )
-        )
-    return candidates
-
-
-def _evaluate(shift: ShiftRequest, now: datetime, need: int | None = None) -> Evaluation:
-    """Rank the workers who may be offered ``shift``.
-
-    ``excluded`` lists, rule by rule, the workers the per-worker rules turned away; those the
-    SQL prefilter drops (not vetted, without the role or skills, out of radius, blocked, or
-    already offered) are not listed one by one, since naming them would cost a run three
-    times as much; ``matching_explain`` answers for any worker.
-
-    With ``need`` (a wave's size) the per-worker rules are applied in ranking order only as
-    far as the wave needs (see ``_slices``); the workers not reached are listed under
-    ``"not_reached"`` and examined by later waves. At most two slices, so a run costs the
-    same bounded number of queries whatever the pool's size."""
-    ctx = _context(shift, now)
-    excluded: dict[str, list[int]] = defaultdict(list)
-    located = _prefiltered_rows(ctx)
-    candidates: list[Candidate] = []
-    for index, chunk in enumerate(_slices(located, need)):
-        if index and need is not None and len(candidates) >= need:
-            excluded["not_reached"] = [row[0] for row in chunk]
-            break
-        candidates.extend(_examine(ctx, chunk, excluded))
-    candidates.sort(key=_rank_key)
-    return Evaluation(candidates=candidates, excluded=dict(excluded))
-
-
 def _explain_failures(shift: ShiftRequest, worker_id: int, now: datetime) -> list[str]:
     """Every rule that excludes one worker (not only the first), for ``matching_explain``."""
     ctx = _context(shift, now)
@@ -725,21 +527,6 @@ def _explain_failures(shift: ShiftRequest, worker_id: int, now: datetime) -> lis
         True,
     )
     return failures + more
-
-
-def _rank_key(c: Candidate) -> tuple[bool, int, float, float, int]:
-    return (
-        not c.favourite,
-        int(c.distance_km // DISTANCE_BAND_KM),
-        -round(c.reliability, 1),
-        c.hours_this_week,
-        c.worker_id,
-    )
-
-
-def shift_eligible_workers(*, shift: ShiftRequest, now: datetime | None = None) -> list[Candidate]:
-    """Every worker who may be offered ``shift`` now, best first, with reasons."""
-    return _evaluate(shift, now or timezone.now()).candidates
 
 
 def matching_explain(
@@ -779,247 +566,3 @@ def _missing_documents(shift: ShiftRequest, worker: Worker) -> list[str]:
         for pk, name in sorted(ctx.documents.items(), key=lambda kv: kv[1])
         if pk not in valid
     ]
-
-
-# --- Waves ------------------------------------------------------------------------------
-
-
-def offer_expiry(shift: ShiftRequest, now: datetime) -> datetime:
-    """An offer lasts the pool's TTL, but never beyond the shift's start (or, for a shift
-    already under way after a no-show, its end)."""
-    limit = shift.start if shift.start > now else shift.end
-    return min(now + timedelta(minutes=shift.pool.offer_ttl_minutes), limit)
-
-
-def wave_interval(shift: ShiftRequest, now: datetime) -> timedelta:
-    """The pool's interval, tightened as the start approaches: never more than a twelfth
-    of the time left, never less than a minute."""
-    base = timedelta(minutes=shift.pool.wave_interval_minutes)
-    left = (shift.start - now) / 12
-    return max(min(base, left), timedelta(minutes=1))
-
-
-def is_urgent(shift: ShiftRequest, now: datetime) -> bool:
-    return shift.is_critical or shift.start - now <= timedelta(hours=shift.pool.urgent_within_hours)
-
-
-def _wave_size(shift: ShiftRequest, now: datetime) -> int | None:
-    """How many workers the next wave offers to; ``None`` means every eligible worker."""
-    wave = shift.wave + 1
-    if (shift.direct_worker_id and wave == 1) or is_urgent(shift, now):
-        return None
-    pool = shift.pool
-    # Waves after a direct offer count from 1 again.
-    ordinal = wave - 1 if shift.direct_worker_id else wave
-    return int(pool.first_wave_size * pool.wave_growth ** max(ordinal - 1, 0))
-
-
-def _wave_pick(shift: ShiftRequest, ranked: list[Candidate], now: datetime) -> list[Candidate]:
-    if shift.direct_worker_id and shift.wave == 0:
-        direct = [c for c in ranked if c.worker_id == shift.direct_worker_id]
-        if direct:
-            return direct
-        if not is_urgent(shift, now):
-            return ranked[: shift.pool.first_wave_size]
-    size = _wave_size(shift, now)
-    return ranked if size is None else ranked[:size]
-
-
-def offers_notify(offer_ids: Iterable[int]) -> int:
-    """Tell each worker about a new offer: the notifications are written in bulk (one
-    query) and delivered by Celery after commit."""
-    rows = list(
-        Offer.objects.filter(pk__in=list(offer_ids), worker__user__isnull=False).values_list(
-            "worker__user_id", "shift_id", "expires_at"
-        )
-    )
-    return _notify(rows)
-
-
-def _notify(rows: list[tuple[int, int, datetime]]) -> int:
-    if not rows:
-        return 0
-    shift_ids = {shift_id for _u, shift_id, _e in rows}
-    shifts = {
-        s.pk: s
-        for s in ShiftRequest.objects.filter(pk__in=shift_ids).select_related("site", "role")
-    }
-    try:
-        url = reverse("workers:offers")
-    except (NoReverseMatch, ImportError):
-        url = ""
-    messages = []
-    for user_id, shift_id, expires in rows:
-        shift = shifts[shift_id]
-        start = shift.start.astimezone(LONDON)
-        end = shift.end.astimezone(LONDON)
-        messages.append(
-            Message(
-                user_id=user_id,
-                kind="offer",
-                subject=f"Shift offer: {shift.role.name} at {shift.site.name}",
-                body=(
-                    f"{shift.role.name}, {start:%a %d %b %H:%M}–{end:%H:%M} at {shift.site.name}. "
-                    f"Reply by {expires.astimezone(LONDON):%H:%M} — first to accept gets it."
-                ),
-                url=url,
-            )
-        )
-    return notifications_send_many(messages=messages)
-
-
-def _due(shift: ShiftRequest, now: datetime) -> bool:
-    if not shift.is_open or shift.end <= now:
-        return False
-    return shift.matched_at is None or (
-        shift.next_wave_at is not None and shift.next_wave_at <= now
-    )
-
-
-def shift_match_wave(
-    *, shift_id: int, now: datetime | None = None, force: bool = False
-) -> MatchRun | None:
-    """Run the next wave for one shift if it is due (or ``force``). Safe to call twice at
-    once or again later: the shift row is locked (a busy one is skipped), a shift not yet
-    due is left alone, and already-offered workers are excluded (and the unique constraint
-    on offer (shift, worker) would refuse them anyway)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        shift = (
-            ShiftRequest.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("pool", "site", "provider", "role")
-            .filter(pk=shift_id)
-            .first()
-        )
-        if shift is None or not (force or _due(shift, now)):
-            return None
-        if not shift.is_open or shift.end <= now:
-            return None
-        evaluation = _evaluate(shift, now, need=_wave_size(shift, now))
-        picked = _wave_pick(shift, evaluation.candidates, now)
-        wave = shift.wave + 1
-        expires = offer_expiry(shift, now)
-        first_rank = Offer.objects.filter(shift=shift).count()
-        Offer.objects.bulk_create(
-            [
-                Offer(
-                    shift=shift,
-                    worker_id=c.worker_id,
-                    wave=wave,
-                    rank=first_rank + i + 1,
-                    distance_km=Decimal(str(c.distance_km)).quantize(Decimal("0.1")),
-                    reasons=c.reasons,
-                    sent_at=now,
-                    expires_at=expires,
-                )
-                for i, c in enumerate(picked)
-            ],
-            ignore_conflicts=True,
-        )
-        # Only the offers this run really created (a conflicting one was not) are announced.
-        new_rows = list(
-            Offer.objects.filter(
-                shift=shift, wave=wave, sent_at=now, worker__user__isnull=False
-            ).values_list("worker__user_id", "shift_id", "expires_at")
-        )
-        _notify(new_rows)
-        run = MatchRun.objects.create(
-            shift=shift,
-            wave=wave,
-            ran_at=now,
-            eligible_count=len(evaluation.candidates),
-            offered_count=len(picked),
-            excluded=evaluation.excluded,
-        )
-        shift.wave = wave
-        shift.matched_at = now
-        shift.next_wave_at = now + wave_interval(shift, now)
-        shift.save(update_fields=["wave", "matched_at", "next_wave_at"])
-    return run
-
-
-def shifts_due_for_matching(*, now: datetime) -> QuerySet[ShiftRequest]:
-    """Open shifts whose next wave is due, or that were never matched a minute after posting
-    (their task was lost between commit and broker)."""
-    return ShiftRequest.objects.filter(status=ShiftRequest.Status.OPEN, end__gt=now).filter(
-        Q(next_wave_at__lte=now)
-        | Q(matched_at__isnull=True, posted_at__lte=now - timedelta(minutes=1))
-    )
-
-
-def matching_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Run every due wave. Two sweeps at once share the work: each claims a shift by
-    locking it, skipping shifts another sweep holds."""
-    now = now or timezone.now()
-    ran = 0
-    due = shifts_due_for_matching(now=now).order_by("next_wave_at", "pk")
-    ids = list(due.values_list("pk", flat=True)[:limit])
-    for shift_id in ids:
-        if shift_match_wave(shift_id=shift_id, now=now) is not None:
-            ran += 1
-    return ran
-
-
-def shifts_escalate(*, now: datetime | None = None) -> int:
-    """Escalate open shifts close to their start to the pool's coordinators, once each."""
-    from notifications.services import notification_send
-
-    now = now or timezone.now()
-    escalated = 0
-    horizon = now + timedelta(hours=168)
-    candidates = ShiftRequest.objects.filter(
-        status=ShiftRequest.Status.OPEN,
-        escalated_at__isnull=True,
-        start__gt=now,
-        start__lte=horizon,
-    ).select_related("pool", "site", "role")
-    for shift in candidates:
-        hours = (
-            shift.pool.critical_escalate_within_hours
-            if shift.is_critical
-            else shift.pool.escalate_within_hours
-        )
-        if shift.start - now > timedelta(hours=hours):
-            continue
-        with transaction.atomic():
-            claimed = ShiftRequest.objects.filter(
-                pk=shift.pk, escalated_at__isnull=True, status=ShiftRequest.Status.OPEN
-            ).update(escalated_at=now)
-            if not claimed:
-                continue
-            escalated += 1
-            places = shift.headcount - shift.booked_count
-            for coordinator in Coordinator.objects.filter(pool_id=shift.pool_id).select_related(
-                "user"
-            ):
-                notification_send(
-                    user=coordinator.user,
-                    kind="shift_escalated",
-                    subject=f"Unfilled shift needs help: {shift}",
-                    body=(
-                        f"{places} of {shift.headcount} places still open, starting "
-                        f"{shift.start.astimezone(LONDON):%a %d %b %H:%M}."
-                    ),
-                )
-    return escalated
-
-
-def shifts_close_past(*, now: datetime | None = None) -> int:
-    """Open shifts whose start has passed with places unfilled become expired; their
-    pending offers expire with them."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            ShiftRequest.objects.select_for_update(skip_locked=True)
-            .filter(status=ShiftRequest.Status.OPEN, start__lte=now)
-            .exclude(bookings__status=Booking.Status.NO_SHOW, end__gt=now)
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            return 0
-        Offer.objects.filter(shift_id__in=ids, status=Offer.Status.PENDING).update(
-            status=Offer.Status.EXPIRED
-        )
-        return ShiftRequest.objects.filter(pk__in=ids, status=ShiftRequest.Status.OPEN).update(
-            status=ShiftRequest.Status.EXPIRED, next_wave_at=None
-        )

@@ -1,0 +1,266 @@
+"""Waves: offering the next slice of the ranking, on a schedule, and what beat does to
+shifts over time (sweep due waves, escalate to coordinators, close past shifts).
+
+A wave offers a direct worker alone first if the provider named one; then
+``pool.first_wave_size``, growing by ``pool.wave_growth`` each wave; everyone at once for
+critical shifts and those starting within ``pool.urgent_within_hours``. The next wave's time
+is stored on the shift (``next_wave_at``) and a periodic sweep runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from notifications.services import Message, notifications_send_many
+from pools.models import Coordinator
+from shifts.matching.ranking import Candidate, _evaluate
+from shifts.matching.rules import LONDON
+from shifts.models import Booking, MatchRun, Offer, ShiftRequest
+
+
+def offer_expiry(shift: ShiftRequest, now: datetime) -> datetime:
+    """An offer lasts the pool's TTL, but never beyond the shift's start (or, for a shift
+    already under way after a no-show, its end)."""
+    limit = shift.start if shift.start > now else shift.end
+    return min(now + timedelta(minutes=shift.pool.offer_ttl_minutes), limit)
+
+
+def wave_interval(shift: ShiftRequest, now: datetime) -> timedelta:
+    """The pool's interval, tightened as the start approaches: never more than a twelfth
+    of the time left, never less than a minute."""
+    base = timedelta(minutes=shift.pool.wave_interval_minutes)
+    left = (shift.start - now) / 12
+    return max(min(base, left), timedelta(minutes=1))
+
+
+def is_urgent(shift: ShiftRequest, now: datetime) -> bool:
+    return shift.is_critical or shift.start - now <= timedelta(hours=shift.pool.urgent_within_hours)
+
+
+def _wave_size(shift: ShiftRequest, now: datetime) -> int | None:
+    """How many workers the next wave offers to; ``None`` means every eligible worker."""
+    wave = shift.wave + 1
+    if (shift.direct_worker_id and wave == 1) or is_urgent(shift, now):
+        return None
+    pool = shift.pool
+    # Waves after a direct offer count from 1 again.
+    ordinal = wave - 1 if shift.direct_worker_id else wave
+    return int(pool.first_wave_size * pool.wave_growth ** max(ordinal - 1, 0))
+
+
+def _wave_pick(shift: ShiftRequest, ranked: list[Candidate], now: datetime) -> list[Candidate]:
+    if shift.direct_worker_id and shift.wave == 0:
+        direct = [c for c in ranked if c.worker_id == shift.direct_worker_id]
+        if direct:
+            return direct
+        if not is_urgent(shift, now):
+            return ranked[: shift.pool.first_wave_size]
+    size = _wave_size(shift, now)
+    return ranked if size is None else ranked[:size]
+
+
+def offers_notify(offer_ids: Iterable[int]) -> int:
+    """Tell each worker about a new offer: the notifications are written in bulk (one
+    query) and delivered by Celery after commit."""
+    rows = list(
+        Offer.objects.filter(pk__in=list(offer_ids), worker__user__isnull=False).values_list(
+            "worker__user_id", "shift_id", "expires_at"
+        )
+    )
+    return _notify(rows)
+
+
+def _notify(rows: list[tuple[int, int, datetime]]) -> int:
+    if not rows:
+        return 0
+    shift_ids = {shift_id for _u, shift_id, _e in rows}
+    shifts = {
+        s.pk: s
+        for s in ShiftRequest.objects.filter(pk__in=shift_ids).select_related("site", "role")
+    }
+    try:
+        url = reverse("workers:offers")
+    except (NoReverseMatch, ImportError):
+        url = ""
+    messages = []
+    for user_id, shift_id, expires in rows:
+        shift = shifts[shift_id]
+        start = shift.start.astimezone(LONDON)
+        end = shift.end.astimezone(LONDON)
+        messages.append(
+            Message(
+                user_id=user_id,
+                kind="offer",
+                subject=f"Shift offer: {shift.role.name} at {shift.site.name}",
+                body=(
+                    f"{shift.role.name}, {start:%a %d %b %H:%M}–{end:%H:%M} at {shift.site.name}. "
+                    f"Reply by {expires.astimezone(LONDON):%H:%M} — first to accept gets it."
+                ),
+                url=url,
+            )
+        )
+    return notifications_send_many(messages=messages)
+
+
+def _due(shift: ShiftRequest, now: datetime) -> bool:
+    if not shift.is_open or shift.end <= now:
+        return False
+    return shift.matched_at is None or (
+        shift.next_wave_at is not None and shift.next_wave_at <= now
+    )
+
+
+def shift_match_wave(
+    *, shift_id: int, now: datetime | None = None, force: bool = False
+) -> MatchRun | None:
+    """Run the next wave for one shift if it is due (or ``force``). Safe to call twice at
+    once or again later: the shift row is locked (a busy one is skipped), a shift not yet
+    due is left alone, and already-offered workers are excluded (and the unique constraint
+    on offer (shift, worker) would refuse them anyway)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        shift = (
+            ShiftRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("pool", "site", "provider", "role")
+            .filter(pk=shift_id)
+            .first()
+        )
+        if shift is None or not (force or _due(shift, now)):
+            return None
+        if not shift.is_open or shift.end <= now:
+            return None
+        evaluation = _evaluate(shift, now, need=_wave_size(shift, now))
+        picked = _wave_pick(shift, evaluation.candidates, now)
+        wave = shift.wave + 1
+        expires = offer_expiry(shift, now)
+        first_rank = Offer.objects.filter(shift=shift).count()
+        Offer.objects.bulk_create(
+            [
+                Offer(
+                    shift=shift,
+                    worker_id=c.worker_id,
+                    wave=wave,
+                    rank=first_rank + i + 1,
+                    distance_km=Decimal(str(c.distance_km)).quantize(Decimal("0.1")),
+                    reasons=c.reasons,
+                    sent_at=now,
+                    expires_at=expires,
+                )
+                for i, c in enumerate(picked)
+            ],
+            ignore_conflicts=True,
+        )
+        # Only the offers this run really created (a conflicting one was not) are announced.
+        new_rows = list(
+            Offer.objects.filter(
+                shift=shift, wave=wave, sent_at=now, worker__user__isnull=False
+            ).values_list("worker__user_id", "shift_id", "expires_at")
+        )
+        _notify(new_rows)
+        run = MatchRun.objects.create(
+            shift=shift,
+            wave=wave,
+            ran_at=now,
+            eligible_count=len(evaluation.candidates),
+            offered_count=len(picked),
+            excluded=evaluation.excluded,
+        )
+        shift.wave = wave
+        shift.matched_at = now
+        shift.next_wave_at = now + wave_interval(shift, now)
+        shift.save(update_fields=["wave", "matched_at", "next_wave_at"])
+    return run
+
+
+def shifts_due_for_matching(*, now: datetime) -> QuerySet[ShiftRequest]:
+    """Open shifts whose next wave is due, or that were never matched a minute after posting
+    (their task was lost between commit and broker)."""
+    return ShiftRequest.objects.filter(status=ShiftRequest.Status.OPEN, end__gt=now).filter(
+        Q(next_wave_at__lte=now)
+        | Q(matched_at__isnull=True, posted_at__lte=now - timedelta(minutes=1))
+    )
+
+
+def matching_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Run every due wave. Two sweeps at once share the work: each claims a shift by
+    locking it, skipping shifts another sweep holds."""
+    now = now or timezone.now()
+    ran = 0
+    due = shifts_due_for_matching(now=now).order_by("next_wave_at", "pk")
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    for shift_id in ids:
+        if shift_match_wave(shift_id=shift_id, now=now) is not None:
+            ran += 1
+    return ran
+
+
+def shifts_escalate(*, now: datetime | None = None) -> int:
+    """Escalate open shifts close to their start to the pool's coordinators, once each."""
+    from notifications.services import notification_send
+
+    now = now or timezone.now()
+    escalated = 0
+    horizon = now + timedelta(hours=168)
+    candidates = ShiftRequest.objects.filter(
+        status=ShiftRequest.Status.OPEN,
+        escalated_at__isnull=True,
+        start__gt=now,
+        start__lte=horizon,
+    ).select_related("pool", "site", "role")
+    for shift in candidates:
+        hours = (
+            shift.pool.critical_escalate_within_hours
+            if shift.is_critical
+            else shift.pool.escalate_within_hours
+        )
+        if shift.start - now > timedelta(hours=hours):
+            continue
+        with transaction.atomic():
+            claimed = ShiftRequest.objects.filter(
+                pk=shift.pk, escalated_at__isnull=True, status=ShiftRequest.Status.OPEN
+            ).update(escalated_at=now)
+            if not claimed:
+                continue
+            escalated += 1
+            places = shift.headcount - shift.booked_count
+            for coordinator in Coordinator.objects.filter(pool_id=shift.pool_id).select_related(
+                "user"
+            ):
+                notification_send(
+                    user=coordinator.user,
+                    kind="shift_escalated",
+                    subject=f"Unfilled shift needs help: {shift}",
+                    body=(
+                        f"{places} of {shift.headcount} places still open, starting "
+                        f"{shift.start.astimezone(LONDON):%a %d %b %H:%M}."
+                    ),
+                )
+    return escalated
+
+
+def shifts_close_past(*, now: datetime | None = None) -> int:
+    """Open shifts whose start has passed with places unfilled become expired; their
+    pending offers expire with them."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            ShiftRequest.objects.select_for_update(skip_locked=True)
+            .filter(status=ShiftRequest.Status.OPEN, start__lte=now)
+            .exclude(bookings__status=Booking.Status.NO_SHOW, end__gt=now)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        Offer.objects.filter(shift_id__in=ids, status=Offer.Status.PENDING).update(
+            status=Offer.Status.EXPIRED
+        )
+        return ShiftRequest.objects.filter(pk__in=ids, status=ShiftRequest.Status.OPEN).update(
+            status=ShiftRequest.Status.EXPIRED, next_wave_at=None
+        )

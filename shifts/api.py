@@ -212,11 +212,15 @@ class ShiftCancelApi(APIView):
 
 
 class OfferShiftSerializer(serializers.Serializer):
+    """The shift as a worker sees it while it is only offered: the site's name, district
+    and distance, never its street address or full postcode (those come with a live
+    booking, ``BookingOutputSerializer``)."""
+
     id = serializers.IntegerField()
     provider = serializers.CharField(source="provider.name")
     site_name = serializers.CharField(source="site.name")
-    site_address = serializers.CharField(source="site.address")
-    site_postcode = serializers.CharField(source="site.postcode")
+    site_district = serializers.CharField(source="site.district")
+    site_type = serializers.CharField(source="site.site_type")
     role = serializers.SlugField(source="role.slug")
     skills = serializers.SerializerMethodField()
     start = serializers.DateTimeField()
@@ -240,6 +244,9 @@ class OfferOutputSerializer(serializers.Serializer):
 
 
 class BookingOutputSerializer(serializers.Serializer):
+    """A worker's booking. The site's address and postcode are given only while the booking
+    is live (booked or attended); once cancelled they are null."""
+
     id = serializers.IntegerField()
     status = serializers.CharField()
     start = serializers.DateTimeField()
@@ -252,6 +259,14 @@ class BookingOutputSerializer(serializers.Serializer):
     site_name = serializers.CharField(source="shift.site.name")
     role = serializers.SlugField(source="shift.role.slug")
     provider = serializers.CharField(source="shift.provider.name")
+    site_address = serializers.SerializerMethodField()
+    site_postcode = serializers.SerializerMethodField()
+
+    def get_site_address(self, booking: Booking) -> str | None:
+        return booking.shift.site.address if booking.is_live else None
+
+    def get_site_postcode(self, booking: Booking) -> str | None:
+        return booking.shift.site.postcode if booking.is_live else None
 
 
 def _own_offer(request: Request, offer_id: int) -> tuple[Worker, Offer]:

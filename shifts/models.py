@@ -238,6 +238,11 @@ class Booking(models.Model):
     def hours(self) -> Decimal:
         return _hours_between(self.start, self.end)
 
+    @property
+    def is_live(self) -> bool:
+        """Booked or attended: the worker needs to know where the shift is."""
+        return self.status in self.LIVE_STATUSES
+
 
 class Timesheet(models.Model):
     class Status(models.TextChoices):

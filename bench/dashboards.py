@@ -83,7 +83,7 @@ def main() -> None:
 
     from accounts.models import User
     from pools.demo import COORDINATOR_EMAIL
-    from pools.rollups import rollups_refresh
+    from reports.rollups import rollups_refresh
     from shifts.models import ShiftRequest
 
     call_command("migrate", verbosity=0)
@@ -95,7 +95,7 @@ def main() -> None:
             "seed_demo", history_shifts=HISTORY, days=DAYS, workers=3000, reset=True, verbosity=1
         )
         print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-    from pools.models import RollupState
+    from reports.models import RollupState
 
     rollup_seconds = None
     if args.refresh or not RollupState.objects.exists():
@@ -188,21 +188,21 @@ def main() -> None:
             f"{args.runs} timed requests per row; p95 by linear interpolation.",
             "",
             "How: the pages and the API read pre-added rollups, not the shift table: "
-            "`pools.ShiftRollup` (one row per pool, day, provider, role and type of care, plus "
+            "`reports.ShiftRollup` (one row per pool, day, provider, role and type of care, plus "
             "rows adding up every provider, so a report without a provider filter reads about "
-            "eight rows a day), `pools.DemandRollup` (unfilled places by skill, district and "
-            "time of day) and `pools.WorkerRollup` (hours per worker per day). They are built by "
-            "`pools.rollups.rollups_refresh`"
+            "eight rows a day), `reports.DemandRollup` (unfilled places by skill, district and "
+            "time of day) and `reports.WorkerRollup` (hours per worker per day). They are built by "
+            "`reports.rollups.rollups_refresh`"
             + (f" ({rollup_seconds:.0f} s for all of this data)" if rollup_seconds else "")
-            + " and kept fresh by the Celery beat task `pools.tasks.rollups_refresh_recent` "
+            + " and kept fresh by the Celery beat task `reports.tasks.rollups_refresh_recent` "
             "(every five minutes, the days from 60 back to 60 ahead). Besides its daily rows, "
             "each rollup keeps week and month rows (`period`), added up from the daily rows: a "
             "range reads the month rows (the week rows for weekly trends) of the months it "
             "covers whole and daily rows for the days at either end, so two years read about "
             "as many rows as two months. Median and 90th percentile time to fill stay exact: "
             "each row keeps a histogram of its shifts' whole minutes to fill "
-            "(`pools.PoolDayTtf` keeps one per pool and period for unfiltered reports). "
-            "Percentiles by provider read `pools.ProviderTtfToDate`, each provider's running "
+            "(`reports.PoolDayTtf` keeps one per pool and period for unfiltered reports). "
+            "Percentiles by provider read `reports.ProviderTtfToDate`, each provider's running "
             "total of histograms to the end of each month (by role and type of care: "
             "ShiftRollup rows of period `to_date`): the last whole month's total minus "
             "the total before the first gives any run of whole months in two rows per "
@@ -221,7 +221,7 @@ def main() -> None:
             )
             + ".",
             "",
-            "Before the rollups, the same pages read the shift table directly (pools.metrics, "
+            "Before the rollups, the same pages read the shift table directly (reports.metrics, "
             "which remains the reference definition the tests compare the rollups against): on "
             "this data the 13-week overview took 2.3 s (p50), the provider breakdown 3.4 s and a "
             "one-year overview 10 s.",

@@ -5,5 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("shifts.api_urls")),
-    path("", include("pools.api_urls")),
+    path("", include("reports.api_urls")),
 ]

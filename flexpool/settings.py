@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "shifts",
     "notifications",
     "geo",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -173,7 +174,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0),
     },
     "dashboard-rollups": {
-        "task": "pools.tasks.rollups_refresh_recent",
+        "task": "reports.tasks.rollups_refresh_recent",
         "schedule": timedelta(minutes=5),
     },
     "timesheets-auto-approve": {

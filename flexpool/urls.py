@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("flexpool.api_urls")),
     path("provider/", include("providers.urls")),
     path("worker/", include("workers.urls")),
+    path("pool/dashboard/", include("reports.urls")),
     path("pool/", include("pools.urls")),
     path("", include("workers.pwa_urls")),
 ]

@@ -10,12 +10,3 @@ def documents_send_expiry_reminders() -> int:
     """Daily (beat, 07:00): remind workers of documents expiring in 90/60/30 days.
     Idempotent: each reminder is remembered, so re-runs send nothing new."""
     return _send()
-
-
-@shared_task(name="pools.tasks.rollups_refresh_recent")
-def rollups_refresh_recent() -> int:
-    """Every five minutes (beat): rebuild the dashboard rollups for the days where shifts
-    still change (60 days back to 60 ahead). Idempotent: each run replaces those rows."""
-    from pools.rollups import rollups_refresh_recent as refresh
-
-    return refresh()

@@ -25,10 +25,4 @@ urlpatterns = [
     path("providers/<int:pk>/", views.provider_detail, name="provider"),
     path("settings/", views.pool_settings, name="settings"),
     path("audit/", views.audit, name="audit"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("dashboard/breakdown/", views.dashboard_breakdown, name="dashboard_breakdown"),
-    path("dashboard/demand/", views.dashboard_demand, name="dashboard_demand"),
-    path("dashboard/conduct/", views.dashboard_conduct, name="dashboard_conduct"),
-    path("dashboard/health/", views.dashboard_health, name="dashboard_health"),
-    path("dashboard/region/", views.region, name="region"),
 ]

@@ -5,7 +5,6 @@ providers and shifts answer 404 because every lookup is filtered by the pool."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -20,9 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from pools import reports, selectors, services
+from flexpool.tables import Table
+from pools import selectors, services
 from pools.forms import (
-    DashboardFilterForm,
     DirectOfferForm,
     OptionalReasonForm,
     PoolSettingsForm,
@@ -32,15 +31,7 @@ from pools.forms import (
     SiteForm,
     WidenForm,
 )
-from pools.metrics import DEFINITIONS, SPEND_FORMULA, Scope
 from pools.models import Coordinator, Pool
-from pools.rollups import (
-    TOTAL,
-    figures_grouped,
-    report_reading,
-    rollups_ensure,
-    rollups_refreshed_at,
-)
 from providers.models import Provider
 from shifts.models import ShiftRequest
 from workers.models import Document, Worker
@@ -347,7 +338,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     docs = list(
         selectors.documents_expiring(pool=_pool(request), today=today, within_days=within)[:1000]
     )
-    table = reports.Table(
+    table = Table(
         "expiring",
         f"Documents expiring in the next {within} days",
         ["Worker", "Document", "Expires on", "Days left"],
@@ -486,163 +477,3 @@ def pool_settings(request: HttpRequest) -> HttpResponse:
         {"form": form, "rates": rates},
         status=400 if request.method == "POST" else 200,
     )
-
-
-# --- Dashboards -------------------------------------------------------------------------------
-
-
-def _scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None, list[Pool]]:
-    pools = list(selectors.pools_visible(coordinator=_coordinator(request)))
-    form = DashboardFilterForm(request.GET or None, pools=pools)
-    if request.GET and not form.is_valid():
-        return form, None, pools
-    data = form.cleaned_data if request.GET else {}
-    start, end = data.get("start"), data.get("end")
-    if not request.GET:
-        from pools.forms import default_range
-
-        start, end = default_range()
-    pool_ids = tuple(p.pk for p in pools)
-    if data.get("pool"):
-        pool_ids = (int(data["pool"]),)
-    elif not _coordinator(request).is_regional:
-        pool_ids = (_pool(request).pk,)
-    assert isinstance(start, date) and isinstance(end, date)
-    scope = Scope(
-        pool_ids=pool_ids,
-        start=start,
-        end=end,
-        provider_id=int(data["provider"]) if data.get("provider") else None,
-        role_id=int(data["role"]) if data.get("role") else None,
-        site_type=data.get("site_type") or "",
-    )
-    return form, scope, pools
-
-
-def _dashboard(
-    request: HttpRequest, template: str, build: Callable[[Scope], dict[str, Any]], tab: str
-) -> HttpResponse:
-    form, scope, pools = _scope(request)
-    context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
-    if scope is None:
-        return render(request, template, context, status=400)
-    rollups_ensure(pool_ids=scope.pool_ids)
-    with report_reading():
-        context.update(build(scope))
-    context["scope"] = scope
-    context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
-    context["range_label"] = reports.range_label(scope.start, scope.end)
-    context["query"] = request.GET.urlencode()
-    export = request.GET.get("export")
-    if export:
-        for table in context.get("tables", []):
-            if table.slug == export:
-                return table.csv_response(f"flexpool-{scope.start}-{scope.end}")
-        raise Http404
-    return render(request, template, context)
-
-
-@coordinator_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    def build(scope: Scope) -> dict[str, Any]:
-        weeks = figures_grouped(scope, "week", with_total=True)
-        fig = weeks.pop(TOTAL)
-        headline = reports.Table("headline", "Headline figures", ["Measure", "Value"])
-        for header, cell in zip(reports.FIGURE_HEADERS, reports.figure_cells(fig), strict=True):
-            headline.rows.append([header, cell])
-        weekly = reports.weekly_table(scope, weeks)
-        return {
-            "fig": fig,
-            "fill_pct": reports.pct(fig.fill_rate),
-            "hours_fill_pct": reports.pct(fig.hours_fill_rate),
-            "median": reports.minutes(fig.median_ttf_minutes),
-            "p90": reports.minutes(fig.p90_ttf_minutes),
-            "spend_formula": SPEND_FORMULA,
-            "tables": [headline, weekly],
-        }
-
-    return _dashboard(request, "pools/dashboard.html", build, "overview")
-
-
-@coordinator_required
-def dashboard_breakdown(request: HttpRequest) -> HttpResponse:
-    return _dashboard(
-        request,
-        "pools/dashboard_tables.html",
-        lambda scope: {"tables": reports.breakdown_tables(scope), "title": "Breakdowns"},
-        "breakdown",
-    )
-
-
-@coordinator_required
-def dashboard_demand(request: HttpRequest) -> HttpResponse:
-    return _dashboard(
-        request,
-        "pools/dashboard_tables.html",
-        lambda scope: {"tables": reports.unfilled_tables(scope), "title": "Unfilled demand"},
-        "demand",
-    )
-
-
-@coordinator_required
-def dashboard_conduct(request: HttpRequest) -> HttpResponse:
-    return _dashboard(
-        request,
-        "pools/dashboard_tables.html",
-        lambda scope: {
-            "tables": reports.conduct_tables(scope),
-            "title": "Cancellations and provider conduct",
-        },
-        "conduct",
-    )
-
-
-@coordinator_required
-def dashboard_health(request: HttpRequest) -> HttpResponse:
-    def build(scope: Scope) -> dict[str, Any]:
-        health = selectors.pool_health(scope=scope, today=timezone.localdate())
-        table = reports.Table("health", "Pool health", ["Measure", "Value"])
-        table.rows += [
-            ["Vetted workers (approved now)", health.vetted],
-            ["Compliant workers (vetted, every required document valid today)", health.compliant],
-            ["Active workers (vetted, worked a shift in the range)", health.active],
-            ["Applicants in the pipeline", health.applicants],
-            ["Documents expiring in the next 30 days", health.expiring_30],
-            ["Utilisation (active ÷ vetted)", reports.pct(health.utilisation)],
-            ["Workers with hours in the range", health.spread.workers],
-            [
-                "Gini coefficient of hours (0 = evenly spread)",
-                None if health.spread.gini is None else round(health.spread.gini, 3),
-            ],
-            [
-                "Share of hours worked by the busiest 10% of workers",
-                reports.pct(health.spread.top_tenth_share),
-            ],
-        ]
-        stages = reports.Table("pipeline", "Workers by stage", ["Stage", "Workers"], chart_column=1)
-        for status, n in health.by_status.items():
-            stages.rows.append([Worker.Status(status).label, n])
-        return {"tables": [table, stages], "title": "Pool health"}
-
-    return _dashboard(request, "pools/dashboard_tables.html", build, "health")
-
-
-@coordinator_required
-def region(request: HttpRequest) -> HttpResponse:
-    if not _coordinator(request).is_regional:
-        raise Http404
-
-    def build(scope: Scope) -> dict[str, Any]:
-        names = dict(Pool.objects.values_list("pk", "name"))
-        by_pool = figures_grouped(scope, "pool_id", with_total=True)
-        table = reports.Table(
-            "region", "Every pool in the region", ["Pool", *reports.FIGURE_HEADERS], chart_column=5
-        )
-        for pk in scope.pool_ids:
-            fig = by_pool.get(pk)
-            if fig is not None:
-                table.rows.append([names[pk], *reports.figure_cells(fig)])
-        table.rows.append(["Region total", *reports.figure_cells(by_pool[TOTAL])])
-        return {"tables": [table], "title": "Region"}
-
-    return _dashboard(request, "pools/dashboard_tables.html", build, "region")

@@ -1,5 +1,5 @@
-"""Coordinators in real headless Chromium: vetting a worker, reading the dashboard, and
-axe-core on every coordinator page."""
+"""Coordinators in real headless Chromium: vetting a worker, and axe-core on every
+coordinator page (the dashboard's own journey is in tests/reports)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from pools.models import DocumentType
 from tests import factories as f
 from tests.browser import ARTIFACTS, axe_check, sign_in
-from tests.pools.history import FROM, TO, build_history
+from tests.reports.history import FROM, TO, build_history
 from workers.models import Document, Worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,20 +54,6 @@ def test_a_coordinator_vets_a_worker(live_server, desktop, coordinator, applican
     axe_check(page, "coordinator-worker")
     applicant.refresh_from_db()
     assert applicant.status == Worker.Status.APPROVED
-
-
-def test_a_coordinator_reads_the_dashboard(live_server, desktop, coordinator, site, pool):
-    build_history(site, pool)
-    page = sign_in(desktop, live_server, coordinator)
-    page.goto(live_server.url + "/pool/dashboard/")
-    page.get_by_label("From").fill(FROM.isoformat())
-    page.get_by_label("To", exact=True).fill(TO.isoformat())
-    page.get_by_role("button", name="Update figures").click()
-    cards = page.locator(".flexpool-cards").inner_text()
-    assert "60.0%" in cards and "£1,308.00" in cards
-    assert page.locator("table#table-weekly caption").inner_text().startswith("Week by week")
-    _shot(page, "dashboard")
-    axe_check(page, "coordinator-dashboard")
 
 
 def test_every_coordinator_page_passes_axe(

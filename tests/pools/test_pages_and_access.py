@@ -13,11 +13,11 @@ PAGES = [
     ("pools:provider_new", {}),
     ("pools:settings", {}),
     ("pools:audit", {}),
-    ("pools:dashboard", {}),
-    ("pools:dashboard_breakdown", {}),
-    ("pools:dashboard_demand", {}),
-    ("pools:dashboard_conduct", {}),
-    ("pools:dashboard_health", {}),
+    ("reports:dashboard", {}),
+    ("reports:dashboard_breakdown", {}),
+    ("reports:dashboard_demand", {}),
+    ("reports:dashboard_conduct", {}),
+    ("reports:dashboard_health", {}),
 ]
 
 
@@ -80,8 +80,8 @@ def test_another_pools_coordinator_cannot_act_on_this_pools_worker(
 
 def test_the_region_view_is_only_for_regional_coordinators(client, coordinator, regional):
     client.force_login(coordinator)
-    assert client.get(reverse("pools:region")).status_code == 404
+    assert client.get(reverse("reports:region")).status_code == 404
     client.force_login(regional)
-    response = client.get(reverse("pools:region"))
+    response = client.get(reverse("reports:region"))
     assert response.status_code == 200
     assert "Region total" in response.content.decode()

@@ -12,11 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pools.forms import MAX_RANGE_DAYS
-from pools.metrics import Scope
 from pools.middleware import coordinator_needs_second_factor
-from pools.rollups import figures_summary, report_reading, rollups_ensure
 from pools.selectors import coordinator_of
+from reports.forms import MAX_RANGE_DAYS
+from reports.metrics import Scope
+from reports.rollups import figures_summary, report_reading, rollups_ensure
 
 
 class StatsSummaryApi(APIView):

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from pools import rollups
-from pools.metrics import Scope
-from pools.models import ShiftRollup
-from pools.tasks import rollups_refresh_recent
-from tests.pools.history import FROM, TO, at, build_history
+from reports import rollups
+from reports.metrics import Scope
+from reports.models import ShiftRollup
+from reports.tasks import rollups_refresh_recent
+from tests.reports.history import FROM, TO, at, build_history
 
 ORDER = ("period", "day", "provider_id", "role_id", "site_type")
 
@@ -42,7 +42,8 @@ def test_percentiles_picked_in_postgres_match_the_python_merge(pool, reference):
     from collections import defaultdict
     from datetime import date, timedelta
 
-    from pools.models import Role, ShiftRollup
+    from pools.models import Role
+    from reports.models import ShiftRollup
 
     rng = random.Random(7)
     role = Role.objects.get(slug="care-worker")
@@ -82,7 +83,7 @@ def test_percentiles_picked_in_postgres_match_the_python_merge(pool, reference):
 def test_ranges_read_from_week_and_month_rows_give_the_live_figures(site, pool, start, end):
     from datetime import date
 
-    from pools import metrics
+    from reports import metrics
 
     build_history(site, pool)
     rollups.rollups_refresh()

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from tests.pools.history import FROM, TO, build_history
+from tests.reports.history import FROM, TO, build_history
 
 RANGE = {"start": FROM.isoformat(), "end": TO.isoformat()}
 
@@ -23,7 +23,7 @@ def _csv(response) -> list[list[str]]:
 
 def test_the_dashboard_shows_the_headline_figures_and_the_formula(client, coordinator, history):
     client.force_login(coordinator)
-    page = client.get(reverse("pools:dashboard"), RANGE).content.decode()
+    page = client.get(reverse("reports:dashboard"), RANGE).content.decode()
     assert "60.0%" in page  # 3 of 5 shifts
     assert "£1,308.00" in page
     assert "filled places × shift length (hours) × agency hourly rate" in page
@@ -33,15 +33,15 @@ def test_the_dashboard_shows_the_headline_figures_and_the_formula(client, coordi
 
 def test_every_dashboard_table_downloads_as_csv(client, coordinator, history):
     client.force_login(coordinator)
-    rows = _csv(client.get(reverse("pools:dashboard"), {**RANGE, "export": "headline"}))
+    rows = _csv(client.get(reverse("reports:dashboard"), {**RANGE, "export": "headline"}))
     assert rows[0] == ["Measure", "Value"]
     assert ["Agency spend avoided (£)", "1308.00"] in rows
-    weekly = _csv(client.get(reverse("pools:dashboard"), {**RANGE, "export": "weekly"}))
+    weekly = _csv(client.get(reverse("reports:dashboard"), {**RANGE, "export": "weekly"}))
     assert weekly[1][:3] == ["02 Mar 2026", "5", "3"]
     for name, slugs in [
-        ("pools:dashboard_breakdown", ["by-provider", "by-role", "by-site-type"]),
+        ("reports:dashboard_breakdown", ["by-provider", "by-role", "by-site-type"]),
         (
-            "pools:dashboard_demand",
+            "reports:dashboard_demand",
             [
                 "unfilled-by-skill",
                 "unfilled-by-district",
@@ -49,20 +49,20 @@ def test_every_dashboard_table_downloads_as_csv(client, coordinator, history):
                 "unfilled-by-time",
             ],
         ),
-        ("pools:dashboard_conduct", ["cancellations", "provider-conduct"]),
-        ("pools:dashboard_health", ["health", "pipeline"]),
+        ("reports:dashboard_conduct", ["cancellations", "provider-conduct"]),
+        ("reports:dashboard_health", ["health", "pipeline"]),
     ]:
         for slug in slugs:
             response = client.get(reverse(name), {**RANGE, "export": slug})
             assert response.status_code == 200, (name, slug)
             assert len(_csv(response)) >= 2, (name, slug)
-    assert client.get(reverse("pools:dashboard"), {**RANGE, "export": "nope"}).status_code == 404
+    assert client.get(reverse("reports:dashboard"), {**RANGE, "export": "nope"}).status_code == 404
 
 
 def test_provider_conduct_counts_late_cancellations_and_turned_away(client, coordinator, history):
     client.force_login(coordinator)
     rows = _csv(
-        client.get(reverse("pools:dashboard_conduct"), {**RANGE, "export": "provider-conduct"})
+        client.get(reverse("reports:dashboard_conduct"), {**RANGE, "export": "provider-conduct"})
     )
     header, oak = rows[0], rows[1]
     assert oak[0] == "Oak Care"
@@ -75,7 +75,7 @@ def test_filters_narrow_the_figures(client, coordinator, history, outsider):
     client.force_login(coordinator)
     rows = _csv(
         client.get(
-            reverse("pools:dashboard"),
+            reverse("reports:dashboard"),
             {**RANGE, "site_type": "non_residential", "export": "headline"},
         )
     )
@@ -84,10 +84,12 @@ def test_filters_narrow_the_figures(client, coordinator, history, outsider):
 
 def test_an_end_before_the_start_is_a_field_error(client, coordinator):
     client.force_login(coordinator)
-    response = client.get(reverse("pools:dashboard"), {"start": "2026-03-08", "end": "2026-03-01"})
+    response = client.get(
+        reverse("reports:dashboard"), {"start": "2026-03-08", "end": "2026-03-01"}
+    )
     assert response.status_code == 400
     assert "The end date must be on or after the start date." in response.content.decode()
-    response = client.get(reverse("pools:dashboard"), {"start": "not a date"})
+    response = client.get(reverse("reports:dashboard"), {"start": "not a date"})
     assert response.status_code == 400
 
 
@@ -95,13 +97,13 @@ def test_a_coordinator_cannot_pick_another_pool_or_its_provider(
     client, coordinator, other_pool, history
 ):
     client.force_login(coordinator)
-    response = client.get(reverse("pools:dashboard"), {**RANGE, "pool": other_pool.pk})
+    response = client.get(reverse("reports:dashboard"), {**RANGE, "pool": other_pool.pk})
     assert response.status_code == 400
 
 
 def test_the_region_view_adds_the_pools_up(client, regional, history, other_pool):
     client.force_login(regional)
-    rows = _csv(client.get(reverse("pools:region"), {**RANGE, "export": "region"}))
+    rows = _csv(client.get(reverse("reports:region"), {**RANGE, "export": "region"}))
     names = [r[0] for r in rows[1:]]
     assert names == ["Bury", "Region total"]
     assert rows[-1][1] == "5"
@@ -112,7 +114,7 @@ def test_pool_health_counts_vetted_compliant_and_active_workers(
 ):
     client.force_login(coordinator)
     rows = dict(
-        _csv(client.get(reverse("pools:dashboard_health"), {**RANGE, "export": "health"}))[1:]
+        _csv(client.get(reverse("reports:dashboard_health"), {**RANGE, "export": "health"}))[1:]
     )
     # Wendy plus the four history workers are approved; only Wendy holds documents.
     assert rows["Vetted workers (approved now)"] == "5"

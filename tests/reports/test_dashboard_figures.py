@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from pools import metrics, rollups
-from pools.metrics import Scope
-from tests.pools.history import FROM, TO, build_history
+from reports import metrics, rollups
+from reports.metrics import Scope
+from tests.reports.history import FROM, TO, build_history
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def scope(pool, history):
 
 @pytest.fixture(params=["live", "rollup"])
 def m(request, history):
-    """Each figure is checked twice: computed live from the shifts (pools.metrics, the
-    definitions) and read from the pre-added rollups the pages use (pools.rollups)."""
+    """Each figure is checked twice: computed live from the shifts (reports.metrics, the
+    definitions) and read from the pre-added rollups the pages use (reports.rollups)."""
     if request.param == "live":
         return metrics
     rollups.rollups_refresh()

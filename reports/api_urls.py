@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pools.api import StatsSummaryApi
+from reports.api import StatsSummaryApi
 
 urlpatterns = [
     path("stats/summary/", StatsSummaryApi.as_view(), name="stats-summary"),

@@ -1,12 +1,12 @@
 """Pre-added dashboard figures, so reports over a million shift requests stay fast.
 
 ``rollups_refresh`` recomputes, for a pool and a span of days, exactly the sums that
-pools.metrics defines (it calls the same expressions), one row per day × provider × role ×
+reports.metrics defines (it calls the same expressions), one row per day × provider × role ×
 type of care, plus rows that add up every provider. The report functions here read those
-rows and return the same objects as pools.metrics (Figures, Conduct, Unfilled, Spread); the
+rows and return the same objects as reports.metrics (Figures, Conduct, Unfilled, Spread); the
 tests check both paths give identical figures on hand-built histories.
 
-Freshness: the Celery beat task ``pools.tasks.rollups_refresh_recent`` rebuilds the days
+Freshness: the Celery beat task ``reports.tasks.rollups_refresh_recent`` rebuilds the days
 from 60 days ago to 60 days ahead every five minutes (where shifts still change); older
 days change rarely and are rebuilt by ``rollups_refresh`` (e.g. after an import).
 """
@@ -25,7 +25,9 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate, TruncWeek
 from django.utils import timezone
 
-from pools.metrics import (
+from pools.models import Pool, RoleRate
+from providers.models import Provider
+from reports.metrics import (
     _AGGREGATES,
     BY,
     CANCELLED,
@@ -44,18 +46,15 @@ from pools.metrics import (
     Unfilled,
     money,
 )
-from pools.models import (
+from reports.models import (
     DemandRollup,
     Period,
-    Pool,
     PoolDayTtf,
     ProviderTtfToDate,
-    RoleRate,
     RollupState,
     ShiftRollup,
     WorkerRollup,
 )
-from providers.models import Provider
 from shifts.models import Booking, ShiftRequest, Timesheet
 
 ADDITIVE = [
@@ -783,7 +782,7 @@ def _percentiles(
 
 
 def figures_grouped(scope: Scope, key: str | None, with_total: bool = False) -> dict[Any, Figures]:
-    """As pools.metrics.figures_grouped, from the rollups. With ``with_total`` the
+    """As reports.metrics.figures_grouped, from the rollups. With ``with_total`` the
     figures for the whole scope come back too, under ``TOTAL``, at no extra cost."""
     field = GROUP_FIELDS[key]
     period = Period.WEEK if field == "week" else Period.MONTH
@@ -937,7 +936,7 @@ def figures_summary(scope: Scope) -> Figures:
 
 
 def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
-    """As pools.metrics.conduct_grouped; ``key`` is None or ``provider__name``."""
+    """As reports.metrics.conduct_grouped; ``key`` is None or ``provider__name``."""
     by_provider = key is not None
     qs = _base(scope, ShiftRollup, by_provider=by_provider)
     group = ["provider_id"] if by_provider else []

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.pools.history import FROM, TO, build_history
+from tests.reports.history import FROM, TO, build_history
 
 URL = "/api/v1/stats/summary/"
 

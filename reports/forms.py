@@ -1,0 +1,66 @@
+"""The dashboards' filter: a date range (two years at most) and optional pool, provider,
+role and type of care."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from pools.models import Pool, Role
+from providers.models import Provider, Site
+
+MAX_RANGE_DAYS = 731
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The last 12 full weeks plus this week so far."""
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=12), today
+
+
+class DashboardFilterForm(forms.Form):
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    pool = forms.ChoiceField(label="Pool", required=False)
+    provider = forms.ChoiceField(label="Provider", required=False)
+    role = forms.ChoiceField(label="Role", required=False)
+    site_type = forms.ChoiceField(
+        label="Type of care", required=False, choices=[("", "All")] + list(Site.SiteType.choices)
+    )
+
+    def __init__(self, *args: Any, pools: list[Pool], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pools = pools
+        choices: dict[str, list[tuple[str, str]]] = {
+            "pool": ([("", "All my pools")] if len(pools) > 1 else [])
+            + [(str(p.pk), p.name) for p in pools],
+            "provider": [("", "All")]
+            + [
+                (str(p.pk), p.name)
+                for p in Provider.objects.filter(pool__in=pools).order_by("name")
+            ],
+            "role": [("", "All")] + [(str(r.pk), r.name) for r in Role.objects.order_by("name")],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = default_range()
+        data["start"] = data.get("start") or start
+        data["end"] = data.get("end") or end
+        if data["end"] < data["start"]:
+            self.add_error("end", "The end date must be on or after the start date.")
+        elif (data["end"] - data["start"]).days > MAX_RANGE_DAYS:
+            self.add_error("end", "Choose a range of two years or less.")
+        return data

@@ -1,0 +1,190 @@
+"""The coordinator dashboards under /pool/dashboard/: thin views that read the rollups
+through reports.rollups and lay the figures out as tables (reports.tables), each of which
+downloads as CSV. Another pool's figures are out of reach because the scope only ever holds
+the pools the coordinator may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from pools import selectors as pool_selectors
+from pools.models import Coordinator, Pool
+from pools.views import coordinator_required
+from reports import selectors, tables
+from reports.forms import DashboardFilterForm, default_range
+from reports.metrics import DEFINITIONS, SPEND_FORMULA, Scope
+from reports.rollups import (
+    TOTAL,
+    figures_grouped,
+    report_reading,
+    rollups_ensure,
+    rollups_refreshed_at,
+)
+from workers.models import Worker
+
+
+def _coordinator(request: HttpRequest) -> Coordinator:
+    coordinator = pool_selectors.coordinator_of(request.user)
+    assert coordinator is not None  # coordinator_required has checked
+    return coordinator
+
+
+def _scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None, list[Pool]]:
+    pools = list(pool_selectors.pools_visible(coordinator=_coordinator(request)))
+    form = DashboardFilterForm(request.GET or None, pools=pools)
+    if request.GET and not form.is_valid():
+        return form, None, pools
+    data = form.cleaned_data if request.GET else {}
+    start, end = data.get("start"), data.get("end")
+    if not request.GET:
+        start, end = default_range()
+    pool_ids = tuple(p.pk for p in pools)
+    if data.get("pool"):
+        pool_ids = (int(data["pool"]),)
+    elif not _coordinator(request).is_regional:
+        pool_ids = (_coordinator(request).pool_id,)
+    assert isinstance(start, date) and isinstance(end, date)
+    scope = Scope(
+        pool_ids=pool_ids,
+        start=start,
+        end=end,
+        provider_id=int(data["provider"]) if data.get("provider") else None,
+        role_id=int(data["role"]) if data.get("role") else None,
+        site_type=data.get("site_type") or "",
+    )
+    return form, scope, pools
+
+
+def _dashboard(
+    request: HttpRequest, template: str, build: Callable[[Scope], dict[str, Any]], tab: str
+) -> HttpResponse:
+    form, scope, pools = _scope(request)
+    context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
+    if scope is None:
+        return render(request, template, context, status=400)
+    rollups_ensure(pool_ids=scope.pool_ids)
+    with report_reading():
+        context.update(build(scope))
+    context["scope"] = scope
+    context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
+    context["range_label"] = tables.range_label(scope.start, scope.end)
+    context["query"] = request.GET.urlencode()
+    export = request.GET.get("export")
+    if export:
+        for table in context.get("tables", []):
+            if table.slug == export:
+                return table.csv_response(f"flexpool-{scope.start}-{scope.end}")
+        raise Http404
+    return render(request, template, context)
+
+
+@coordinator_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    def build(scope: Scope) -> dict[str, Any]:
+        weeks = figures_grouped(scope, "week", with_total=True)
+        fig = weeks.pop(TOTAL)
+        headline = tables.Table("headline", "Headline figures", ["Measure", "Value"])
+        for header, cell in zip(tables.FIGURE_HEADERS, tables.figure_cells(fig), strict=True):
+            headline.rows.append([header, cell])
+        weekly = tables.weekly_table(scope, weeks)
+        return {
+            "fig": fig,
+            "fill_pct": tables.pct(fig.fill_rate),
+            "hours_fill_pct": tables.pct(fig.hours_fill_rate),
+            "median": tables.minutes(fig.median_ttf_minutes),
+            "p90": tables.minutes(fig.p90_ttf_minutes),
+            "spend_formula": SPEND_FORMULA,
+            "tables": [headline, weekly],
+        }
+
+    return _dashboard(request, "reports/dashboard.html", build, "overview")
+
+
+@coordinator_required
+def dashboard_breakdown(request: HttpRequest) -> HttpResponse:
+    return _dashboard(
+        request,
+        "reports/dashboard_tables.html",
+        lambda scope: {"tables": tables.breakdown_tables(scope), "title": "Breakdowns"},
+        "breakdown",
+    )
+
+
+@coordinator_required
+def dashboard_demand(request: HttpRequest) -> HttpResponse:
+    return _dashboard(
+        request,
+        "reports/dashboard_tables.html",
+        lambda scope: {"tables": tables.unfilled_tables(scope), "title": "Unfilled demand"},
+        "demand",
+    )
+
+
+@coordinator_required
+def dashboard_conduct(request: HttpRequest) -> HttpResponse:
+    return _dashboard(
+        request,
+        "reports/dashboard_tables.html",
+        lambda scope: {
+            "tables": tables.conduct_tables(scope),
+            "title": "Cancellations and provider conduct",
+        },
+        "conduct",
+    )
+
+
+@coordinator_required
+def dashboard_health(request: HttpRequest) -> HttpResponse:
+    def build(scope: Scope) -> dict[str, Any]:
+        health = selectors.pool_health(scope=scope, today=timezone.localdate())
+        table = tables.Table("health", "Pool health", ["Measure", "Value"])
+        table.rows += [
+            ["Vetted workers (approved now)", health.vetted],
+            ["Compliant workers (vetted, every required document valid today)", health.compliant],
+            ["Active workers (vetted, worked a shift in the range)", health.active],
+            ["Applicants in the pipeline", health.applicants],
+            ["Documents expiring in the next 30 days", health.expiring_30],
+            ["Utilisation (active ÷ vetted)", tables.pct(health.utilisation)],
+            ["Workers with hours in the range", health.spread.workers],
+            [
+                "Gini coefficient of hours (0 = evenly spread)",
+                None if health.spread.gini is None else round(health.spread.gini, 3),
+            ],
+            [
+                "Share of hours worked by the busiest 10% of workers",
+                tables.pct(health.spread.top_tenth_share),
+            ],
+        ]
+        stages = tables.Table("pipeline", "Workers by stage", ["Stage", "Workers"], chart_column=1)
+        for status, n in health.by_status.items():
+            stages.rows.append([Worker.Status(status).label, n])
+        return {"tables": [table, stages], "title": "Pool health"}
+
+    return _dashboard(request, "reports/dashboard_tables.html", build, "health")
+
+
+@coordinator_required
+def region(request: HttpRequest) -> HttpResponse:
+    if not _coordinator(request).is_regional:
+        raise Http404
+
+    def build(scope: Scope) -> dict[str, Any]:
+        names = dict(Pool.objects.values_list("pk", "name"))
+        by_pool = figures_grouped(scope, "pool_id", with_total=True)
+        table = tables.Table(
+            "region", "Every pool in the region", ["Pool", *tables.FIGURE_HEADERS], chart_column=5
+        )
+        for pk in scope.pool_ids:
+            fig = by_pool.get(pk)
+            if fig is not None:
+                table.rows.append([names[pk], *tables.figure_cells(fig)])
+        table.rows.append(["Region total", *tables.figure_cells(by_pool[TOTAL])])
+        return {"tables": [table], "title": "Region"}
+
+    return _dashboard(request, "reports/dashboard_tables.html", build, "region")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
 
@@ -8,11 +9,19 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_area": None}
-    if user.is_coordinator:
+    # One query for the three roles, rather than one per role.
+    roles = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values_list("coordinator__id", "provider_membership__id", "worker__id")
+        .first()
+    )
+    coordinator, member, worker = roles or (None, None, None)
+    if coordinator is not None:
         area = "coordinator"
-    elif user.is_provider_member:
+    elif member is not None:
         area = "provider"
-    elif user.is_worker:
+    elif worker is not None:
         area = "worker"
     else:
         area = None

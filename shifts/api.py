@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -280,8 +281,16 @@ def _own_offer(request: Request, offer_id: int) -> tuple[Worker, Offer]:
 class OfferListApi(APIView):
     @extend_schema(responses={200: OfferOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        offers = selectors.offers_for_worker(worker=_worker(request))[:LIST_LIMIT]
-        return Response(OfferOutputSerializer(offers, many=True).data)
+        worker = _worker(request)
+        # A phone polling its offers mostly finds nothing new: it sends the ETag it has
+        # and gets 304 from one small query, before any offer is loaded or serialised.
+        etag = f'"{selectors.offers_for_worker_version(worker=worker)}"'
+        if get_conditional_response(request, etag=etag) is not None:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        offers = selectors.offers_for_worker(worker=worker)[:LIST_LIMIT]
+        response = Response(OfferOutputSerializer(offers, many=True).data)
+        response["ETag"] = etag
+        return response
 
 
 class OfferAcceptApi(APIView):

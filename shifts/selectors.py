@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import User
@@ -47,6 +49,23 @@ def offers_for_worker(*, worker: Worker) -> QuerySet[Offer]:
         )
         .order_by("pending_first", "-sent_at", "-id")
     )
+
+
+def offers_for_worker_version(*, worker: Worker) -> str:
+    """A fingerprint of everything ``offers_for_worker`` lists that can change (an offer
+    made, answered, expired or withdrawn, a deadline moved, a shift re-timed, made urgent or
+    its notes edited), from one indexed query without rendering: the API's ETag."""
+    rows = Offer.objects.filter(worker=worker).values_list(
+        "id",
+        "status",
+        "expires_at",
+        "shift__start",
+        "shift__end",
+        "shift__is_critical",
+        "shift__notes",
+    )
+    key = repr(sorted(rows))
+    return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def bookings_for_worker(*, worker: Worker) -> QuerySet[Booking]:

@@ -92,6 +92,7 @@ def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> lis
             "reasons",
             "sent_at",
             "expires_at",
+            "viewed_at",
             "shift__id",
             "shift__pool_id",
             "shift__role_id",
@@ -124,10 +125,27 @@ def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> lis
     ]
 
 
-def offers_version(rows: Sequence[OfferRow]) -> str:
-    """A short fingerprint of the list as shown: it changes when an offer comes or goes."""
-    key = ",".join(f"{r.offer.pk}:{r.offer.expires_at.timestamp():.0f}" for r in rows)
+def _fingerprint(items: Sequence[tuple[int, datetime, bool]]) -> str:
+    key = ",".join(
+        f"{pk}:{expires.timestamp():.0f}:{int(critical)}" for pk, expires, critical in sorted(items)
+    )
     return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def offers_version(rows: Sequence[OfferRow]) -> str:
+    """A short fingerprint of the list as shown: it changes when an offer comes or goes,
+    its deadline moves or its shift turns urgent."""
+    return _fingerprint([(r.offer.pk, r.offer.expires_at, r.offer.shift.is_critical) for r in rows])
+
+
+def worker_offers_version(*, worker: Worker, now: datetime | None = None) -> str:
+    """The same fingerprint as ``offers_version`` of ``worker_offers_pending``, from one
+    small indexed query (no rows to render): what a poll that finds nothing new costs."""
+    now = now or timezone.now()
+    items = Offer.objects.filter(
+        worker=worker, status=Offer.Status.PENDING, expires_at__gt=now
+    ).values_list("id", "expires_at", "shift__is_critical")
+    return _fingerprint(list(items))
 
 
 def worker_offer_get(*, worker: Worker, offer_id: int) -> Offer | None:

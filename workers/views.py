@@ -17,7 +17,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
+from django.utils.cache import get_conditional_response
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -262,29 +263,42 @@ def availability(request: HttpRequest, *, worker: Worker) -> HttpResponse:
 # --- Offers ---------------------------------------------------------------------------
 
 
-@never_cache
+@cache_control(private=True, no_cache=True, must_revalidate=True, max_age=0)
 @worker_required
 def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     """Pending offers. The list polls itself (htmx); a poll whose list has not changed
     gets 204 No Content, which htmx leaves alone, so a phone on a weak signal downloads
-    a few bytes and a thumb on a button does not lose its place."""
-    rows = selectors.worker_offers_pending(worker=worker)
-    version = selectors.offers_version(rows)
+    a few bytes and a thumb on a button does not lose its place. Any other GET carrying
+    the page's ETag (``If-None-Match``) gets 304. Both are answered from the list's
+    fingerprint alone (one small query), before any offer is loaded or rendered."""
     polling = bool(request.headers.get("HX-Request"))
+    partial = polling or bool(request.GET.get("fragment"))
+    version = selectors.worker_offers_version(worker=worker)
     if polling and request.GET.get("v") == version:
         return HttpResponse(status=204)
-    for row in rows:  # so coordinators can tell "not seen yet" from "seen, not answered"
-        if row.offer.viewed_at is None:
-            offers_service.offer_mark_viewed(offer=row.offer, worker=worker)
+    if not polling:
+        etag = f'"{"list" if partial else "page"}-{version}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            not_modified["ETag"] = etag
+            return not_modified
+    rows = selectors.worker_offers_pending(worker=worker)
+    version = selectors.offers_version(rows)  # what is rendered, should it have just changed
+    # so coordinators can tell "not seen yet" from "seen, not answered"
+    offers_service.offers_mark_viewed(
+        offer_ids=[row.offer.pk for row in rows if row.offer.viewed_at is None], worker=worker
+    )
     context = {
         "worker": worker,
         "cards": [{"row": row, "d": row.display()} for row in rows],
         "version": version,
         "poll_seconds": getattr(settings, "WORKER_OFFERS_POLL_SECONDS", 15),
     }
-    if polling or request.GET.get("fragment"):
-        return render(request, "workers/_offer_list.html", context)
-    return render(request, "workers/offers.html", context)
+    template = "workers/_offer_list.html" if partial else "workers/offers.html"
+    response = render(request, template, context)
+    if not polling:
+        response["ETag"] = f'"{"list" if partial else "page"}-{version}"'
+    return response
 
 
 def _offer_or_404(worker: Worker, pk: int) -> Offer:

@@ -16,6 +16,7 @@ order (and the lock order every shift service follows: shift, then offers, then 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -167,9 +168,20 @@ def offer_mark_viewed(*, offer: Offer, worker: Worker) -> Offer:
     if offer.worker_id != worker.pk:
         raise Offer.DoesNotExist("That offer is not this worker's.")
     if offer.viewed_at is None:
+        offers_mark_viewed(offer_ids=[offer.pk], worker=worker)
         offer.viewed_at = timezone.now()
-        Offer.objects.filter(pk=offer.pk, viewed_at__isnull=True).update(viewed_at=offer.viewed_at)
     return offer
+
+
+def offers_mark_viewed(*, offer_ids: Sequence[int], worker: Worker) -> int:
+    """Note that the worker has seen these offers of theirs (one UPDATE for the list), so
+    coordinators can tell "not seen yet" from "seen, not answered". Others' offers and
+    offers already seen are left alone. Returns how many were marked."""
+    if not offer_ids:
+        return 0
+    return Offer.objects.filter(
+        worker=worker, pk__in=list(offer_ids), viewed_at__isnull=True
+    ).update(viewed_at=timezone.now())
 
 
 def offer_send_direct(*, shift: ShiftRequest, worker: Worker, by: User | None) -> Offer:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "notifications",
     "geo",
     "reports",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -116,7 +117,20 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        # A task reserved by a worker that was killed goes back to the queue after this
+        # long. The outbox relay recovers lost work sooner (OUTBOX_REPUBLISH_AFTER_SECONDS);
+        # this only has to outlast the longest task (CELERY_TASK_TIME_LIMIT, 90 s), or a
+        # slow task would be delivered twice while still running.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+        # Publishing (web requests, beat) tries the broker once, quickly: with Redis down the
+        # outbox keeps the work and the request must not wait out kombu's default retries.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+        "socket_connect_timeout": 2,
+    }
 else:
     # The embedded default: a broker that is a folder, so `make run` needs no server.
     _broker_dir = VAR_DIR / "broker"
@@ -154,6 +168,13 @@ CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # The outbox relay republishes after-commit work whose publish failed or whose task was
+    # lost; with OUTBOX_REPUBLISH_AFTER_SECONDS it bounds recovery (see docs/reliability.md).
+    "outbox-relay": {
+        "task": "outbox.tasks.outbox_relay",
+        "schedule": timedelta(seconds=env_int("OUTBOX_RELAY_EVERY_SECONDS", 10)),
+    },
+    "outbox-purge": {"task": "outbox.tasks.outbox_purge", "schedule": crontab(hour=3, minute=30)},
     "matching-sweep": {"task": "shifts.tasks.matching_sweep", "schedule": timedelta(seconds=30)},
     "offers-expire": {"task": "shifts.tasks.offers_expire", "schedule": timedelta(minutes=1)},
     "shifts-escalate": {"task": "shifts.tasks.shifts_escalate", "schedule": timedelta(minutes=1)},
@@ -167,7 +188,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "notifications-deliver-due": {
         "task": "notifications.tasks.notifications_deliver_due",
-        "schedule": timedelta(minutes=5),
+        "schedule": timedelta(seconds=env_int("NOTIFICATIONS_RETRY_EVERY_SECONDS", 30)),
     },
     "documents-expiry-reminders": {
         "task": "pools.tasks.documents_send_expiry_reminders",
@@ -288,6 +309,16 @@ LOGGING = {
 }
 
 # --- FlexPool -----------------------------------------------------------------------------
+# The outbox (outbox/services.py): a row not done is republished this long after it was
+# last handed to Celery; a failing handler backs off up to the maximum.
+OUTBOX_REPUBLISH_AFTER_SECONDS = env_int("OUTBOX_REPUBLISH_AFTER_SECONDS", 20)
+OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 600)
+# Delivery per message and channel (notifications/services.py): a failed channel is tried
+# again after 30 s, 60 s, 120 s, 240 s, then given up (shown to coordinators). A sender
+# holds a delivery for the lease; one killed mid-send is retried when it runs out.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
+NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 60)
 NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", ["notifications.backends.ConsoleBackend"])
 # GOV.UK Notify text messages: on only when an API key is set (never in tests or development).
 NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "")

@@ -72,3 +72,51 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Push subscription of {self.user}"
+
+
+class Delivery(models.Model):
+    """One message over one channel: its own state, so a retry re-sends only the channels
+    that failed, and a channel that keeps failing is given up on where coordinators see it
+    (see ``notifications.services.notification_deliver``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed, will retry"
+        GAVE_UP = "gave_up", "Gave up"
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sender holds it until then (a lease)."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="one_delivery_per_channel"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="failed"),
+                name="delivery_retry_due",
+            ),
+            models.Index(
+                fields=["-updated_at"],
+                condition=models.Q(status="gave_up"),
+                name="delivery_gave_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} delivery of notification {self.notification_id}"

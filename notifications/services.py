@@ -1,25 +1,31 @@
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db import transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.models import User
-from notifications.models import Notification, NotificationPreference, PushSubscription
+from notifications.models import Delivery, Notification, NotificationPreference, PushSubscription
+from outbox.services import outbox_put, outbox_put_many
+
+log = logging.getLogger("flexpool.notifications")
 
 
 def notification_send(
     *, user: User, kind: str, subject: str, body: str, url: str = ""
 ) -> Notification:
-    """Store a message for ``user`` and deliver it from Celery once the caller commits."""
-    from notifications.tasks import notification_deliver
-
+    """Store a message for ``user``; its delivery is an outbox row in the same transaction,
+    so it is delivered once the caller commits, even if the broker or a worker fails."""
     notification = Notification.objects.create(
         user=user, kind=kind, subject=subject, body=body, url=url
     )
-    transaction.on_commit(lambda: notification_deliver.delay(notification.pk))
+    outbox_put(handler=DELIVER_HANDLER, payload={"notification_ids": [notification.pk]})
     return notification
 
 
@@ -32,19 +38,18 @@ class Message:
     url: str = ""
 
 
-# One broker message per this many notifications, sent behind other work on the broker
-# (on Redis, priority 0 is served first and 9 last): a big wave's messages must not hold
-# up the matching of the next shift.
+# One outbox row (one broker message) per this many notifications, sent behind other work
+# on the broker (on Redis, priority 0 is served first and 9 last): a big wave's messages
+# must not hold up the matching of the next shift.
 BULK_BATCH = 100
 BULK_PRIORITY = 9
+DELIVER_HANDLER = "notifications.tasks.notifications_deliver_outbox"
 
 
 def notifications_send_many(*, messages: list[Message]) -> int:
-    """Store many messages in one query and deliver them from Celery, in batches, once the
-    caller commits. Each is still delivered by ``notification_deliver`` (channels, quiet
-    hours, never twice)."""
-    from notifications.tasks import notifications_deliver_batch
-
+    """Store many messages in one query and deliver them in batches once the caller
+    commits (outbox rows in the caller's transaction). Each is still delivered by
+    ``notification_deliver`` (channels, quiet hours, never twice per channel)."""
     if not messages:
         return 0
     created = Notification.objects.bulk_create(
@@ -52,15 +57,167 @@ def notifications_send_many(*, messages: list[Message]) -> int:
         for m in messages
     )
     ids = [n.pk for n in created if n.pk is not None]
-
-    def deliver() -> None:
-        for i in range(0, len(ids), BULK_BATCH):
-            notifications_deliver_batch.apply_async(
-                (ids[i : i + BULK_BATCH],), priority=BULK_PRIORITY
-            )
-
-    transaction.on_commit(deliver)
+    outbox_put_many(
+        handler=DELIVER_HANDLER,
+        payloads=[
+            {"notification_ids": ids[i : i + BULK_BATCH]} for i in range(0, len(ids), BULK_BATCH)
+        ],
+        priority=BULK_PRIORITY,
+    )
     return len(ids)
+
+
+# --- Delivery: one row per message and channel ----------------------------------------------
+
+
+def _retry_after(attempts: int) -> timedelta:
+    base = settings.NOTIFICATION_RETRY_BASE_SECONDS
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
+
+
+def _backends() -> list[tuple[str, str]]:
+    """(channel, dotted path) of every configured backend."""
+    return [
+        (str(getattr(import_string(path), "channel", "console")), path)
+        for path in settings.NOTIFICATION_BACKENDS
+    ]
+
+
+def _send_one(delivery: Delivery, path: str, notification: Notification, now: datetime) -> str:
+    """Claim one delivery (a lease, so two senders never both send it), send it, record
+    the outcome. A channel error is recorded and retried later; it never propagates."""
+    lease = now + timedelta(seconds=settings.NOTIFICATION_SEND_LEASE_SECONDS)
+    claimed = (
+        Delivery.objects.filter(
+            pk=delivery.pk, status__in=[Delivery.Status.PENDING, Delivery.Status.FAILED]
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(claimed_until=lease)
+    )
+    if not claimed:
+        return "skipped"
+    attempts = delivery.attempts + 1
+    ids = {"notification_id": notification.pk, "channel": delivery.channel}
+    try:
+        import_string(path)().send(notification)
+    except SoftTimeLimitExceeded:
+        Delivery.objects.filter(pk=delivery.pk).update(claimed_until=None)
+        raise
+    except Exception as exc:  # noqa: BLE001 - any channel failure is this channel's alone
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            status, retry_at = Delivery.Status.GAVE_UP, None
+            log.error("delivery gave up after %d attempts: %s", attempts, error, extra=ids)
+        else:
+            status, retry_at = Delivery.Status.FAILED, now + _retry_after(attempts)
+            log.warning("delivery attempt %d failed: %s", attempts, error, extra=ids)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=status,
+            attempts=attempts,
+            next_attempt_at=retry_at,
+            claimed_until=None,
+            last_error=error,
+        )
+        return str(status)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENT,
+        attempts=attempts,
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        claimed_until=None,
+        last_error="",
+    )
+    log.info("delivered", extra=ids)
+    return "sent"
+
+
+def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str:
+    """Deliver one stored message over each channel its person chose, each channel on its
+    own: a failed channel is retried with back-off (``notifications_deliver_due``) without
+    re-sending the channels that succeeded, and given up after NOTIFICATION_MAX_ATTEMPTS.
+    In the person's quiet hours the message is held back (``deliver_after``). Safe to run
+    twice at once. Returns "delivered", "held", "pending" or "none"."""
+    from notifications.selectors import notification_channels_for, notification_preference_get
+
+    now = now or timezone.now()
+    notification = (
+        Notification.objects.select_related("user", "user__worker")
+        .filter(pk=notification_id, delivered_at__isnull=True)
+        .first()
+    )
+    if notification is None:
+        return "none"
+    if notification.deliver_after is not None and notification.deliver_after > now:
+        return "held"
+    preference = notification_preference_get(user=notification.user)
+    hold_until = quiet_hours_end(preference=preference, now=now)
+    if hold_until is not None:
+        Notification.objects.filter(pk=notification_id).update(deliver_after=hold_until)
+        return "held"
+    channels = notification_channels_for(preference=preference)
+    chosen = [(channel, path) for channel, path in _backends() if channel in channels]
+    Delivery.objects.bulk_create(
+        [Delivery(notification=notification, channel=channel) for channel, _ in chosen],
+        ignore_conflicts=True,
+    )
+    deliveries = {d.channel: d for d in Delivery.objects.filter(notification=notification)}
+    for channel, path in chosen:
+        delivery = deliveries.get(channel)
+        if delivery is not None and delivery.status in (
+            Delivery.Status.PENDING,
+            Delivery.Status.FAILED,
+        ):
+            _send_one(delivery, path, notification, now)
+    open_ = Delivery.objects.filter(
+        notification=notification, status__in=[Delivery.Status.PENDING, Delivery.Status.FAILED]
+    )
+    if open_.exists():
+        return "pending"
+    Notification.objects.filter(pk=notification_id, delivered_at__isnull=True).update(
+        delivered_at=timezone.now()
+    )
+    return "delivered"
+
+
+def notifications_deliver(*, notification_ids: list[int]) -> int:
+    """Deliver a batch. One message's failure never stops the others; if any failed for a
+    reason other than its channels (those are retried per delivery), this raises at the
+    end so the batch's outbox row is tried again (the others are not re-sent)."""
+    delivered = 0
+    errors: list[str] = []
+    for pk in notification_ids:
+        try:
+            if notification_deliver(notification_id=pk) == "delivered":
+                delivered += 1
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.exception("delivery of notification %s failed", pk, extra={"notification_id": pk})
+            errors.append(f"{pk}: {type(exc).__name__}")
+    if errors:
+        raise RuntimeError(f"{len(errors)} message(s) not handled: {', '.join(errors[:5])}")
+    return delivered
+
+
+def notifications_due(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Messages not yet delivered whose time has come: quiet hours over, a failed channel's
+    back-off passed, or a sender's lease run out (its process died mid-send)."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(delivered_at__isnull=True)
+        .filter(
+            Q(deliver_after__lte=now)
+            | Q(
+                deliveries__status=Delivery.Status.FAILED,
+                deliveries__next_attempt_at__lte=now,
+            )
+            | Q(deliveries__status=Delivery.Status.PENDING, deliveries__claimed_until__lt=now)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
+    )
 
 
 def notification_preference_update(

@@ -6,10 +6,51 @@ delivered again; every task here is idempotent, so that is harmless.
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from flexpool import metrics
+from outbox.services import OutboxRetry, outbox_handler
 from shifts import matching
+from shifts.models import ShiftRequest
 from shifts.services import offers
+
+log = logging.getLogger("flexpool.matching")
+
+
+@outbox_handler(atomic=True)
+def shift_match_due(*, shift_id: int) -> None:
+    """The outbox's matching intent (written when a shift is posted or re-opened): run
+    the shift's wave if it is due. Its effect (offers, the match run) commits with the
+    outbox row marked done. A shift another process holds right now is retried shortly;
+    one no longer due (matched meanwhile, filled, cancelled) needs nothing."""
+    now = timezone.now()
+    run = matching.shift_match_wave(shift_id=shift_id, now=now)
+    if run is None:
+        still_due = ShiftRequest.objects.filter(
+            Q(matched_at__isnull=True) | Q(next_wave_at__lte=now),
+            pk=shift_id,
+            status=ShiftRequest.Status.OPEN,
+            end__gt=now,
+        )
+        if still_due.exists():
+            raise OutboxRetry(f"shift {shift_id} is locked by another process")
+        return
+    if run.wave == 1:
+        posted_at = ShiftRequest.objects.filter(pk=shift_id).values_list("posted_at", flat=True)
+        first = posted_at.first()
+        if first is not None:
+            metrics.FIRST_WAVE_SECONDS.observe(max((run.ran_at - first).total_seconds(), 0.0))
+    log.info(
+        "wave %d of shift %s: %d offer(s)",
+        run.wave,
+        shift_id,
+        run.offered_count,
+        extra={"shift_id": shift_id, "wave": run.wave, "offered": run.offered_count},
+    )
 
 
 @shared_task(acks_late=True)

@@ -30,7 +30,7 @@ def _cancelled_by(booking: Booking, shift: ShiftRequest, by: User) -> str:
 
 def _reopen(shift: ShiftRequest, now: datetime) -> None:
     """Give one place back (caller holds the shift lock) and let matching resume."""
-    from shifts.tasks import shift_match
+    from outbox.services import outbox_put
 
     shift.booked_count = max(shift.booked_count - 1, 0)
     fields = ["booked_count"]
@@ -39,8 +39,7 @@ def _reopen(shift: ShiftRequest, now: datetime) -> None:
         shift.filled_at = None
         shift.next_wave_at = now
         fields += ["status", "filled_at", "next_wave_at"]
-        shift_id = shift.pk
-        transaction.on_commit(lambda: shift_match.delay(shift_id))
+        outbox_put(handler="shifts.tasks.shift_match_due", payload={"shift_id": shift.pk})
     shift.save(update_fields=fields)
 
 

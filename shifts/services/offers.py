@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from notifications.services import notification_send
+from notifications.services import Message, notifications_send_many
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer, ShiftRequest
 from workers.models import Worker
@@ -134,19 +134,19 @@ def _fill(shift: ShiftRequest, now: datetime) -> None:
     Offer.objects.filter(pk__in=[o.pk for o in pending]).update(
         status=Offer.Status.WITHDRAWN, responded_at=now
     )
-    users = [o.worker.user for o in pending if o.worker.user is not None]
-    subject = f"Shift filled: {shift}"
-
-    def tell() -> None:
-        for user in users:
-            notification_send(
-                user=user,
+    # The messages and their delivery (an outbox row) commit with the withdrawal.
+    notifications_send_many(
+        messages=[
+            Message(
+                user_id=o.worker.user_id,
                 kind="offer_withdrawn",
-                subject=subject,
+                subject=f"Shift filled: {shift}",
                 body="Thank you for your interest: this shift has now been filled.",
             )
-
-    transaction.on_commit(tell)
+            for o in pending
+            if o.worker.user_id is not None
+        ]
+    )
 
 
 def offer_decline(*, offer: Offer, worker: Worker, reason: str = "") -> Offer:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from notifications.services import notification_send
+from outbox.services import outbox_put
 from pools.models import Role, RoleRate, Skill
 from providers.models import Provider, Site
 from shifts.models import Booking, Offer, ShiftRequest
@@ -24,9 +25,9 @@ MAX_HEADCOUNT = 50
 
 
 def _queue_matching(shift_id: int) -> None:
-    from shifts.tasks import shift_match
-
-    transaction.on_commit(lambda: shift_match.delay(shift_id))
+    """Matching is an outbox row in the caller's transaction: it happens even if the broker
+    is down now or the worker dies, and the request that posted the shift never waits."""
+    outbox_put(handler="shifts.tasks.shift_match_due", payload={"shift_id": shift_id})
 
 
 def _validate_times(errors: dict[str, list[str]], start: datetime, end: datetime) -> None:

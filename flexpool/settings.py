@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "geo",
     "reports",
     "outbox",
+    "lab",
 ]
 
 MIDDLEWARE = [

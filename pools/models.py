@@ -3,7 +3,9 @@ pool's policy that matching and reports use, its coordinators and its audit log.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -70,6 +72,16 @@ class Pool(models.Model):
         return self.name
 
 
+class DocumentTypeQuerySet(models.QuerySet["DocumentType"]):
+    def needed_for(self, *, role_ids: Iterable[int], skill_ids: Iterable[int]) -> Self:
+        """The documents work in these roles with these skills needs: those every worker
+        needs, and those the roles and skills bring. The one definition matching, the
+        provider's view of a booked worker and the worker's own pages share."""
+        return self.filter(
+            Q(required_for_all=True) | Q(roles__in=list(role_ids)) | Q(skills__in=list(skill_ids))
+        ).distinct()
+
+
 class DocumentType(models.Model):
     """A pre-employment check or training a worker must hold (CQC Regulation 19)."""
 
@@ -79,6 +91,8 @@ class DocumentType(models.Model):
     required_for_all = models.BooleanField(
         default=False, help_text="Every worker needs it, whatever the role or shift."
     )
+
+    objects = DocumentTypeQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

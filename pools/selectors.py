@@ -75,12 +75,13 @@ def worker_documents(*, worker: Worker) -> QuerySet[Document]:
 
 
 def worker_missing_documents(*, worker: Worker, today: date) -> list[DocumentType]:
-    """Documents every worker must hold (and those the worker's roles need) with no valid
-    approved copy today."""
-    needed = set(DocumentType.objects.filter(required_for_all=True))
-    for role in worker.roles.prefetch_related("required_documents"):
-        needed.update(role.required_documents.all())
-    valid = {d.doc_type_id for d in worker.documents.all() if d.is_valid_on(today)}
+    """Documents every worker must hold (and those the worker's roles and skills need) with
+    no valid approved copy today."""
+    needed = DocumentType.objects.needed_for(
+        role_ids=worker.roles.values_list("pk", flat=True),
+        skill_ids=worker.skills.values_list("pk", flat=True),
+    )
+    valid = set(worker.documents.valid_between(today, today).values_list("doc_type_id", flat=True))
     return sorted((t for t in needed if t.pk not in valid), key=lambda t: t.name)
 
 

@@ -125,11 +125,9 @@ class ShiftStatus:
 
 def _required_document_types(shift: ShiftRequest) -> list[DocumentType]:
     return list(
-        DocumentType.objects.filter(
-            Q(required_for_all=True)
-            | Q(roles=shift.role_id)
-            | Q(skills__in=[s.pk for s in shift.skills.all()])
-        ).distinct()
+        DocumentType.objects.needed_for(
+            role_ids=[shift.role_id], skill_ids=[s.pk for s in shift.skills.all()]
+        )
     )
 
 
@@ -203,13 +201,15 @@ def shift_status(*, shift: ShiftRequest, now: datetime | None = None) -> ShiftSt
     past = [b for b in bookings if b.status not in Booking.LIVE_STATUSES]
     worker_ids = [b.worker_id for b in live]
     required = _required_document_types(shift)
+    first_day: date = timezone.localtime(shift.start).date()
     last_day: date = timezone.localtime(shift.end).date()
     valid_types: dict[int, set[int]] = defaultdict(set)
-    for doc in Document.objects.filter(
-        worker_id__in=worker_ids, doc_type__in=required, status=Document.Status.APPROVED
+    for worker_id, doc_type_id in (
+        Document.objects.valid_between(first_day, last_day)
+        .filter(worker_id__in=worker_ids, doc_type__in=required)
+        .values_list("worker_id", "doc_type_id")
     ):
-        if doc.is_valid_on(last_day):
-            valid_types[doc.worker_id].add(doc.doc_type_id)
+        valid_types[worker_id].add(doc_type_id)
     records = worker_records_at_provider(provider=shift.provider, worker_ids=worker_ids)
     favourites = set(
         Favourite.objects.filter(

@@ -8,7 +8,7 @@ time (an exclusion constraint added by migration 0002).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -123,6 +123,14 @@ class ShiftRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    def is_urgent(self, now: datetime) -> bool:
+        """Urgent: marked critical, or starting within the pool's urgent window. An urgent
+        shift goes to every eligible worker at once, and to workers who said they are ready
+        now whatever their weekly pattern. The one meaning of "urgent"."""
+        return self.is_critical or self.start - now <= timedelta(
+            hours=self.pool.urgent_within_hours
+        )
 
 
 class Offer(models.Model):

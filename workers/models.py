@@ -4,6 +4,7 @@ availability, vetting status and compliance documents."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -89,6 +90,16 @@ class Worker(models.Model):
         return self.ready_now_until is not None and self.ready_now_until > at
 
 
+class DocumentQuerySet(models.QuerySet["Document"]):
+    def valid_between(self, first_day: date, last_day: date) -> Self:
+        """Approved, issued by ``first_day`` and (if it expires) still in date on the whole of
+        ``last_day``: valid from a shift's first day to its last. The one definition of a
+        document being valid for work; ``Document.is_valid_on`` is its one-day case."""
+        return self.filter(status=Document.Status.APPROVED, issued_on__lte=first_day).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gt=last_day)
+        )
+
+
 class Document(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending review"
@@ -111,6 +122,8 @@ class Document(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
+    objects = DocumentQuerySet.as_manager()
+
     class Meta:
         ordering = ["doc_type__name", "-issued_on"]
         indexes = [models.Index(fields=["doc_type", "status", "expires_on"])]
@@ -125,10 +138,14 @@ class Document(models.Model):
         return f"{self.doc_type} for {self.worker}"
 
     def is_valid_on(self, day: date) -> bool:
-        """Approved, and (if it expires) still in date on ``day``, the whole of that day."""
-        if self.status != self.Status.APPROVED or self.issued_on > day:
+        """Approved, and (if it expires) still in date on ``day``, the whole of that day
+        (``DocumentQuerySet.valid_between`` in Python, for a document already loaded)."""
+        return self.is_valid_between(day, day)
+
+    def is_valid_between(self, first_day: date, last_day: date) -> bool:
+        if self.status != self.Status.APPROVED or self.issued_on > first_day:
             return False
-        return self.expires_on is None or self.expires_on > day
+        return self.expires_on is None or self.expires_on > last_day
 
 
 class AvailabilityRule(models.Model):

@@ -303,11 +303,10 @@ class DocumentStatus:
 def worker_required_document_types(*, worker: Worker) -> list[DocumentType]:
     """Documents every worker needs, plus those the worker's roles and skills need."""
     return list(
-        DocumentType.objects.filter(
-            Q(required_for_all=True) | Q(roles__workers=worker) | Q(skills__workers=worker)
-        )
-        .distinct()
-        .order_by("name")
+        DocumentType.objects.needed_for(
+            role_ids=worker.roles.values_list("pk", flat=True),
+            skill_ids=worker.skills.values_list("pk", flat=True),
+        ).order_by("name")
     )
 
 

@@ -19,7 +19,8 @@ of the pool.
    carries human reasons for its place ("4.2 km away", "favourite of this home").
 5. A wave offers the next slice of the ranking.
 
-The package's modules: ``rules`` (every eligibility rule, ``matching_explain``),
+The package's modules: ``rules`` (every eligibility rule as one ``Rule`` object in
+``ELIGIBILITY``; ``worker_rule_failures`` and ``matching_explain`` judge one worker),
 ``ranking`` (who first, ``shift_eligible_workers``), ``waves`` (offers over time and
 the periodic jobs). Callers import from ``shifts.matching`` only; the names below are the
 package's public API.
@@ -27,13 +28,20 @@ package's public API.
 
 from shifts.matching.ranking import Candidate, Evaluation, shift_eligible_workers
 from shifts.matching.rules import (
+    ACCEPTANCE_RULES,
     DISTANCE_BAND_KM,
     EARTH_RADIUS_KM,
+    ELIGIBILITY,
     KM_PER_DEGREE,
     LONDON,
+    RULE_BY_NAME,
     RULES,
+    Facts,
+    Rule,
+    Verdict,
     haversine_km,
     matching_explain,
+    worker_rule_failures,
 )
 from shifts.matching.waves import (
     is_urgent,
@@ -48,13 +56,19 @@ from shifts.matching.waves import (
 )
 
 __all__ = [
+    "ACCEPTANCE_RULES",
     "DISTANCE_BAND_KM",
     "EARTH_RADIUS_KM",
+    "ELIGIBILITY",
     "KM_PER_DEGREE",
     "LONDON",
     "RULES",
+    "RULE_BY_NAME",
     "Candidate",
     "Evaluation",
+    "Facts",
+    "Rule",
+    "Verdict",
     "haversine_km",
     "is_urgent",
     "matching_explain",
@@ -67,4 +81,5 @@ __all__ = [
     "shifts_due_for_matching",
     "shifts_escalate",
     "wave_interval",
+    "worker_rule_failures",
 ]

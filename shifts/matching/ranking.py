@@ -21,12 +21,12 @@ from shifts.matching.rules import (
     DISTANCE_BAND_KM,
     _Context,
     _context,
-    _documents_held,
     _ids_filter,
-    _needed_minutes,
     _prefiltered_rows,
-    _time_data,
-    _time_failures,
+    fact_failures,
+    hours_booked_in_week,
+    is_ready_now,
+    worker_facts,
 )
 from shifts.models import Booking, Offer, ShiftRequest
 
@@ -113,46 +113,18 @@ def _examine(
     rows: list[tuple[Any, ...]],
     excluded: dict[str, list[int]],
 ) -> list[Candidate]:
-    """The per-worker rules on one slice, then the ranking facts of those who pass: six
-    queries (documents, weekly patterns, exceptions, bookings, two of history) whatever its
-    size."""
-    chunk = [
-        (
-            {
-                "pk": pk,
-                "user_id": user_id,
-                "weekly_hours_cap": cap,
-                "ready_now_until": ready,
-                "favourite": favourite,
-            },
-            distance,
-        )
-        for pk, user_id, distance, cap, ready, favourite in rows
-    ]
-    ids = [row["pk"] for row, _d in chunk]
-    documents = _documents_held(ctx, ids)
-    rules, exceptions, bookings = _time_data(ctx, ids)
-    needed = _needed_minutes(ctx)
-    n_docs = len(ctx.documents)
+    """The per-worker rules (``FACT_RULES``) on one slice, then the ranking facts of those
+    who pass: six queries (documents, weekly patterns, exceptions, bookings, two of history)
+    whatever its size."""
+    facts = worker_facts(ctx, [(pk, cap, ready) for pk, _u, _d, cap, ready, _f in rows])
     passed: list[tuple[dict[str, Any], float, float, bool]] = []
-    for row, distance in chunk:
-        wid = row["pk"]
-        if n_docs and documents.get(wid, 0) < n_docs:
-            excluded["documents"].append(wid)
+    for (pk, user_id, distance, _cap, _ready, favourite), worker in zip(rows, facts, strict=True):
+        failed = fact_failures(ctx, worker, every=False)
+        if failed:
+            excluded[failed[0].name].append(pk)
             continue
-        failures, week_hours, ready_now = _time_failures(
-            row,
-            ctx,
-            needed,
-            rules.get(wid, []),
-            exceptions.get(wid, []),
-            bookings.get(wid, []),
-            False,
-        )
-        if failures:
-            excluded[failures[0]].append(wid)
-            continue
-        passed.append((row, distance, week_hours, ready_now))
+        row = {"pk": pk, "user_id": user_id, "favourite": favourite}
+        passed.append((row, distance, hours_booked_in_week(ctx, worker), is_ready_now(ctx, worker)))
     reliability = _reliability([row["pk"] for row, *_rest in passed])
     favourite_text = (
         "favourite of this home"

@@ -1,26 +1,33 @@
-"""Eligibility: every rule that decides whether a worker may be offered a shift.
+"""Eligibility: every rule that decides whether a worker may be offered (or take) a shift.
 
-Each rule is named in ``RULES`` with the sentence people see. The rules the database can
-answer alone are applied in one query (``_prefiltered_rows``); the per-worker rules
-(documents valid through the shift, availability in London wall-clock time, overlap, rest,
-weekly hours) are loaded in bulk for a slice of workers (``_documents_held``, ``_time_data``)
-and checked in Python (``_time_failures``). ``matching_explain`` re-checks every rule for
-one worker and says which exclude them.
+Each rule is one ``Rule`` object in ``ELIGIBILITY``: its name, the sentence a coordinator
+sees, the words the worker sees, and how it is evaluated —
+
+- ``where``: a SQL condition on ``Worker`` rows (pool, vetted, role, skills, distance,
+  blocks, already offered). The matching prefilter ANDs them into one query; explaining
+  or re-checking one worker evaluates each as a boolean column of that worker's row.
+- ``passes``: a check in Python on a worker's ``Facts`` (documents, availability,
+  overlap, rest, weekly hours), which are loaded in bulk, a fixed number of queries for any
+  number of workers (``worker_facts``).
+
+Every door uses these objects: the matching prefilter and its per-worker checks,
+``matching_explain`` and ``worker_rule_failures`` (direct offers, coordinators' "why not?",
+and acceptance, which re-checks the rules marked ``at_acceptance``). To add a rule, add one
+object here and its test.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -28,7 +35,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import (
@@ -55,26 +61,13 @@ KM_PER_DEGREE = 111.2
 EARTH_RADIUS_KM = 6371.0
 DISTANCE_BAND_KM = 0.5
 
-# Rule name -> what a coordinator or worker is told when it excludes someone.
-RULES: dict[str, str] = {
-    "vetted": "not vetted and active in the pool",
-    "pool": "not a member of this shift's pool and not opted in to it",
-    "role": "does not hold the shift's role",
-    "skills": "does not have every skill the shift needs",
-    "documents": "missing a compliance document valid through the shift's end",
-    "distance": "the site is beyond the worker's travel radius",
-    "provider_blocked": "the provider has asked not to be sent this worker",
-    "worker_blocked": "the worker has asked not to work for this provider",
-    "already_offered": "already offered this shift",
-    "availability": "not available for the whole shift",
-    "overlap": "already booked at an overlapping time",
-    "rest": "would not have the pool's minimum rest between shifts",
-    "weekly_hours": "would go over the weekly hours cap",
-}
+Audience = Literal["coordinator", "worker"]
 
 
 @dataclass
 class _Context:
+    """The facts about one shift every rule reads, loaded once per run."""
+
     shift: ShiftRequest
     site: Site
     now: datetime
@@ -86,6 +79,48 @@ class _Context:
     week_end: datetime
     rest: timedelta
     urgent: bool
+
+    @property
+    def first_day(self) -> date:
+        return self.start_local.date()
+
+    @property
+    def last_day(self) -> date:
+        return self.end_local.date()
+
+
+@dataclass
+class Facts:
+    """What the per-worker rules need to know about one worker, loaded in bulk."""
+
+    worker_id: int
+    weekly_hours_cap: int
+    ready_now_until: datetime | None
+    documents: set[int] = field(default_factory=set)
+    availability: list[tuple[int, int, int]] = field(default_factory=list)
+    exceptions: list[tuple[date, bool, int, int]] = field(default_factory=list)
+    bookings: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One eligibility rule. Exactly one of ``where`` and ``passes`` is set."""
+
+    name: str
+    sentence: str  # to coordinators, about the worker
+    to_worker: str  # to the worker, about themselves
+    where: Callable[[_Context], Q] | None = None
+    passes: Callable[[_Context, Facts], bool] | None = None
+    at_acceptance: bool = False
+    # More precise words than the sentence, where the rule can say exactly what is wrong.
+    detail: Callable[[_Context, Facts | None, Audience], list[str]] | None = None
+
+    def words(self, ctx: _Context, facts: Facts | None, audience: Audience) -> list[str]:
+        if self.detail is not None:
+            found = self.detail(ctx, facts, audience)
+            if found:
+                return found
+        return [self.sentence if audience == "coordinator" else self.to_worker]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -105,9 +140,7 @@ def _iso_week(local: datetime) -> tuple[datetime, datetime]:
 def _context(shift: ShiftRequest, now: datetime) -> _Context:
     pool = shift.pool
     skill_ids = list(shift.skills.values_list("pk", flat=True))
-    docs = DocumentType.objects.filter(
-        Q(required_for_all=True) | Q(roles=shift.role_id) | Q(skills__in=skill_ids)
-    ).distinct()
+    docs = DocumentType.objects.needed_for(role_ids=[shift.role_id], skill_ids=skill_ids)
     start_local = shift.start.astimezone(LONDON)
     week_start, week_end = _iso_week(start_local)
     return _Context(
@@ -121,7 +154,7 @@ def _context(shift: ShiftRequest, now: datetime) -> _Context:
         week_start=week_start,
         week_end=week_end,
         rest=timedelta(hours=pool.rest_hours),
-        urgent=shift.start - now <= timedelta(hours=pool.urgent_within_hours),
+        urgent=shift.is_urgent(now),
     )
 
 
@@ -134,118 +167,91 @@ def _ids_filter(qs: QuerySet[Any], column: str, ids: list[int]) -> QuerySet[Any]
     return qs.filter(**{f"{column}__in": ids})
 
 
-def _worker_rows(ctx: _Context, only_worker_id: int | None) -> list[dict[str, Any]]:
-    """One query: the workers to consider, with the row-by-row rules answered by SQL."""
-    shift, site = ctx.shift, ctx.site
-    pool = shift.pool
-    in_extra_pool = Exists(
-        Worker.extra_pools.through.objects.filter(worker_id=OuterRef("pk"), pool_id=pool.pk)
+# --- The SQL rules ---------------------------------------------------------------------------
+
+
+def _in_pool(ctx: _Context) -> Q:
+    pool_id = ctx.shift.pool_id
+    return Q(pool_id=pool_id) | Q(
+        Exists(Worker.extra_pools.through.objects.filter(worker_id=OuterRef("pk"), pool_id=pool_id))
     )
-    qs = Worker.objects.all()
-    if only_worker_id is not None:
-        qs = qs.filter(pk=only_worker_id)
-    else:
-        # The search area: each worker's own radius plus the shift's bonus, as a bounding box
-        # (the precise great-circle check follows in Python).
-        radius = Coalesce(
-            Cast("travel_radius_km", FloatField()), Value(float(pool.default_radius_km))
-        ) + Value(float(shift.radius_bonus_km) + 0.5)
-        lon_km = KM_PER_DEGREE * max(math.cos(math.radians(site.latitude)), 0.01)
-        qs = (
-            qs.filter(Q(pool_id=pool.pk) | in_extra_pool)
-            .annotate(
-                _dlat=Abs(F("latitude") - Value(site.latitude)) * Value(KM_PER_DEGREE),
-                _dlon=Abs(F("longitude") - Value(site.longitude)) * Value(lon_km),
-                _radius=radius,
-            )
-            .filter(_dlat__lte=F("_radius"), _dlon__lte=F("_radius"))
+
+
+def _vetted(ctx: _Context) -> Q:
+    return Q(status=Worker.Status.APPROVED)
+
+
+def _has_role(ctx: _Context) -> Q:
+    return Q(
+        Exists(
+            Worker.roles.through.objects.filter(worker_id=OuterRef("pk"), role_id=ctx.shift.role_id)
         )
-    end_day = ctx.end_local.date()
-    start_day = ctx.start_local.date()
-    annotations: dict[str, Any] = {
-        "in_extra_pool": in_extra_pool,
-        "has_role": Exists(
-            Worker.roles.through.objects.filter(worker_id=OuterRef("pk"), role_id=shift.role_id)
-        ),
-        "provider_blocked": Exists(
-            ProviderBlock.objects.filter(worker_id=OuterRef("pk"), provider_id=shift.provider_id)
-        ),
-        "worker_blocked": Exists(
-            WorkerBlock.objects.filter(worker_id=OuterRef("pk"), provider_id=shift.provider_id)
-        ),
-        "already_offered": Exists(
-            Offer.objects.filter(worker_id=OuterRef("pk"), shift_id=shift.pk)
-        ),
-        "favourite": Exists(
-            Favourite.objects.filter(worker_id=OuterRef("pk"), provider_id=shift.provider_id)
+    )
+
+
+def _has_skills(ctx: _Context) -> Q:
+    condition = Q()
+    for skill_id in ctx.skill_ids:
+        condition &= Q(
+            Exists(
+                Worker.skills.through.objects.filter(worker_id=OuterRef("pk"), skill_id=skill_id)
+            )
+        )
+    return condition
+
+
+def _distance_annotations(ctx: _Context) -> dict[str, Any]:
+    """Each worker's reach (own radius or the pool's default, plus the shift's bonus), a
+    cheap box around the site, and the great-circle distance in km (NULL without a home)."""
+    shift, site = ctx.shift, ctx.site
+    radius = Coalesce(
+        Cast("travel_radius_km", FloatField()), Value(float(shift.pool.default_radius_km))
+    ) + Value(float(shift.radius_bonus_km))
+    lon_km = KM_PER_DEGREE * max(math.cos(math.radians(site.latitude)), 0.01)
+    half_dlat = Radians(F("latitude") - Value(site.latitude)) / Value(2.0)
+    half_dlon = Radians(F("longitude") - Value(site.longitude)) / Value(2.0)
+    haversine = Power(Sin(half_dlat), Value(2.0)) + Cos(Radians("latitude")) * Value(
+        math.cos(math.radians(site.latitude))
+    ) * Power(Sin(half_dlon), Value(2.0))
+    return {
+        "_dlat": Abs(F("latitude") - Value(site.latitude)) * Value(KM_PER_DEGREE),
+        "_dlon": Abs(F("longitude") - Value(site.longitude)) * Value(lon_km),
+        "_radius": ExpressionWrapper(radius, output_field=FloatField()),
+        "_distance": ExpressionWrapper(
+            Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(haversine)), output_field=FloatField()
         ),
     }
-    if ctx.skill_ids:
-        annotations["skills_held"] = Subquery(
-            Worker.skills.through.objects.filter(
-                worker_id=OuterRef("pk"), skill_id__in=ctx.skill_ids
-            )
-            .values("worker_id")
-            .annotate(n=Count("skill_id", distinct=True))
-            .values("n")[:1]  # type: ignore[misc]
-        )
-    if ctx.documents:
-        annotations["documents_held"] = Subquery(
-            Document.objects.filter(
-                worker_id=OuterRef("pk"),
-                doc_type_id__in=list(ctx.documents),
-                status=Document.Status.APPROVED,
-                issued_on__lte=start_day,
-            )
-            .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=end_day))
-            .values("worker_id")
-            .annotate(n=Count("doc_type_id", distinct=True))
-            .values("n")[:1]
-        )
-    return list(
-        qs.annotate(**annotations).values(
-            "pk",
-            "user_id",
-            "status",
-            "pool_id",
-            "latitude",
-            "longitude",
-            "travel_radius_km",
-            "weekly_hours_cap",
-            "ready_now_until",
-            *annotations.keys(),
-        )
-    )
 
 
-def _row_failures(row: dict[str, Any], ctx: _Context, every: bool) -> tuple[list[str], float]:
-    """The stage-one rules (answerable from the worker row). Returns failing rule names
-    (the first only, unless ``every``) and the distance to the site."""
-    shift, site = ctx.shift, ctx.site
-    failures: list[str] = []
-    distance = math.inf
-    if row["latitude"] is not None and row["longitude"] is not None:
-        distance = haversine_km(row["latitude"], row["longitude"], site.latitude, site.longitude)
-    radius = row["travel_radius_km"]
-    if radius is None:
-        radius = shift.pool.default_radius_km
-    checks: list[tuple[str, bool]] = [
-        ("vetted", row["status"] == Worker.Status.APPROVED),
-        ("pool", row["pool_id"] == shift.pool_id or bool(row["in_extra_pool"])),
-        ("role", bool(row["has_role"])),
-        ("skills", not ctx.skill_ids or (row.get("skills_held") or 0) >= len(ctx.skill_ids)),
-        ("documents", not ctx.documents or (row.get("documents_held") or 0) >= len(ctx.documents)),
-        ("distance", distance <= float(radius + shift.radius_bonus_km)),
-        ("provider_blocked", not row["provider_blocked"]),
-        ("worker_blocked", not row["worker_blocked"]),
-        ("already_offered", not row["already_offered"]),
-    ]
-    for name, ok in checks:
-        if not ok:
-            failures.append(name)
-            if not every:
-                break
-    return failures, distance
+def _distance_box(ctx: _Context) -> Q:
+    """Implied by ``_within_reach`` and far cheaper: lets the prefilter skip the
+    trigonometry for most of a big pool."""
+    return Q(_dlat__lte=F("_radius") + 0.5, _dlon__lte=F("_radius") + 0.5)
+
+
+def _within_reach(ctx: _Context) -> Q:
+    return Q(_distance__lte=F("_radius"))
+
+
+def _not_blocked_by_provider(ctx: _Context) -> Q:
+    blocked = ProviderBlock.objects.filter(provider_id=ctx.shift.provider_id)
+    return ~Q(pk__in=blocked.values("worker_id"))
+
+
+def _not_blocking_provider(ctx: _Context) -> Q:
+    blocking = WorkerBlock.objects.filter(provider_id=ctx.shift.provider_id)
+    return ~Q(pk__in=blocking.values("worker_id"))
+
+
+def _not_offered(ctx: _Context) -> Q:
+    return ~Q(pk__in=Offer.objects.filter(shift_id=ctx.shift.pk).values("worker_id"))
+
+
+# --- The per-worker rules --------------------------------------------------------------------
+
+
+def _holds_documents(ctx: _Context, facts: Facts) -> bool:
+    return all(pk in facts.documents for pk in ctx.documents)
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -309,85 +315,212 @@ def _is_available(
     return True
 
 
+def is_ready_now(ctx: _Context, facts: Facts) -> bool:
+    """An urgent shift may go to a worker who said they are ready now (until at least its
+    start, or for the next day), whatever their weekly pattern says."""
+    until = facts.ready_now_until
+    return (
+        ctx.urgent
+        and until is not None
+        and until > ctx.now
+        and until >= min(ctx.shift.start, ctx.now + timedelta(hours=24))
+    )
+
+
+def _available(ctx: _Context, facts: Facts) -> bool:
+    if is_ready_now(ctx, facts):
+        return True
+    return _is_available(_needed_minutes(ctx), facts.availability, facts.exceptions)
+
+
+def _no_overlap(ctx: _Context, facts: Facts) -> bool:
+    shift = ctx.shift
+    return not any(s < shift.end and e > shift.start for s, e in facts.bookings)
+
+
+def _rested(ctx: _Context, facts: Facts) -> bool:
+    shift = ctx.shift
+    for s, e in facts.bookings:
+        if e <= shift.start and shift.start - e < ctx.rest:
+            return False
+        if s >= shift.end and s - shift.end < ctx.rest:
+            return False
+    return True
+
+
 def _clipped_hours(start: datetime, end: datetime, lo: datetime, hi: datetime) -> float:
     # Timestamps, not datetimes: two times in the same zone subtract by the wall clock.
     seconds = min(end.timestamp(), hi.timestamp()) - max(start.timestamp(), lo.timestamp())
     return max(seconds, 0.0) / 3600
 
 
-def _time_failures(
-    row: dict[str, Any],
-    ctx: _Context,
-    needed: list[tuple[date, int, int]],
-    rules: list[tuple[int, int, int]],
-    exceptions: list[tuple[date, bool, int, int]],
-    bookings: list[tuple[datetime, datetime]],
-    every: bool,
-) -> tuple[list[str], float, bool]:
-    """The stage-two rules: availability, overlap, rest and weekly hours. Returns failing
-    rule names, hours booked in the shift's week, and whether "ready now" made them available."""
-    shift = ctx.shift
-    failures: list[str] = []
-    ready_now = (
-        ctx.urgent
-        and row["ready_now_until"] is not None
-        and row["ready_now_until"] > ctx.now
-        and row["ready_now_until"] >= min(shift.start, ctx.now + timedelta(hours=24))
-    )
-    if not ready_now and not _is_available(needed, rules, exceptions):
-        failures.append("availability")
-    overlap = rest = False
-    week_hours = 0.0
-    for b_start, b_end in bookings:
-        week_hours += _clipped_hours(b_start, b_end, ctx.week_start, ctx.week_end)
-        if b_start < shift.end and b_end > shift.start:
-            overlap = True
-        elif (
-            b_end <= shift.start
-            and shift.start - b_end < ctx.rest
-            or b_start >= shift.end
-            and b_start - shift.end < ctx.rest
-        ):
-            rest = True
-    if overlap:
-        failures.append("overlap")
-    if rest:
-        failures.append("rest")
-    shift_hours = _clipped_hours(shift.start, shift.end, ctx.week_start, ctx.week_end)
-    if week_hours + shift_hours > row["weekly_hours_cap"]:
-        failures.append("weekly_hours")
-    if not every:
-        failures = failures[:1]
-    return failures, week_hours, ready_now
+def hours_booked_in_week(ctx: _Context, facts: Facts) -> float:
+    """Hours the worker is already booked in the shift's week (Monday to Monday, London
+    time; real hours, so a week with a clock change is 167 or 169 hours long)."""
+    return sum(_clipped_hours(s, e, ctx.week_start, ctx.week_end) for s, e in facts.bookings)
 
 
-def _time_data(
-    ctx: _Context, worker_ids: list[int]
-) -> tuple[
-    dict[int, list[tuple[int, int, int]]],
-    dict[int, list[tuple[date, bool, int, int]]],
-    dict[int, list[tuple[datetime, datetime]]],
-]:
-    """Three queries: the workers' weekly patterns for the weekdays the shift touches,
-    their exceptions on its days, and their live bookings near it or in its week."""
+def _within_weekly_cap(ctx: _Context, facts: Facts) -> bool:
+    shift_hours = _clipped_hours(ctx.shift.start, ctx.shift.end, ctx.week_start, ctx.week_end)
+    return hours_booked_in_week(ctx, facts) + shift_hours <= facts.weekly_hours_cap
+
+
+# --- Precise words ---------------------------------------------------------------------------
+
+
+def _documents_detail(ctx: _Context, facts: Facts | None, audience: Audience) -> list[str]:
+    held = facts.documents if facts is not None else set()
+    missing = sorted(name for pk, name in ctx.documents.items() if pk not in held)
+    if audience == "coordinator":
+        return [f"no valid {name} through the shift's end" for name in missing]
+    return [f"your {name} is missing or not valid until this shift ends" for name in missing]
+
+
+def _rest_detail(ctx: _Context, facts: Facts | None, audience: Audience) -> list[str]:
+    hours = ctx.shift.pool.rest_hours
+    if audience == "coordinator":
+        return [f"would have less than {hours} hours' rest between shifts"]
+    return [f"you would have less than {hours} hours' rest between this and another shift"]
+
+
+ELIGIBILITY: tuple[Rule, ...] = (
+    Rule(
+        "vetted",
+        "not vetted and active in the pool",
+        "you are not yet vetted and active in the pool",
+        where=_vetted,
+        at_acceptance=True,
+    ),
+    Rule(
+        "pool",
+        "not a member of this shift's pool and not opted in to it",
+        "this shift is in a pool you have not joined",
+        where=_in_pool,
+    ),
+    Rule(
+        "role",
+        "does not hold the shift's role",
+        "this shift is for a role you do not hold",
+        where=_has_role,
+    ),
+    Rule(
+        "skills",
+        "does not have every skill the shift needs",
+        "this shift needs a skill you have not listed",
+        where=_has_skills,
+    ),
+    Rule(
+        "documents",
+        "missing a compliance document valid through the shift's end",
+        "one of your documents is missing or not valid until this shift ends",
+        passes=_holds_documents,
+        at_acceptance=True,
+        detail=_documents_detail,
+    ),
+    Rule(
+        "distance",
+        "the site is beyond the worker's travel radius",
+        "it is further away than you travel",
+        where=_within_reach,
+    ),
+    Rule(
+        "provider_blocked",
+        "the provider has asked not to be sent this worker",
+        "this provider is not taking bookings from you",
+        where=_not_blocked_by_provider,
+        at_acceptance=True,
+    ),
+    Rule(
+        "worker_blocked",
+        "the worker has asked not to work for this provider",
+        "you asked not to work for this provider",
+        where=_not_blocking_provider,
+        at_acceptance=True,
+    ),
+    Rule(
+        "already_offered",
+        "already offered this shift",
+        "you were already offered this shift",
+        where=_not_offered,
+    ),
+    Rule(
+        "availability",
+        "not available for the whole shift",
+        "your availability does not cover the whole shift",
+        passes=_available,
+    ),
+    Rule(
+        "overlap",
+        "already booked at an overlapping time",
+        "you are booked on another shift at that time",
+        passes=_no_overlap,
+        at_acceptance=True,
+    ),
+    Rule(
+        "rest",
+        "would not have the pool's minimum rest between shifts",
+        "you would not have enough rest between shifts",
+        passes=_rested,
+        at_acceptance=True,
+        detail=_rest_detail,
+    ),
+    Rule(
+        "weekly_hours",
+        "would go over the weekly hours cap",
+        "it would take you over the most hours you work in a week",
+        passes=_within_weekly_cap,
+        at_acceptance=True,
+    ),
+)
+RULE_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ELIGIBILITY}
+SQL_RULES = tuple(rule for rule in ELIGIBILITY if rule.where is not None)
+FACT_RULES = tuple(rule for rule in ELIGIBILITY if rule.passes is not None)
+ACCEPTANCE_RULES = tuple(rule for rule in ELIGIBILITY if rule.at_acceptance)
+
+# Rule name -> what a coordinator is told when it excludes someone.
+RULES: dict[str, str] = {rule.name: rule.sentence for rule in ELIGIBILITY}
+
+
+# --- Loading and applying them ---------------------------------------------------------------
+
+
+def worker_facts(ctx: _Context, rows: list[tuple[int, int | None, datetime | None]]) -> list[Facts]:
+    """Four queries, whatever the number of workers: the documents valid through the shift,
+    the weekly patterns for the weekdays it touches, the exceptions on its days, and the
+    live bookings near it or in its week. ``rows`` are (worker id, weekly cap, ready-now)."""
+    facts = [
+        Facts(
+            worker_id=pk,
+            weekly_hours_cap=cap if cap is not None else ctx.shift.pool.default_weekly_hours_cap,
+            ready_now_until=ready,
+        )
+        for pk, cap, ready in rows
+    ]
+    if not facts:
+        return facts
+    by_id = {f.worker_id: f for f in facts}
+    ids = list(by_id)
+    if ctx.documents:
+        docs = _ids_filter(
+            Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
+                doc_type_id__in=list(ctx.documents)
+            ),
+            "worker_id",
+            ids,
+        )
+        for wid, doc_type_id in docs.order_by().values_list("worker_id", "doc_type_id"):
+            by_id[wid].documents.add(doc_type_id)
     needed = _needed_minutes(ctx)
     days = [d for d, _a, _b in needed]
     weekdays = sorted({d.weekday() for d in days})
-    rules: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    exceptions: dict[int, list[tuple[date, bool, int, int]]] = defaultdict(list)
-    bookings: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    if not worker_ids:
-        return rules, exceptions, bookings
-    rule_qs = _ids_filter(
-        AvailabilityRule.objects.filter(weekday__in=weekdays), "worker_id", worker_ids
-    )
+    rule_qs = _ids_filter(AvailabilityRule.objects.filter(weekday__in=weekdays), "worker_id", ids)
     for wid, wd, s, e in rule_qs.values_list("worker_id", "weekday", "start_minute", "end_minute"):
-        rules[wid].append((wd, s, e))
-    ex_qs = _ids_filter(AvailabilityException.objects.filter(day__in=days), "worker_id", worker_ids)
+        by_id[wid].availability.append((wd, s, e))
+    ex_qs = _ids_filter(AvailabilityException.objects.filter(day__in=days), "worker_id", ids)
     for wid, day, available, s, e in ex_qs.values_list(
         "worker_id", "day", "available", "start_minute", "end_minute"
     ):
-        exceptions[wid].append((day, available, s, e))
+        by_id[wid].exceptions.append((day, available, s, e))
     lo = min(ctx.week_start, ctx.shift.start - ctx.rest)
     hi = max(ctx.week_end, ctx.shift.end + ctx.rest)
     booking_qs = _ids_filter(
@@ -395,17 +528,31 @@ def _time_data(
             shift_id=ctx.shift.pk
         ),
         "worker_id",
-        worker_ids,
+        ids,
     )
     for wid, b_start, b_end in booking_qs.values_list("worker_id", "start", "end"):
-        bookings[wid].append((b_start, b_end))
-    return rules, exceptions, bookings
+        by_id[wid].bookings.append((b_start, b_end))
+    return facts
+
+
+def fact_failures(
+    ctx: _Context, facts: Facts, *, every: bool, rules: tuple[Rule, ...] = FACT_RULES
+) -> list[Rule]:
+    """The per-worker rules ``facts`` break, in order (the first only, unless ``every``)."""
+    failed: list[Rule] = []
+    for rule in rules:
+        assert rule.passes is not None
+        if not rule.passes(ctx, facts):
+            failed.append(rule)
+            if not every:
+                break
+    return failed
 
 
 def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
-    """One query: the workers who pass every rule SQL can answer on its own (pool, vetted,
-    role, skills, neither block, not yet offered, within their travel radius by great-circle
-    distance), favourites first, then by half-kilometre band, then id. Rows are
+    """One query: the workers who pass every SQL rule (``SQL_RULES``: pool, vetted, role,
+    skills, within their travel radius by great-circle distance, neither block, not yet
+    offered), favourites first, then by half-kilometre band, then id. Rows are
     (id, user id, distance km, weekly hours cap, ready-now-until, favourite).
 
     Written for the executor's per-row cost, which is what a run on a big pool pays for
@@ -414,47 +561,20 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     answers by hashing the (small) subquery once, not by a join node probing each row; and on
     PostgreSQL the distance is computed once per row in a subquery, not again for the filter,
     the result and the sort."""
-    shift, site = ctx.shift, ctx.site
-    pool = shift.pool
-    radius = Coalesce(
-        Cast("travel_radius_km", FloatField()), Value(float(pool.default_radius_km))
-    ) + Value(float(shift.radius_bonus_km))
-    lon_km = KM_PER_DEGREE * max(math.cos(math.radians(site.latitude)), 0.01)
-    half_dlat = Radians(F("latitude") - Value(site.latitude)) / Value(2.0)
-    half_dlon = Radians(F("longitude") - Value(site.longitude)) / Value(2.0)
-    haversine = Power(Sin(half_dlat), Value(2.0)) + Cos(Radians("latitude")) * Value(
-        math.cos(math.radians(site.latitude))
-    ) * Power(Sin(half_dlon), Value(2.0))
-    distance = Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(haversine))
-    in_extra_pool = Exists(
-        Worker.extra_pools.through.objects.filter(worker_id=OuterRef("pk"), pool_id=pool.pk)
-    )
-    provider_id = shift.provider_id
-    qs = (
-        Worker.objects.filter(Q(pool_id=pool.pk) | in_extra_pool, status=Worker.Status.APPROVED)
-        .annotate(
-            _dlat=Abs(F("latitude") - Value(site.latitude)) * Value(KM_PER_DEGREE),
-            _dlon=Abs(F("longitude") - Value(site.longitude)) * Value(lon_km),
-            _radius=ExpressionWrapper(radius, output_field=FloatField()),
-        )
-        # A box first (cheap); the great circle is compared below.
-        .filter(_dlat__lte=F("_radius") + 0.5, _dlon__lte=F("_radius") + 0.5)
-        .annotate(_distance=ExpressionWrapper(distance, output_field=FloatField()))
-        .filter(
-            Exists(
-                Worker.roles.through.objects.filter(worker_id=OuterRef("pk"), role_id=shift.role_id)
+    provider_id = ctx.shift.provider_id
+    distance = _distance_annotations(ctx)
+    qs = Worker.objects.all()
+    for rule in SQL_RULES:
+        assert rule.where is not None
+        if rule.where is _within_reach:
+            # A box first (cheap); the great circle is compared below.
+            qs = (
+                qs.annotate(**{k: distance[k] for k in ("_dlat", "_dlon", "_radius")})
+                .filter(_distance_box(ctx))
+                .annotate(_distance=distance["_distance"])
             )
-        )
-        .exclude(pk__in=ProviderBlock.objects.filter(provider_id=provider_id).values("worker_id"))
-        .exclude(pk__in=WorkerBlock.objects.filter(provider_id=provider_id).values("worker_id"))
-        .exclude(pk__in=Offer.objects.filter(shift_id=shift.pk).values("worker_id"))
-    )
-    for skill_id in ctx.skill_ids:
-        qs = qs.filter(
-            Exists(
-                Worker.skills.through.objects.filter(worker_id=OuterRef("pk"), skill_id=skill_id)
-            )
-        )
+        else:
+            qs = qs.filter(rule.where(ctx))
     qs = qs.annotate(
         _favourite=ExpressionWrapper(
             Q(pk__in=Favourite.objects.filter(provider_id=provider_id).values("worker_id")),
@@ -463,14 +583,14 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     )
     columns = ("pk", "user_id", "_distance", "weekly_hours_cap", "ready_now_until", "_favourite")
     if connection.vendor == "postgresql":
-        # The same query with the great circle filtered and sorted on outside it (OFFSET 0
-        # keeps the planner from folding the distance back into the filter, the result and
-        # the sort key: three times the trigonometry). psycopg already returns these columns
-        # as Python wants them, so Django's per-row converters are skipped too.
-        # The order (favourites first, band, id) is sorted on as one bigint, a fifth of the
-        # query's time cheaper than three keys: not-a-favourite in bit 56, the band in bits
-        # 40-55 (no two points on Earth are 20,100 km apart: under 2**16 half-kilometre
-        # bands), the id in bits 0-39 (ids stay under 2**40).
+        # The same query with the great circle (``_within_reach``) filtered and sorted on
+        # outside it (OFFSET 0 keeps the planner from folding the distance back into the
+        # filter, the result and the sort key: three times the trigonometry). psycopg already
+        # returns these columns as Python wants them, so Django's per-row converters are
+        # skipped too. The order (favourites first, band, id) is sorted on as one bigint, a
+        # fifth of the query's time cheaper than three keys: not-a-favourite in bit 56, the
+        # band in bits 40-55 (no two points on Earth are 20,100 km apart: under 2**16
+        # half-kilometre bands), the id in bits 0-39 (ids stay under 2**40).
         inner, params = qs.order_by().values_list(*columns, "_radius").query.sql_with_params()
         sql = (
             'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
@@ -482,87 +602,83 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(sql, (*params, DISTANCE_BAND_KM))
             return list(cursor.fetchall())
-    qs = qs.filter(_distance__lte=F("_radius")).annotate(
+    qs = qs.filter(_within_reach(ctx)).annotate(
         _band=Floor(F("_distance") / Value(DISTANCE_BAND_KM))
     )
     return list(qs.order_by("-_favourite", "_band", "pk").values_list(*columns))
 
 
-def _documents_held(ctx: _Context, worker_ids: list[int]) -> dict[int, int]:
-    """One query: how many of the required document types each worker holds valid from the
-    shift's first day through its last."""
-    held: dict[int, set[int]] = defaultdict(set)
-    if not ctx.documents or not worker_ids:
-        return {}
-    docs = _ids_filter(
-        Document.objects.filter(
-            doc_type_id__in=list(ctx.documents),
-            status=Document.Status.APPROVED,
-            issued_on__lte=ctx.start_local.date(),
-        ).filter(Q(expires_on__isnull=True) | Q(expires_on__gt=ctx.end_local.date())),
-        "worker_id",
-        worker_ids,
-    )
-    for wid, doc_type_id in docs.order_by().values_list("worker_id", "doc_type_id"):
-        held[wid].add(doc_type_id)
-    return {wid: len(types) for wid, types in held.items()}
+@dataclass
+class Verdict:
+    """Every rule one worker breaks for one shift, and the facts they were judged on."""
+
+    ctx: _Context
+    failed: list[Rule]
+    facts: Facts | None
+    distance_km: float | None
+
+    def words(self, audience: Audience = "coordinator") -> list[str]:
+        out: list[str] = []
+        for rule in self.failed:
+            if rule.name == "distance" and self.distance_km is None:
+                out.append(
+                    "we have no home location for this worker"
+                    if audience == "coordinator"
+                    else "we have no home address for you"
+                )
+                continue
+            out.extend(rule.words(self.ctx, self.facts, audience))
+        return out
 
 
-def _explain_failures(shift: ShiftRequest, worker_id: int, now: datetime) -> list[str]:
-    """Every rule that excludes one worker (not only the first), for ``matching_explain``."""
+def worker_rule_failures(
+    *,
+    shift: ShiftRequest,
+    worker_id: int,
+    now: datetime,
+    rules: tuple[Rule, ...] = ELIGIBILITY,
+) -> Verdict:
+    """Judge one worker against ``rules`` (all of them unless told), in the order they are
+    listed: each SQL rule as a boolean column of the worker's row, each per-worker rule on
+    their ``Facts``. A handful of queries, for ``matching_explain``, direct offers, "why
+    not?" and acceptance alike."""
     ctx = _context(shift, now)
-    rows = _worker_rows(ctx, worker_id)
-    if not rows:
-        return ["vetted"]
-    row = rows[0]
-    failures, _distance = _row_failures(row, ctx, True)
-    rules, exceptions, bookings = _time_data(ctx, [worker_id])
-    more, _hours, _ready = _time_failures(
-        row,
-        ctx,
-        _needed_minutes(ctx),
-        rules.get(worker_id, []),
-        exceptions.get(worker_id, []),
-        bookings.get(worker_id, []),
-        True,
+    sql_rules = [r for r in rules if r.where is not None]
+    columns: dict[str, Any] = {}
+    for rule in sql_rules:
+        assert rule.where is not None
+        condition = rule.where(ctx)
+        # An empty condition (no skills needed) passes everyone.
+        columns[f"_ok_{rule.name}"] = (
+            ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
+        )
+    row = (
+        Worker.objects.filter(pk=worker_id)
+        .annotate(**_distance_annotations(ctx))
+        .annotate(**columns)
+        .values("weekly_hours_cap", "ready_now_until", "_distance", *columns)
+        .first()
     )
-    return failures + more
+    if row is None:
+        return Verdict(ctx, [RULE_BY_NAME["vetted"]], None, None)
+    facts = worker_facts(ctx, [(worker_id, row["weekly_hours_cap"], row["ready_now_until"])])[0]
+    failed = [
+        rule
+        for rule in rules
+        if (rule.where is not None and not row[f"_ok_{rule.name}"])
+        or (rule.passes is not None and not rule.passes(ctx, facts))
+    ]
+    return Verdict(ctx, failed, facts, row["_distance"])
 
 
 def matching_explain(
-    *, shift: ShiftRequest, worker: Worker, now: datetime | None = None
+    *,
+    shift: ShiftRequest,
+    worker: Worker,
+    now: datetime | None = None,
+    audience: Audience = "coordinator",
 ) -> list[str]:
-    """Why ``worker`` would not be offered ``shift`` now, in plain words; empty if eligible."""
-    now = now or timezone.now()
-    messages: list[str] = []
-    for name in _explain_failures(shift, worker.pk, now):
-        if name == "documents":
-            messages.extend(_missing_documents(shift, worker))
-        elif name == "distance" and (worker.latitude is None or worker.longitude is None):
-            messages.append("we have no home location for this worker")
-        elif name == "rest":
-            messages.append(
-                f"would have less than {shift.pool.rest_hours} hours' rest between shifts"
-            )
-        else:
-            messages.append(RULES[name])
-    return messages
-
-
-def _missing_documents(shift: ShiftRequest, worker: Worker) -> list[str]:
-    ctx = _context(shift, timezone.now())
-    valid = set(
-        Document.objects.filter(
-            worker=worker,
-            doc_type_id__in=list(ctx.documents),
-            status=Document.Status.APPROVED,
-            issued_on__lte=ctx.start_local.date(),
-        )
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=ctx.end_local.date()))
-        .values_list("doc_type_id", flat=True)
-    )
-    return [
-        f"no valid {name} through the shift's end"
-        for pk, name in sorted(ctx.documents.items(), key=lambda kv: kv[1])
-        if pk not in valid
-    ]
+    """Why ``worker`` would not be offered ``shift`` now, in plain words; empty if eligible.
+    ``audience="worker"`` words it to the worker themselves."""
+    verdict = worker_rule_failures(shift=shift, worker_id=worker.pk, now=now or timezone.now())
+    return verdict.words(audience)

@@ -41,7 +41,8 @@ def wave_interval(shift: ShiftRequest, now: datetime) -> timedelta:
 
 
 def is_urgent(shift: ShiftRequest, now: datetime) -> bool:
-    return shift.is_critical or shift.start - now <= timedelta(hours=shift.pool.urgent_within_hours)
+    """``shift.is_urgent(now)``, kept under its old name for callers of the package."""
+    return shift.is_urgent(now)
 
 
 def _wave_size(shift: ShiftRequest, now: datetime) -> int | None:

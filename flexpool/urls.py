@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from flexpool import views
+from notifications import views as notification_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("provider/", include("providers.urls")),
     path("worker/", include("workers.urls")),
     path("pool/dashboard/", include("reports.urls")),
+    path("pool/deliveries/", notification_views.delivery_failures, name="delivery_failures"),
     path("pool/", include("pools.urls")),
     path("", include("workers.pwa_urls")),
 ]

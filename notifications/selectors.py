@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.db.models import Q
+
 from accounts.models import User
-from notifications.models import Notification, NotificationPreference, PushSubscription
+from notifications.models import Delivery, Notification, NotificationPreference, PushSubscription
 
 
 def notification_preference_get(*, user: User) -> NotificationPreference:
@@ -27,3 +29,18 @@ def notifications_recent(*, user: User, limit: int = 20) -> list[Notification]:
 
 def push_subscriptions_for(*, user: User) -> list[PushSubscription]:
     return list(PushSubscription.objects.filter(user=user).order_by("created_at", "pk"))
+
+
+def deliveries_given_up(*, pool_ids: list[int], limit: int = 50) -> list[Delivery]:
+    """Deliveries FlexPool stopped trying, newest first, to the people of these pools
+    (workers, provider staff, coordinators): what coordinators must follow up by hand."""
+    return list(
+        Delivery.objects.filter(status=Delivery.Status.GAVE_UP)
+        .filter(
+            Q(notification__user__worker__pool_id__in=pool_ids)
+            | Q(notification__user__provider_membership__provider__pool_id__in=pool_ids)
+            | Q(notification__user__coordinator__pool_id__in=pool_ids)
+        )
+        .select_related("notification__user")
+        .order_by("-updated_at", "-pk")[:limit]
+    )

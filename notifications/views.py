@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from notifications.forms import PushSubscriptionForm, PushUnsubscribeForm
+from notifications.selectors import deliveries_given_up
 from notifications.services import push_subscription_delete, push_subscription_save
 
 
@@ -65,3 +67,19 @@ def push_unsubscribe(request: HttpRequest) -> JsonResponse:
     if not push_subscription_delete(user=user, endpoint=form.cleaned_data["endpoint"]):
         raise Http404
     return JsonResponse({"subscribed": False})
+
+
+@login_required
+def delivery_failures(request: HttpRequest) -> HttpResponse:
+    """Coordinators: the messages FlexPool gave up delivering, so someone can phone."""
+    from pools.selectors import coordinator_of, pools_visible
+
+    coordinator = coordinator_of(request.user)
+    if coordinator is None:
+        raise Http404
+    pool_ids = list(pools_visible(coordinator=coordinator).values_list("pk", flat=True))
+    return render(
+        request,
+        "notifications/delivery_failures.html",
+        {"deliveries": deliveries_given_up(pool_ids=pool_ids)},
+    )

@@ -38,6 +38,7 @@ from accounts.models import User
 from pools.models import AuditEntry, Coordinator, DocumentType, Pool, Role, RoleRate, Skill
 from pools.reference import pool_rates_ensure, reference_data_ensure
 from providers.models import Provider, ProviderMember, Site
+from reports.rollups import rollups_refresh
 from shifts.models import Booking, Offer, Rating, ShiftRequest, Timesheet
 from workers.models import AvailabilityRule, Document, Worker
 
@@ -184,6 +185,7 @@ def demo_borough_build(
        logins and stop. Other parameters, or data without a marker: refuse, unless ``reset``.
     3. Otherwise generate providers, sites, workers, documents, availability and the shift
        history day by day, writing rows in bulk, then the demo logins and the marker.
+    4. Count the dashboards' rollups over the whole history (reports.rollups).
     """
     started = clock.monotonic()
 
@@ -222,6 +224,10 @@ def demo_borough_build(
             target_label=str(pool),
             reason=params.as_json(),
         )
+    # The demo's dashboards must be whole from the first page: count every day of its
+    # history now rather than leave the days beat does not reach uncounted.
+    say("Counting the dashboards' rollups ...")
+    rollups_refresh(pool_ids=[pool.pk])
     return DemoSummary(
         params=params, built=True, seconds=clock.monotonic() - started, counts=counts
     )

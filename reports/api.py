@@ -63,7 +63,7 @@ class StatsSummaryApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["from"], params.validated_data["to"]
-        rollups_ensure(pool_ids=[coordinator.pool_id])
+        rollups_ensure(pool_ids=[coordinator.pool_id], start=start, end=end)
         with report_reading():
             fig = figures_summary(Scope(pool_ids=(coordinator.pool_id,), start=start, end=end))
         data = {

@@ -125,10 +125,15 @@ class WorkerRollup(models.Model):
 
 
 class RollupState(models.Model):
-    """When each pool's rollups were last rebuilt (shown on the dashboards)."""
+    """When each pool's rollups were last rebuilt (shown on the dashboards) and the run of
+    days they have counted: a report reads rollups only inside ``covers_from``–``covers_to``;
+    the days outside are counted from the shift table before it reads (see
+    reports.rollups.rollups_ensure), so a page never shows a partial figure as a whole."""
 
     pool = models.OneToOneField(Pool, on_delete=models.CASCADE, related_name="+")
     refreshed_at = models.DateTimeField()
+    covers_from = models.DateField(null=True, blank=True)
+    covers_to = models.DateField(null=True, blank=True)
 
     class Meta:
         db_table = "pools_rollupstate"

@@ -9,6 +9,9 @@ tests check both paths give identical figures on hand-built histories.
 Freshness: the Celery beat task ``reports.tasks.rollups_refresh_recent`` rebuilds the days
 from 60 days ago to 60 days ahead every five minutes (where shifts still change); older
 days change rarely and are rebuilt by ``rollups_refresh`` (e.g. after an import).
+Coverage: each pool's ``RollupState`` records the one run of days its rollups have counted;
+before reading, ``rollups_ensure`` counts any day of the range outside it from the shift
+table, so a page never reads a partial figure as a whole one.
 """
 
 from __future__ import annotations
@@ -512,31 +515,95 @@ def rollups_coarsen(*, pool_ids: Iterable[int], start: date, end: date) -> None:
         _coarsen(pool, start, end)
 
 
+LOCK_NAMESPACE = 14_001  # pg_advisory_xact_lock(namespace, pool id): one rebuild per pool
+
+
+def _lock(pool: Pool) -> None:
+    """Hold the pool's rebuild lock to the end of the transaction: two rebuilds of the
+    same days at once (beat, a page counting a gap, seed_demo) would each delete the old
+    rows and both insert, counting every shift twice."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, pool.pk])
+
+
+def _shift_days(pool: Pool) -> tuple[date, date] | None:
+    span = ShiftRequest.objects.filter(pool=pool).order_by("start")
+    earliest, latest = span.first(), span.last()
+    if earliest is None or latest is None:
+        return None
+    return (
+        timezone.localtime(earliest.start, LONDON).date(),
+        timezone.localtime(latest.start, LONDON).date(),
+    )
+
+
+def _refresh_pool(
+    pool: Pool, start: date | None, end: date | None, *, only_missing: bool = False
+) -> int:
+    """Rebuild one pool's rollups for ``start``–``end`` (None: from its first or to its
+    last shift) and widen the run of days they cover. The covered days stay one unbroken
+    run: a pool's first rebuild starts at its first shift, and a rebuild that would leave
+    a hole beside the days already covered rebuilds the hole too. With ``only_missing``
+    only the days not yet covered are rebuilt (what a page asks for)."""
+    with transaction.atomic():
+        _lock(pool)
+        state = RollupState.objects.filter(pool=pool).first()
+        covers = (
+            (state.covers_from, state.covers_to)
+            if state is not None and state.covers_from and state.covers_to
+            else None
+        )
+        shift_days = _shift_days(pool)
+        first = start or (shift_days[0] if shift_days else None)
+        last = end or (shift_days[1] if shift_days else None)
+        if first is None or last is None:
+            return 0
+        if covers is None:
+            if shift_days is not None:
+                first = min(first, shift_days[0])
+        else:
+            if only_missing:
+                if covers[0] <= first and last <= covers[1]:
+                    return 0
+                if covers[0] <= first <= covers[1] + timedelta(days=1):
+                    first = covers[1] + timedelta(days=1)
+                if covers[0] - timedelta(days=1) <= last <= covers[1]:
+                    last = covers[0] - timedelta(days=1)
+            first = min(first, covers[1] + timedelta(days=1))
+            last = max(last, covers[0] - timedelta(days=1))
+        day = first
+        while day <= last:
+            chunk_end = min(day + timedelta(days=30), last)
+            _span(pool, day, chunk_end)
+            day = chunk_end + timedelta(days=1)
+        _coarsen(pool, first, last)
+        now = timezone.now()
+        rebuilt = (last - first).days + 1
+        # "As of" speaks of the days where shifts still change: only a rebuild that
+        # counted today moves it on.
+        counted_today = first <= timezone.localdate() <= last
+        if covers is not None:
+            first, last = min(first, covers[0]), max(last, covers[1])
+        if state is None:
+            RollupState.objects.create(
+                pool=pool, refreshed_at=now, covers_from=first, covers_to=last
+            )
+        else:
+            state.covers_from, state.covers_to = first, last
+            if counted_today:
+                state.refreshed_at = now
+            state.save(update_fields=["covers_from", "covers_to", "refreshed_at"])
+        return rebuilt
+
+
 def rollups_refresh(
     *, pool_ids: Iterable[int] | None = None, start: date | None = None, end: date | None = None
 ) -> int:
     """Rebuild the rollups of ``pool_ids`` (all pools) for the days ``start``–``end``
     (every day that has shifts), a month at a time. Idempotent. Returns days rebuilt."""
     pools = Pool.objects.all() if pool_ids is None else Pool.objects.filter(pk__in=list(pool_ids))
-    rebuilt = 0
-    for pool in pools:
-        first, last = start, end
-        if first is None or last is None:
-            span = ShiftRequest.objects.filter(pool=pool).order_by("start")
-            earliest, latest = span.first(), span.last()
-            if earliest is None or latest is None:
-                continue
-            first = first or timezone.localtime(earliest.start, LONDON).date()
-            last = last or timezone.localtime(latest.start, LONDON).date()
-        day = first
-        while day <= last:
-            chunk_end = min(day + timedelta(days=30), last)
-            _span(pool, day, chunk_end)
-            rebuilt += (chunk_end - day).days + 1
-            day = chunk_end + timedelta(days=1)
-        _coarsen(pool, first, last)
-        RollupState.objects.update_or_create(pool=pool, defaults={"refreshed_at": timezone.now()})
-    return rebuilt
+    return sum(_refresh_pool(pool, start, end) for pool in pools)
 
 
 def rollups_refresh_recent(*, today: date | None = None, days: int = 60) -> int:
@@ -544,18 +611,38 @@ def rollups_refresh_recent(*, today: date | None = None, days: int = 60) -> int:
     return rollups_refresh(start=today - timedelta(days=days), end=today + timedelta(days=days))
 
 
-def rollups_ensure(*, pool_ids: Iterable[int]) -> None:
-    """Build the rollups of any pool that has never had them (a fresh installation or
-    demo); after that the beat task keeps them fresh."""
+def rollups_ensure(*, pool_ids: Iterable[int], start: date, end: date) -> list[tuple[date, date]]:
+    """Make the rollups of ``pool_ids`` cover ``start``–``end`` before a report reads
+    them: days never counted (before a pool's first rebuild, or beyond the days beat keeps
+    fresh) are counted from the shift table now, so a figure is never read from rows that
+    miss part of its range. One query when nothing is missing. Returns the runs of days
+    that were counted now (the page says so)."""
     ids = set(pool_ids)
-    missing = ids - set(
-        RollupState.objects.filter(pool_id__in=ids).values_list("pool_id", flat=True)
-    )
-    if missing:
-        rollups_refresh(pool_ids=missing)
+    covered = {
+        pk: (cf, ct)
+        for pk, cf, ct in RollupState.objects.filter(pool_id__in=ids).values_list(
+            "pool_id", "covers_from", "covers_to"
+        )
+    }
+    counted: list[tuple[date, date]] = []
+    for pk in sorted(ids):
+        cf, ct = covered.get(pk, (None, None))
+        if cf is not None and ct is not None and cf <= start and end <= ct:
+            continue
+        pool = Pool.objects.get(pk=pk)
+        if _refresh_pool(pool, start, end, only_missing=True):
+            if cf is None or ct is None:
+                counted.append((start, end))
+            else:
+                if start < cf:
+                    counted.append((start, min(end, cf - timedelta(days=1))))
+                if end > ct:
+                    counted.append((max(start, ct + timedelta(days=1)), end))
+    return sorted(set(counted))
 
 
 def rollups_refreshed_at(*, pool_ids: Iterable[int]) -> datetime | None:
+    """When the days around today were last recounted, for the least fresh of the pools."""
     states = RollupState.objects.filter(pool_id__in=list(pool_ids))
     times = [s.refreshed_at for s in states]
     return min(times) if times else None

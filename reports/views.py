@@ -68,7 +68,9 @@ def _dashboard(
     context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
     if scope is None:
         return render(request, template, context, status=400)
-    rollups_ensure(pool_ids=scope.pool_ids)
+    context["counted_now"] = rollups_ensure(
+        pool_ids=scope.pool_ids, start=scope.start, end=scope.end
+    )
     with report_reading():
         context.update(build(scope))
     context["scope"] = scope

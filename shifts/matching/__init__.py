@@ -28,7 +28,6 @@ package's public API.
 
 from shifts.matching.ranking import Candidate, Evaluation, shift_eligible_workers
 from shifts.matching.rules import (
-    ACCEPTANCE_RULES,
     DISTANCE_BAND_KM,
     EARTH_RADIUS_KM,
     ELIGIBILITY,
@@ -39,6 +38,7 @@ from shifts.matching.rules import (
     Facts,
     Rule,
     Verdict,
+    acceptance_rules,
     haversine_km,
     matching_explain,
     worker_rule_failures,
@@ -56,7 +56,6 @@ from shifts.matching.waves import (
 )
 
 __all__ = [
-    "ACCEPTANCE_RULES",
     "DISTANCE_BAND_KM",
     "EARTH_RADIUS_KM",
     "ELIGIBILITY",
@@ -69,6 +68,7 @@ __all__ = [
     "Facts",
     "Rule",
     "Verdict",
+    "acceptance_rules",
     "haversine_km",
     "is_urgent",
     "matching_explain",

@@ -113,7 +113,7 @@ def _examine(
     rows: list[tuple[Any, ...]],
     excluded: dict[str, list[int]],
 ) -> list[Candidate]:
-    """The per-worker rules (``FACT_RULES``) on one slice, then the ranking facts of those
+    """The per-worker rules (``fact_rules()``) on one slice, then the ranking facts of those
     who pass: six queries (documents, weekly patterns, exceptions, bookings, two of history)
     whatever its size."""
     facts = worker_facts(ctx, [(pk, cap, ready) for pk, _u, _d, cap, ready, _f in rows])

@@ -473,9 +473,21 @@ ELIGIBILITY: tuple[Rule, ...] = (
     ),
 )
 RULE_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ELIGIBILITY}
-SQL_RULES = tuple(rule for rule in ELIGIBILITY if rule.where is not None)
-FACT_RULES = tuple(rule for rule in ELIGIBILITY if rule.passes is not None)
-ACCEPTANCE_RULES = tuple(rule for rule in ELIGIBILITY if rule.at_acceptance)
+
+
+# Read at call time (not frozen at import), so a rule added to ELIGIBILITY — in a test or a
+# what-if simulation — is applied by every door at once.
+def sql_rules() -> tuple[Rule, ...]:
+    return tuple(rule for rule in ELIGIBILITY if rule.where is not None)
+
+
+def fact_rules() -> tuple[Rule, ...]:
+    return tuple(rule for rule in ELIGIBILITY if rule.passes is not None)
+
+
+def acceptance_rules() -> tuple[Rule, ...]:
+    return tuple(rule for rule in ELIGIBILITY if rule.at_acceptance)
+
 
 # Rule name -> what a coordinator is told when it excludes someone.
 RULES: dict[str, str] = {rule.name: rule.sentence for rule in ELIGIBILITY}
@@ -536,11 +548,11 @@ def worker_facts(ctx: _Context, rows: list[tuple[int, int | None, datetime | Non
 
 
 def fact_failures(
-    ctx: _Context, facts: Facts, *, every: bool, rules: tuple[Rule, ...] = FACT_RULES
+    ctx: _Context, facts: Facts, *, every: bool, rules: tuple[Rule, ...] | None = None
 ) -> list[Rule]:
     """The per-worker rules ``facts`` break, in order (the first only, unless ``every``)."""
     failed: list[Rule] = []
-    for rule in rules:
+    for rule in fact_rules() if rules is None else rules:
         assert rule.passes is not None
         if not rule.passes(ctx, facts):
             failed.append(rule)
@@ -550,7 +562,7 @@ def fact_failures(
 
 
 def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
-    """One query: the workers who pass every SQL rule (``SQL_RULES``: pool, vetted, role,
+    """One query: the workers who pass every SQL rule (``sql_rules()``: pool, vetted, role,
     skills, within their travel radius by great-circle distance, neither block, not yet
     offered), favourites first, then by half-kilometre band, then id. Rows are
     (id, user id, distance km, weekly hours cap, ready-now-until, favourite).
@@ -564,7 +576,7 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     provider_id = ctx.shift.provider_id
     distance = _distance_annotations(ctx)
     qs = Worker.objects.all()
-    for rule in SQL_RULES:
+    for rule in sql_rules():
         assert rule.where is not None
         if rule.where is _within_reach:
             # A box first (cheap); the great circle is compared below.
@@ -636,16 +648,16 @@ def worker_rule_failures(
     shift: ShiftRequest,
     worker_id: int,
     now: datetime,
-    rules: tuple[Rule, ...] = ELIGIBILITY,
+    rules: tuple[Rule, ...] | None = None,
 ) -> Verdict:
     """Judge one worker against ``rules`` (all of them unless told), in the order they are
     listed: each SQL rule as a boolean column of the worker's row, each per-worker rule on
     their ``Facts``. A handful of queries, for ``matching_explain``, direct offers, "why
     not?" and acceptance alike."""
     ctx = _context(shift, now)
-    sql_rules = [r for r in rules if r.where is not None]
+    rules = ELIGIBILITY if rules is None else rules
     columns: dict[str, Any] = {}
-    for rule in sql_rules:
+    for rule in (r for r in rules if r.where is not None):
         assert rule.where is not None
         condition = rule.where(ctx)
         # An empty condition (no skills needed) passes everyone.

@@ -17,7 +17,7 @@ from lab.simulator import Scenario, figures, policy_parse, simulate_run, workers
 from notifications.models import Notification
 from pools.models import Pool, Role
 from providers.models import ProviderBlock
-from shifts.matching import ranking
+from shifts.matching import Rule, rules
 from shifts.models import Booking, MatchRun, Offer, ShiftRequest
 from tests import factories as f
 from tests.lab.conftest import at, past_shift
@@ -142,17 +142,15 @@ def test_the_same_seed_gives_the_same_figures_and_another_seed_may_not(pool, sit
 
 def test_a_rule_added_to_matching_changes_the_simulation(pool, day, trap, monkeypatch):
     """The simulator books through matching's own rule code: a new per-worker rule that
-    turns X away (added where matching evaluates its per-worker rules) changes who books A."""
+    turns X away (one more Rule in matching's ELIGIBILITY) changes who books A."""
     assert [b.worker_id for b in run(pool, day).bookings] == [trap["x"].pk]
-    real = ranking._time_failures
-
-    def with_a_new_rule(row, ctx, *args, **kwargs):
-        failures, hours, ready = real(row, ctx, *args, **kwargs)
-        if row["pk"] == trap["x"].pk:
-            failures = ["not_x", *failures]
-        return failures, hours, ready
-
-    monkeypatch.setattr(ranking, "_time_failures", with_a_new_rule)
+    not_x = Rule(
+        "not_x",
+        "is X",
+        "you are X",
+        passes=lambda ctx, facts: facts.worker_id != trap["x"].pk,
+    )
+    monkeypatch.setattr(rules, "ELIGIBILITY", (*rules.ELIGIBILITY, not_x))
     result = run(pool, day)
     assert [b.worker_id for b in result.bookings] == [trap["y"].pk]
     assert optimum_compute(result)["places"] == 1  # the bound sees the rule too

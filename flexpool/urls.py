@@ -20,3 +20,5 @@ urlpatterns = [
     path("pool/", include("pools.urls")),
     path("", include("workers.pwa_urls")),
 ]
+
+handler500 = "flexpool.outages.server_error"

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "notifications.context_processors.worker_messages",
             ],
         },
     },
@@ -329,12 +330,22 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
 NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 60)
 NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", ["notifications.backends.ConsoleBackend"])
-# GOV.UK Notify text messages: on only when an API key is set (never in tests or development).
+# GOV.UK Notify (the official notifications-python-client): texts when an API key is set,
+# e-mail through Notify too when an e-mail template is named (never in tests or development).
 NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "")
 NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID", "")
+NOTIFY_EMAIL_TEMPLATE_ID = env_str("NOTIFY_EMAIL_TEMPLATE_ID", "")
 NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# The bearer token Notify sends with its inbound-SMS callbacks (reply to accept); the
+# callback answers 404 while it is unset.
+NOTIFY_INBOUND_SMS_TOKEN = env_str("NOTIFY_INBOUND_SMS_TOKEN", "")
 if NOTIFY_API_KEY:
     NOTIFICATION_BACKENDS = [*NOTIFICATION_BACKENDS, "notifications.backends.NotifySmsBackend"]
+    if NOTIFY_EMAIL_TEMPLATE_ID:
+        NOTIFICATION_BACKENDS = [
+            *NOTIFICATION_BACKENDS,
+            "notifications.backends.NotifyEmailBackend",
+        ]
 # Web push to workers' phones: on only when a VAPID private key is set (make one with
 # `manage.py vapid_keys`). The subject is a contact address the push services may use.
 WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY", "")

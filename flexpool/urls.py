@@ -8,6 +8,7 @@ from notifications import views as notification_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("notify/inbound-sms/", notification_views.notify_inbound_sms, name="notify_inbound_sms"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

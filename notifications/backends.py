@@ -9,20 +9,16 @@ worker served at /sw.js shows the message.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
-import time
-import urllib.request
-import uuid
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
+from notifications_python_client.errors import HTTPError
+from notifications_python_client.notifications import NotificationsAPIClient
 from pywebpush import WebPushException, webpush
 from requests import RequestException
 
@@ -58,69 +54,59 @@ class EmailBackend:
         send_mail(notification.subject, body, None, [notification.user.email])
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+class NotifyUnavailable(ConnectionError):
+    """GOV.UK Notify could not be reached or failed on its side (an ``OSError``, so the
+    delivery task retries it); a message Notify refuses (a bad number) is not retried."""
 
 
-@dataclass(frozen=True)
-class NotifyKey:
-    """A GOV.UK Notify API key is ``{key name}-{service id}-{secret}``; the ids are UUIDs."""
-
-    service_id: str
-    secret: str
-
-    @classmethod
-    def parse(cls, api_key: str) -> NotifyKey:
-        if len(api_key) < 74:
-            raise ImproperlyConfigured("NOTIFY_API_KEY does not look like a GOV.UK Notify key.")
-        service_id, secret = api_key[-73:-37], api_key[-36:]
-        try:
-            uuid.UUID(service_id)
-            uuid.UUID(secret)
-        except ValueError:
-            raise ImproperlyConfigured(
-                "NOTIFY_API_KEY does not look like a GOV.UK Notify key."
-            ) from None
-        return cls(service_id=service_id, secret=secret)
-
-    def bearer_token(self, issued_at: int) -> str:
-        """An HS256 JSON Web Token with the service id as issuer, as Notify expects."""
-        header = _b64url(json.dumps({"typ": "JWT", "alg": "HS256"}).encode())
-        claims = _b64url(json.dumps({"iss": self.service_id, "iat": issued_at}).encode())
-        signing_input = f"{header}.{claims}".encode()
-        signature = hmac.new(self.secret.encode(), signing_input, hashlib.sha256).digest()
-        return f"{header}.{claims}.{_b64url(signature)}"
+def notify_client() -> NotificationsAPIClient:
+    """The official GOV.UK Notify client (notifications-python-client): it signs each
+    request with a short-lived token made from the API key, as Notify requires."""
+    if not settings.NOTIFY_API_KEY:
+        raise ImproperlyConfigured("Set NOTIFY_API_KEY for GOV.UK Notify.")
+    return NotificationsAPIClient(
+        settings.NOTIFY_API_KEY, base_url=settings.NOTIFY_BASE_URL, timeout=10
+    )
 
 
-def notify_sms_request(
-    *,
-    api_key: str,
-    base_url: str,
-    template_id: str,
-    phone_number: str,
-    notification: Notification,
-    issued_at: int,
-) -> urllib.request.Request:
-    """The HTTP request GOV.UK Notify's "send a text message" endpoint takes."""
-    key = NotifyKey.parse(api_key)
+def notify_call(send: Callable[..., Any], **kwargs: Any) -> Any:
+    """Make one Notify call; a failure Notify may recover from raises NotifyUnavailable."""
+    try:
+        return send(**kwargs)
+    except HTTPError as exc:
+        if exc.status_code >= 500 or exc.status_code == 429:
+            raise NotifyUnavailable(f"GOV.UK Notify answered {exc.status_code}") from exc
+        log.warning("GOV.UK Notify refused a message: %s", exc)
+        return None
+    except RequestException as exc:
+        raise NotifyUnavailable(f"GOV.UK Notify could not be reached: {exc}") from exc
+
+
+def sms_text(notification: Notification) -> str:
+    """The text message for a notification; an offer's carries its reply code."""
     text = notification.body
+    if notification.kind == "offer" and notification.offer_id is not None:
+        from notifications.sms import offer_reply_code_issue
+        from shifts.models import Offer
+
+        offer = Offer.objects.filter(pk=notification.offer_id, status=Offer.Status.PENDING).first()
+        if offer is not None:
+            code = offer_reply_code_issue(offer=offer)
+            text += f" Reply {code} to accept."
     if notification.url:
         text += f" {settings.SITE_URL}{notification.url}"
-    payload = {
-        "phone_number": phone_number,
-        "template_id": template_id,
-        "personalisation": {"subject": notification.subject, "body": text},
-        "reference": f"flexpool-{notification.pk}",
-    }
-    return urllib.request.Request(
-        f"{base_url.rstrip('/')}/v2/notifications/sms",
-        data=json.dumps(payload).encode(),
-        headers={
-            "Authorization": f"Bearer {key.bearer_token(issued_at)}",
-            "Content-Type": "application/json",
-            "User-Agent": "flexpool",
-        },
-        method="POST",
+    return text
+
+
+def sms_send(*, phone_number: str, text: str, reference: str = "") -> None:
+    """Send one text through Notify's SMS template (placeholders ((subject)), ((body)))."""
+    client = notify_client()
+    notify_call(
+        client.send_sms_notification,
+        phone_number=phone_number,
+        template_id=settings.NOTIFY_SMS_TEMPLATE_ID,
+        personalisation={"subject": "FlexPool", "body": text},
+        reference=reference or None,
     )
 
 
@@ -139,17 +125,36 @@ class NotifySmsBackend:
         phone = getattr(worker, "phone", "")
         if not phone:
             return
-        request = notify_sms_request(
-            api_key=settings.NOTIFY_API_KEY,
-            base_url=settings.NOTIFY_BASE_URL,
-            template_id=settings.NOTIFY_SMS_TEMPLATE_ID,
+        sms_send(
             phone_number=phone,
-            notification=notification,
-            issued_at=int(time.time()),
+            text=sms_text(notification),
+            reference=f"flexpool-{notification.pk}",
         )
-        # A failure raises (URLError is an OSError), so the Celery task retries.
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            response.read()
+
+
+class NotifyEmailBackend:
+    """E-mail through GOV.UK Notify instead of SMTP: on when NOTIFY_API_KEY and
+    NOTIFY_EMAIL_TEMPLATE_ID are set (the template has ((subject)) and ((body)))."""
+
+    channel = "email"
+
+    def __init__(self) -> None:
+        if not settings.NOTIFY_API_KEY or not settings.NOTIFY_EMAIL_TEMPLATE_ID:
+            raise ImproperlyConfigured(
+                "Set NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID for e-mail through Notify."
+            )
+
+    def send(self, notification: Notification) -> None:
+        body = notification.body
+        if notification.url:
+            body += f"\n\n{settings.SITE_URL}{notification.url}"
+        notify_call(
+            notify_client().send_email_notification,
+            email_address=notification.user.email,
+            template_id=settings.NOTIFY_EMAIL_TEMPLATE_ID,
+            personalisation={"subject": notification.subject, "body": body},
+            reference=f"flexpool-{notification.pk}",
+        )
 
 
 def web_push_payload(notification: Notification) -> str:

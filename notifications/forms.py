@@ -38,3 +38,10 @@ class PushSubscriptionForm(forms.Form):
 
 class PushUnsubscribeForm(forms.Form):
     endpoint = forms.URLField(max_length=1000, assume_scheme="https")
+
+
+class InboundSmsForm(forms.Form):
+    """The fields of GOV.UK Notify's inbound-SMS callback that FlexPool uses."""
+
+    source_number = forms.RegexField(regex=r"^\+?[0-9 ]{6,20}$", max_length=20)
+    message = forms.CharField(max_length=918, strip=True, required=False)

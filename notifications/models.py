@@ -26,6 +26,14 @@ class Notification(models.Model):
         help_text="Held back until then (the person's quiet hours); a periodic sweep sends it.",
     )
     read_at = models.DateTimeField(null=True, blank=True)
+    offer = models.ForeignKey(
+        "shifts.Offer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The offer a message is about, so a text can carry its reply code.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -120,3 +128,27 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} delivery of notification {self.notification_id}"
+
+
+class OfferReplyCode(models.Model):
+    """The short code an offer's text message carries: the worker replies with it to
+    accept the shift by text (see ``notifications.sms``). Unique among one worker's
+    codes, good until the offer stops being open, and spent on first use."""
+
+    offer = models.OneToOneField(
+        "shifts.Offer", on_delete=models.CASCADE, related_name="reply_code"
+    )
+    worker = models.ForeignKey(
+        "workers.Worker", on_delete=models.CASCADE, related_name="offer_reply_codes"
+    )
+    code = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "code"], name="reply_code_unique_per_worker")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply code for offer {self.offer_id}"

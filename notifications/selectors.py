@@ -44,3 +44,7 @@ def deliveries_given_up(*, pool_ids: list[int], limit: int = 50) -> list[Deliver
         .select_related("notification__user")
         .order_by("-updated_at", "-pk")[:limit]
     )
+
+
+def notifications_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

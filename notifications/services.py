@@ -36,6 +36,7 @@ class Message:
     subject: str
     body: str
     url: str = ""
+    offer_id: int | None = None
 
 
 # One outbox row (one broker message) per this many notifications, sent behind other work
@@ -53,7 +54,14 @@ def notifications_send_many(*, messages: list[Message]) -> int:
     if not messages:
         return 0
     created = Notification.objects.bulk_create(
-        Notification(user_id=m.user_id, kind=m.kind, subject=m.subject, body=m.body, url=m.url)
+        Notification(
+            user_id=m.user_id,
+            kind=m.kind,
+            subject=m.subject,
+            body=m.body,
+            url=m.url,
+            offer_id=m.offer_id,
+        )
         for m in messages
     )
     ids = [n.pk for n in created if n.pk is not None]
@@ -271,3 +279,10 @@ def push_subscription_delete(*, user: User, endpoint: str) -> bool:
     subscription (someone else's endpoint included), so the caller can answer 404."""
     deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
     return deleted > 0
+
+
+def notifications_mark_read(*, user: User, ids: list[int]) -> int:
+    """Mark these of ``user``'s messages read (those they have now seen in the list)."""
+    return Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

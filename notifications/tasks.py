@@ -37,3 +37,12 @@ def notifications_deliver_due() -> int:
             (due[i : i + services.BULK_BATCH],), priority=services.BULK_PRIORITY
         )
     return len(due)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def sms_reply_send(phone_number: str, text: str) -> None:
+    """Answer a worker's text (reply to accept) through GOV.UK Notify."""
+    from notifications.backends import sms_send
+
+    if settings.NOTIFY_API_KEY and settings.NOTIFY_SMS_TEMPLATE_ID:
+        sms_send(phone_number=phone_number, text=text)

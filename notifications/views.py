@@ -1,20 +1,27 @@
 """The two JSON endpoints the worker pages' script calls to turn web push on or off for
-the browser it runs in (see static/js/worker.js)."""
+the browser it runs in (see static/js/worker.js), and GOV.UK Notify's inbound-SMS
+callback (reply to accept)."""
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from notifications.forms import PushSubscriptionForm, PushUnsubscribeForm
+from notifications.forms import InboundSmsForm, PushSubscriptionForm, PushUnsubscribeForm
 from notifications.selectors import deliveries_given_up
 from notifications.services import push_subscription_delete, push_subscription_save
+from notifications.sms import sms_inbound_handle
+from notifications.tasks import sms_reply_send
 
 
 def _subscription_data(request: HttpRequest) -> dict[str, Any] | None:
@@ -83,3 +90,32 @@ def delivery_failures(request: HttpRequest) -> HttpResponse:
         "notifications/delivery_failures.html",
         {"deliveries": deliveries_given_up(pool_ids=pool_ids)},
     )
+def _notify_bearer_ok(request: HttpRequest) -> bool:
+    token = settings.NOTIFY_INBOUND_SMS_TOKEN
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
+
+
+@csrf_exempt
+@require_POST
+def notify_inbound_sms(request: HttpRequest) -> JsonResponse:
+    """GOV.UK Notify's inbound-SMS callback: a text a worker sent to the pool's number.
+    Notify authenticates its callbacks with the bearer token set for the service; a
+    reply carrying an offer's code accepts that offer (``notifications.sms``), and the
+    answer goes back by text. The answer is also in the response, for the record."""
+    if not settings.NOTIFY_INBOUND_SMS_TOKEN:
+        raise Http404
+    if not _notify_bearer_ok(request):
+        return JsonResponse({"error": "unauthorised"}, status=401)
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    form = InboundSmsForm(data if isinstance(data, dict) else None)
+    if not form.is_valid():
+        return _bad_request(form.errors.get_json_data())
+    sender = form.cleaned_data["source_number"]
+    reply = sms_inbound_handle(sender=sender, message=form.cleaned_data["message"])
+    transaction.on_commit(lambda: sms_reply_send.delay(sender, reply.text))
+    return JsonResponse({"outcome": reply.outcome, "reply": reply.text})

@@ -30,6 +30,21 @@ DEMO_LOGINS = """
 """
 
 
+def web_push_keys(env: dict[str, str], var_dir: Path) -> None:
+    """Web push works out of the box: on first start make a VAPID key pair under var/
+    (kept afterwards, so phones stay subscribed) unless keys were configured."""
+    if any(name in env for name in ("WEBPUSH_VAPID_PRIVATE_KEY", "WEBPUSH_VAPID_PRIVATE_KEY_FILE")):
+        return
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "vapid_keys", "--write", str(var_dir)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    env["WEBPUSH_VAPID_PUBLIC_KEY_FILE"] = str(var_dir / "vapid_public_key")
+    env["WEBPUSH_VAPID_PRIVATE_KEY_FILE"] = str(var_dir / "vapid_private_key")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8000)
@@ -39,7 +54,11 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DEBUG", "true")
     env.setdefault("PYTHONUNBUFFERED", "1")
-    Path(env.get("FLEXPOOL_VAR_DIR") or ROOT / "var").mkdir(parents=True, exist_ok=True)
+    # Links in messages (and calendar UIDs) point at the port this run listens on.
+    env.setdefault("SITE_URL", f"http://{args.host}:{args.port}")
+    var_dir = Path(env.get("FLEXPOOL_VAR_DIR") or ROOT / "var")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    web_push_keys(env, var_dir)
 
     commands = {
         "web": [

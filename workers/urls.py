@@ -23,6 +23,7 @@ urlpatterns = [
     path("calendar/", views.calendar_manage, name="calendar_manage"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("record/", views.record, name="record"),
+    path("messages/", views.messages_list, name="messages"),
     path("notifications/", views.notification_settings, name="notifications"),
     path("notifications/push/subscribe/", notification_views.push_subscribe, name="push_subscribe"),
     path(

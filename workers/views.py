@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from notifications.selectors import notification_preference_get, notifications_recent
-from notifications.services import notification_preference_update
+from notifications.services import notification_preference_update, notifications_mark_read
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer
 from shifts.services import attendance
@@ -556,13 +556,26 @@ def notification_settings(request: HttpRequest, *, worker: Worker) -> HttpRespon
         {
             "form": form,
             "worker": worker,
-            "recent": notifications_recent(user=user),
-            # The "turn on" button appears only when web push is configured.
-            "push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY
-            if settings.WEBPUSH_VAPID_PRIVATE_KEY
-            else "",
         },
     )
+
+
+@never_cache
+@worker_required
+def messages_list(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    """Every message we sent the worker, newest first; those not seen before are marked
+    new on this visit and count as read from then on."""
+    user = request.user
+    assert isinstance(user, User)
+    recent = notifications_recent(user=user, limit=50)
+    unseen = [n.pk for n in recent if n.read_at is None]
+    response = render(
+        request,
+        "workers/messages.html",
+        {"worker": worker, "recent": recent, "unseen": set(unseen)},
+    )
+    notifications_mark_read(user=user, ids=unseen)
+    return response
 
 
 @worker_required

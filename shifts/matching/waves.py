@@ -15,14 +15,14 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from notifications.services import Message, notifications_send_many
+from notifications.services import notifications_send_many
 from pools.models import Coordinator
 from shifts.matching.ranking import Candidate, _evaluate
 from shifts.matching.rules import LONDON
 from shifts.models import Booking, MatchRun, Offer, ShiftRequest
+from shifts.offer_text import offer_messages
 
 
 def offer_expiry(shift: ShiftRequest, now: datetime) -> datetime:
@@ -69,45 +69,8 @@ def _wave_pick(shift: ShiftRequest, ranked: list[Candidate], now: datetime) -> l
 
 def offers_notify(offer_ids: Iterable[int]) -> int:
     """Tell each worker about a new offer: the notifications are written in bulk (one
-    query) and delivered by Celery after commit."""
-    rows = list(
-        Offer.objects.filter(pk__in=list(offer_ids), worker__user__isnull=False).values_list(
-            "worker__user_id", "shift_id", "expires_at"
-        )
-    )
-    return _notify(rows)
-
-
-def _notify(rows: list[tuple[int, int, datetime]]) -> int:
-    if not rows:
-        return 0
-    shift_ids = {shift_id for _u, shift_id, _e in rows}
-    shifts = {
-        s.pk: s
-        for s in ShiftRequest.objects.filter(pk__in=shift_ids).select_related("site", "role")
-    }
-    try:
-        url = reverse("workers:offers")
-    except (NoReverseMatch, ImportError):
-        url = ""
-    messages = []
-    for user_id, shift_id, expires in rows:
-        shift = shifts[shift_id]
-        start = shift.start.astimezone(LONDON)
-        end = shift.end.astimezone(LONDON)
-        messages.append(
-            Message(
-                user_id=user_id,
-                kind="offer",
-                subject=f"Shift offer: {shift.role.name} at {shift.site.name}",
-                body=(
-                    f"{shift.role.name}, {start:%a %d %b %H:%M}–{end:%H:%M} at {shift.site.name}. "
-                    f"Reply by {expires.astimezone(LONDON):%H:%M} — first to accept gets it."
-                ),
-                url=url,
-            )
-        )
-    return notifications_send_many(messages=messages)
+    query) and delivered by Celery after commit. What they say is ``offer_messages``."""
+    return notifications_send_many(messages=offer_messages(offer_ids))
 
 
 def _due(shift: ShiftRequest, now: datetime) -> bool:
@@ -159,12 +122,9 @@ def shift_match_wave(
             ignore_conflicts=True,
         )
         # Only the offers this run really created (a conflicting one was not) are announced.
-        new_rows = list(
-            Offer.objects.filter(
-                shift=shift, wave=wave, sent_at=now, worker__user__isnull=False
-            ).values_list("worker__user_id", "shift_id", "expires_at")
+        offers_notify(
+            Offer.objects.filter(shift=shift, wave=wave, sent_at=now).values_list("pk", flat=True)
         )
-        _notify(new_rows)
         run = MatchRun.objects.create(
             shift=shift,
             wave=wave,

@@ -14,14 +14,16 @@ document.addEventListener("submit", function (event) {
   }
 });
 
-// Notifications on this phone: shown only where the browser supports web push and the
-// pool has configured it. The page works fully without it (e-mail and SMS are the form).
+// "Get offers on this phone": a switch, on and off, shown where the browser supports web
+// push and the pool has it on. Subscribing is the opt-in; switching off tells the server
+// to forget this phone and the browser to drop the subscription.
 (function () {
   var box = document.getElementById("push-notifications");
   if (!box || !("serviceWorker" in navigator) || !("PushManager" in window) || !window.Notification) {
     return;
   }
-  var button = document.getElementById("push-turn-on");
+  var onButton = document.getElementById("push-turn-on");
+  var offButton = document.getElementById("push-turn-off");
   var status = document.getElementById("push-status");
   box.hidden = false;
 
@@ -40,39 +42,78 @@ document.addEventListener("submit", function (event) {
     return field ? field.value : "";
   }
 
-  function say(text) { status.textContent = text; }
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+    });
+  }
 
-  button.addEventListener("click", function () {
-    button.disabled = true;
+  function show(isOn, text) {
+    onButton.hidden = isOn;
+    offButton.hidden = !isOn;
+    onButton.disabled = false;
+    offButton.disabled = false;
+    status.textContent = text;
+  }
+
+  function registration() {
+    return navigator.serviceWorker.register("/sw.js", { scope: "/" })
+      .then(function () { return navigator.serviceWorker.ready; });
+  }
+
+  function current() {
+    return navigator.serviceWorker.getRegistration("/").then(function (reg) {
+      return reg ? reg.pushManager.getSubscription() : null;
+    });
+  }
+
+  current().then(function (subscription) {
+    show(Boolean(subscription), subscription ? "Offers come to this phone as notifications." : "");
+  }).catch(function () { show(false, ""); });
+
+  onButton.addEventListener("click", function () {
+    onButton.disabled = true;
     Notification.requestPermission()
       .then(function (permission) {
         if (permission !== "granted") throw new Error("denied");
-        return navigator.serviceWorker.register("/sw.js", { scope: "/" })
-          .then(function () { return navigator.serviceWorker.ready; });
+        return registration();
       })
-      .then(function (registration) {
-        return registration.pushManager.subscribe({
+      .then(function (reg) {
+        return reg.pushManager.subscribe({
           userVisibleOnly: true,
           applicationServerKey: keyBytes(box.getAttribute("data-public-key")),
         });
       })
       .then(function (subscription) {
-        return fetch(box.getAttribute("data-subscribe-url"), {
-          method: "POST",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-          body: JSON.stringify(subscription.toJSON()),
-        });
+        return post(box.getAttribute("data-subscribe-url"), subscription.toJSON());
       })
       .then(function (response) {
         if (!response.ok) throw new Error("server");
-        say("Notifications are on for this phone.");
+        show(true, "Offers come to this phone as notifications.");
       })
       .catch(function (error) {
-        button.disabled = false;
-        say(error && error.message === "denied"
+        show(false, error && error.message === "denied"
           ? "Notifications are blocked for this site. You can allow them in your browser's settings."
-          : "We could not turn on notifications. Try again later.");
+          : "We could not turn on notifications on this phone. Try again later.");
+      });
+  });
+
+  offButton.addEventListener("click", function () {
+    offButton.disabled = true;
+    current()
+      .then(function (subscription) {
+        if (!subscription) return null;
+        var endpoint = subscription.endpoint;
+        return subscription.unsubscribe().then(function () {
+          return post(box.getAttribute("data-unsubscribe-url"), { endpoint: endpoint });
+        });
+      })
+      .then(function () { show(false, "Offers no longer come to this phone."); })
+      .catch(function () {
+        show(true, "We could not turn off notifications on this phone. Try again later.");
       });
   });
 })();

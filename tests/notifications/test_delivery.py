@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import time
 
 import pytest
@@ -9,7 +8,6 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.backends import NotifyKey, notify_sms_request
 from notifications.models import Notification, NotificationPreference
 from notifications.services import notification_preference_update, notification_send
 from notifications.tasks import notification_deliver, notifications_deliver_due
@@ -17,8 +15,6 @@ from notifications.tasks import notification_deliver, notifications_deliver_due
 pytestmark = pytest.mark.django_db
 
 BACKENDS = ["notifications.backends.ConsoleBackend", "notifications.backends.EmailBackend"]
-# A made-up key in GOV.UK Notify's shape: name, service id, secret.
-FAKE_KEY = "flexpool_test-11111111-2222-3333-4444-555555555555-66666666-7777-8888-9999-000000000000"
 
 
 def test_sending_stores_the_message_and_queues_delivery_after_commit(
@@ -77,38 +73,6 @@ def test_quiet_hours_within_one_day_and_none_at_all():
     assert not NotificationPreference().is_quiet_at(time(3, 0))
 
 
-def test_the_notify_request_has_notifys_shape_and_a_signed_token(worker):
-    note = Notification.objects.create(
-        user=worker.user, kind="offer", subject="New shift", body="Tap to see it.", url="/worker/"
-    )
-    request = notify_sms_request(
-        api_key=FAKE_KEY,
-        base_url="https://api.notifications.service.gov.uk",
-        template_id="abc",
-        phone_number="07700900123",
-        notification=note,
-        issued_at=1_700_000_000,
-    )
-    assert request.full_url == "https://api.notifications.service.gov.uk/v2/notifications/sms"
-    assert request.get_method() == "POST"
-    payload = json.loads(request.data)
-    assert payload["phone_number"] == "07700900123"
-    assert payload["template_id"] == "abc"
-    assert payload["personalisation"]["subject"] == "New shift"
-    token = request.get_header("Authorization").removeprefix("Bearer ")
-    key = NotifyKey.parse(FAKE_KEY)
-    assert key.service_id == "11111111-2222-3333-4444-555555555555"
-    assert token == key.bearer_token(1_700_000_000)
-    assert token.count(".") == 2
-
-
-def test_a_malformed_notify_key_fails_loudly():
-    from django.core.exceptions import ImproperlyConfigured
-
-    with pytest.raises(ImproperlyConfigured):
-        NotifyKey.parse("not-a-key")
-
-
 def test_a_worker_sets_channels_and_quiet_hours_on_their_page(client, worker, other_worker):
     client.force_login(worker.user)
     url = reverse("workers:notifications")
@@ -125,7 +89,7 @@ def test_a_worker_sees_only_their_own_messages(client, worker, other_worker):
     Notification.objects.create(user=other_worker.user, kind="k", subject="For Olive", body="b")
     Notification.objects.create(user=worker.user, kind="k", subject="For Wendy", body="b")
     client.force_login(worker.user)
-    body = client.get(reverse("workers:notifications")).content.decode()
+    body = client.get(reverse("workers:messages")).content.decode()
     assert "For Wendy" in body and "For Olive" not in body
 
 

@@ -255,14 +255,18 @@ def test_without_a_vapid_key_nothing_is_pushed(worker, settings, push_service):
 # --- The page, the service worker and the key command -------------------------------------
 
 
-def test_the_turn_on_button_appears_only_when_push_is_configured(client, worker, settings):
+def test_the_on_and_off_switch_appears_on_worker_pages_only_when_push_is_configured(
+    client, worker, settings
+):
     client.force_login(worker.user)
     settings.WEBPUSH_VAPID_PRIVATE_KEY = ""
-    assert b"push-turn-on" not in client.get(reverse("workers:notifications")).content
+    assert b"push-turn-on" not in client.get(reverse("workers:offers")).content
     public, private = vapid_key_pair()
     settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = public, private
-    page = client.get(reverse("workers:notifications")).content.decode()
-    assert "Turn on notifications on this phone" in page and public in page
+    for name in ("offers", "messages", "notifications"):
+        page = client.get(reverse(f"workers:{name}")).content.decode()
+        assert "Get offers on this phone" in page and "Stop offers on this phone" in page
+        assert public in page
 
 
 def test_the_service_worker_shows_pushed_messages_and_opens_their_page(client):
@@ -278,3 +282,12 @@ def test_the_vapid_keys_command_prints_a_usable_pair(capsys):
     public = base64.urlsafe_b64decode(lines["WEBPUSH_VAPID_PUBLIC_KEY"] + "==")
     private = base64.urlsafe_b64decode(lines["WEBPUSH_VAPID_PRIVATE_KEY"] + "==")
     assert len(public) == 65 and public[0] == 4 and len(private) == 32
+
+
+def test_the_vapid_keys_command_makes_a_pair_once_and_keeps_it(tmp_path, capsys):
+    call_command("vapid_keys", write=str(tmp_path))
+    private = (tmp_path / "vapid_private_key").read_text()
+    assert (tmp_path / "vapid_private_key").stat().st_mode & 0o077 == 0  # owner only
+    call_command("vapid_keys", write=str(tmp_path))
+    assert (tmp_path / "vapid_private_key").read_text() == private
+    assert "kept" in capsys.readouterr().out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import os
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,7 +32,34 @@ class Command(BaseCommand):
         "WEBPUSH_VAPID_PRIVATE_KEY_FILE); changing it makes every phone subscribe again."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--write",
+            metavar="DIR",
+            help=(
+                "Keep the pair in DIR/vapid_public_key and DIR/vapid_private_key (made once, "
+                "kept afterwards), for WEBPUSH_VAPID_PUBLIC_KEY_FILE and _PRIVATE_KEY_FILE."
+            ),
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("write"):
+            self._write(Path(options["write"]))
+            return
         public, private = vapid_key_pair()
         self.stdout.write(f"WEBPUSH_VAPID_PUBLIC_KEY={public}")
         self.stdout.write(f"WEBPUSH_VAPID_PRIVATE_KEY={private}")
+
+    def _write(self, folder: Path) -> None:
+        public_file, private_file = folder / "vapid_public_key", folder / "vapid_private_key"
+        if public_file.exists() and private_file.exists():
+            self.stdout.write(f"Web push keys: kept those in {folder}")
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        public, private = vapid_key_pair()
+        # The private key is written readable by its owner only, from the first byte.
+        fd = os.open(private_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(private + "\n")
+        public_file.write_text(public + "\n")
+        self.stdout.write(f"Web push keys: made a new pair in {folder}")

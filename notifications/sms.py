@@ -19,6 +19,7 @@ from django.db.models import F, Func, Value
 from django.utils import timezone
 
 from notifications.models import OfferReplyCode
+from outbox.services import outbox_put
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer
 from shifts.services.offers import offer_accept
@@ -90,7 +91,17 @@ def _worker_for_number(number: str) -> Worker | None:
 
 def sms_inbound_handle(*, sender: str, message: str) -> SmsReply:
     """Act on a text a worker sent us: accept the offer whose code it carries, or say
-    plainly why not (a wrong, late or already used code)."""
+    plainly why not (a wrong, late or already used code). The answer goes back by text
+    through the outbox (written with the booking, sent after it commits)."""
+    reply = _sms_inbound_outcome(sender=sender, message=message)
+    outbox_put(
+        handler="notifications.tasks.sms_reply_send",
+        payload={"phone_number": sender, "text": reply.text},
+    )
+    return reply
+
+
+def _sms_inbound_outcome(*, sender: str, message: str) -> SmsReply:
     worker = _worker_for_number(sender)
     if worker is None:
         return SmsReply(

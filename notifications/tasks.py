@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from notifications import services
 from outbox.services import outbox_handler
@@ -39,9 +40,10 @@ def notifications_deliver_due() -> int:
     return len(due)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def sms_reply_send(phone_number: str, text: str) -> None:
-    """Answer a worker's text (reply to accept) through GOV.UK Notify."""
+@outbox_handler(atomic=False)
+def sms_reply_send(*, phone_number: str, text: str) -> None:
+    """The outbox's intent to answer a worker's text (reply to accept) through GOV.UK
+    Notify; a Notify outage raises, and the outbox tries again later."""
     from notifications.backends import sms_send
 
     if settings.NOTIFY_API_KEY and settings.NOTIFY_SMS_TEMPLATE_ID:

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +20,6 @@ from notifications.forms import InboundSmsForm, PushSubscriptionForm, PushUnsubs
 from notifications.selectors import deliveries_given_up
 from notifications.services import push_subscription_delete, push_subscription_save
 from notifications.sms import sms_inbound_handle
-from notifications.tasks import sms_reply_send
 
 
 def _subscription_data(request: HttpRequest) -> dict[str, Any] | None:
@@ -90,6 +88,8 @@ def delivery_failures(request: HttpRequest) -> HttpResponse:
         "notifications/delivery_failures.html",
         {"deliveries": deliveries_given_up(pool_ids=pool_ids)},
     )
+
+
 def _notify_bearer_ok(request: HttpRequest) -> bool:
     token = settings.NOTIFY_INBOUND_SMS_TOKEN
     header = request.headers.get("Authorization", "")
@@ -115,7 +115,7 @@ def notify_inbound_sms(request: HttpRequest) -> JsonResponse:
     form = InboundSmsForm(data if isinstance(data, dict) else None)
     if not form.is_valid():
         return _bad_request(form.errors.get_json_data())
-    sender = form.cleaned_data["source_number"]
-    reply = sms_inbound_handle(sender=sender, message=form.cleaned_data["message"])
-    transaction.on_commit(lambda: sms_reply_send.delay(sender, reply.text))
+    reply = sms_inbound_handle(
+        sender=form.cleaned_data["source_number"], message=form.cleaned_data["message"]
+    )
     return JsonResponse({"outcome": reply.outcome, "reply": reply.text})

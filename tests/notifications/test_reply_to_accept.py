@@ -14,6 +14,7 @@ from django.utils import timezone
 from notifications.models import OfferReplyCode
 from notifications.sms import offer_reply_code_issue, phone_national
 from notifications.tasks import sms_reply_send
+from outbox.models import OutboxMessage
 from shifts.models import Booking, Offer
 from tests import factories as f
 
@@ -63,13 +64,16 @@ def test_a_worker_who_replies_with_the_code_books_the_shift(
     booking = Booking.objects.get(offer=offer)
     assert booking.worker == offer.worker
     assert offer.shift.site.address in answer["reply"]  # the address, now it is booked
-    assert len(queued) == 1  # the reply text, sent after commit
+    # The answer is an outbox row, published after commit.
+    [row] = OutboxMessage.objects.filter(handler="notifications.tasks.sms_reply_send")
+    assert row.payload == {"phone_number": "447700900111", "text": answer["reply"]}
+    assert len(queued) >= 1
     offer.refresh_from_db()
     assert offer.status == Offer.Status.ACCEPTED
 
 
 def test_the_answer_goes_back_by_text_through_notify(notify):
-    sms_reply_send("447700900111", "FlexPool: booked.")
+    sms_reply_send(phone_number="447700900111", text="FlexPool: booked.")
     [request] = notify.received
     assert request.payload["phone_number"] == "447700900111"
     assert request.payload["personalisation"]["body"] == "FlexPool: booked."

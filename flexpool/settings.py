@@ -171,6 +171,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On SIGTERM a worker finishes its task for up to 10 s, then hands reserved messages back to
+# Redis at once instead of leaving them to the visibility timeout (docs/reliability.md).
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -185,7 +189,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": timedelta(seconds=env_int("OUTBOX_RELAY_EVERY_SECONDS", 10)),
     },
     "outbox-purge": {"task": "outbox.tasks.outbox_purge", "schedule": crontab(hour=3, minute=30)},
-    "matching-sweep": {"task": "shifts.tasks.matching_sweep", "schedule": timedelta(seconds=30)},
+    "matching-sweep": {
+        "task": "shifts.tasks.matching_sweep",
+        "schedule": timedelta(seconds=env_int("MATCHING_SWEEP_EVERY_SECONDS", 30)),
+    },
     "offers-expire": {"task": "shifts.tasks.offers_expire", "schedule": timedelta(minutes=1)},
     "shifts-escalate": {"task": "shifts.tasks.shifts_escalate", "schedule": timedelta(minutes=1)},
     "shifts-close-past": {

@@ -38,6 +38,10 @@ log = logging.getLogger("flexpool.outbox")
 
 F_ = TypeVar("F_", bound=Callable[..., Any])
 
+# One quick retry: enough to replace a pooled connection that died with a Redis restart,
+# short enough that a request never waits on a broker that is down.
+RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
 
 def outbox_handler(*, atomic: bool) -> Callable[[F_], F_]:
     """Mark a keyword-only function as something an outbox row may name. ``atomic``: its
@@ -97,9 +101,11 @@ def outbox_publish(*, message_ids: list[int], priority: int | None = None) -> in
     for pk in message_ids:
         try:
             if priority is None:
-                outbox_consume.apply_async((pk,), retry=False)
+                outbox_consume.apply_async((pk,), retry=True, retry_policy=RETRY_POLICY)
             else:
-                outbox_consume.apply_async((pk,), priority=priority, retry=False)
+                outbox_consume.apply_async(
+                    (pk,), priority=priority, retry=True, retry_policy=RETRY_POLICY
+                )
         except Exception as exc:  # noqa: BLE001 - any broker failure: the relay retries
             log.warning(
                 "outbox: broker unavailable, %d message(s) wait for the relay (%s: %s)",

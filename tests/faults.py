@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
+from kombu import pools
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTS = range(6390, 6400)
@@ -80,6 +81,7 @@ def celery_app_broker(url: str) -> None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()
     app.conf.CELERY_BROKER_URL = url
 
 

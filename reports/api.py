@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 
 from pools.middleware import coordinator_needs_second_factor
 from pools.selectors import coordinator_of
+from reports.cache import report_cached
 from reports.forms import MAX_RANGE_DAYS
-from reports.metrics import Scope
+from reports.metrics import Figures, Scope
 from reports.rollups import figures_summary, report_reading, rollups_ensure
 
 
@@ -64,8 +65,13 @@ class StatsSummaryApi(APIView):
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["from"], params.validated_data["to"]
         rollups_ensure(pool_ids=[coordinator.pool_id], start=start, end=end)
-        with report_reading():
-            fig = figures_summary(Scope(pool_ids=(coordinator.pool_id,), start=start, end=end))
+        scope = Scope(pool_ids=(coordinator.pool_id,), start=start, end=end)
+
+        def summary() -> Figures:
+            with report_reading():
+                return figures_summary(scope)
+
+        fig = report_cached(name="summary", scope=scope, build=summary)
         data = {
             "from": start,
             "to": end,

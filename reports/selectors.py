@@ -30,7 +30,7 @@ class Health:
         return self.active / self.vetted if self.vetted else None
 
 
-def pool_health(*, scope: Scope, today: date) -> Health:
+def pool_health(*, scope: Scope, today: date, spread: Spread | None = None) -> Health:
     """Active = vetted workers with a live booking on a shift in the range; vetted =
     approved now; compliant = vetted and holding a valid approved copy of every document
     all workers need, today; utilisation = active ÷ vetted."""
@@ -57,7 +57,7 @@ def pool_health(*, scope: Scope, today: date) -> Health:
         expires_on__gte=today,
         expires_on__lte=today + timedelta(days=30),
     ).exclude(worker__status=Worker.Status.LEFT)
-    spread = hours_spread(scope)
+    spread = spread if spread is not None else hours_spread(scope)
     vetted = by_status.get(Worker.Status.APPROVED, 0)
     approved_ids = set(
         workers.filter(

@@ -17,11 +17,13 @@ from pools import selectors as pool_selectors
 from pools.models import Coordinator, Pool
 from pools.views import coordinator_required
 from reports import selectors, tables
+from reports.cache import report_cached
 from reports.forms import DashboardFilterForm, default_range
 from reports.metrics import DEFINITIONS, SPEND_FORMULA, Scope
 from reports.rollups import (
     TOTAL,
     figures_grouped,
+    hours_spread,
     report_reading,
     rollups_ensure,
     rollups_refreshed_at,
@@ -62,8 +64,15 @@ def _scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None, lis
 
 
 def _dashboard(
-    request: HttpRequest, template: str, build: Callable[[Scope], dict[str, Any]], tab: str
+    request: HttpRequest,
+    template: str,
+    build: Callable[[Scope], dict[str, Any]],
+    tab: str,
+    *,
+    rollups_only: bool = True,
 ) -> HttpResponse:
+    """``rollups_only``: the page's figures come from the rollups alone, so they are kept
+    until the next refresh (reports.cache)."""
     form, scope, pools = _scope(request)
     context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
     if scope is None:
@@ -71,8 +80,15 @@ def _dashboard(
     context["counted_now"] = rollups_ensure(
         pool_ids=scope.pool_ids, start=scope.start, end=scope.end
     )
-    with report_reading():
-        context.update(build(scope))
+
+    def built() -> dict[str, Any]:
+        with report_reading():
+            return build(scope)
+
+    if rollups_only:
+        context.update(report_cached(name=f"dashboard:{tab}", scope=scope, build=built))
+    else:
+        context.update(built())
     context["scope"] = scope
     context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
     context["range_label"] = tables.range_label(scope.start, scope.end)
@@ -144,7 +160,9 @@ def dashboard_conduct(request: HttpRequest) -> HttpResponse:
 @coordinator_required
 def dashboard_health(request: HttpRequest) -> HttpResponse:
     def build(scope: Scope) -> dict[str, Any]:
-        health = selectors.pool_health(scope=scope, today=timezone.localdate())
+        # Worker statuses and documents are read live; the hours' spread is rollup-only.
+        spread = report_cached(name="spread", scope=scope, build=lambda: hours_spread(scope))
+        health = selectors.pool_health(scope=scope, today=timezone.localdate(), spread=spread)
         table = tables.Table("health", "Pool health", ["Measure", "Value"])
         table.rows += [
             ["Vetted workers (approved now)", health.vetted],
@@ -168,7 +186,7 @@ def dashboard_health(request: HttpRequest) -> HttpResponse:
             stages.rows.append([Worker.Status(status).label, n])
         return {"tables": [table, stages], "title": "Pool health"}
 
-    return _dashboard(request, "reports/dashboard_tables.html", build, "health")
+    return _dashboard(request, "reports/dashboard_tables.html", build, "health", rollups_only=False)
 
 
 @coordinator_required

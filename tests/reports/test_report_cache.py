@@ -1,0 +1,98 @@
+"""Dashboards and the stats API keep what only the rollup refresh can change until it runs
+again; what is live (workers, documents) is read every time; a cache outage only costs time."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from reports.rollups import rollups_refresh
+from tests import factories as f
+from tests.reports.history import FROM, TO, at, build_history
+from workers.models import Worker
+
+URL = "/api/v1/stats/summary/"
+ROLLUP_TABLES = ("shiftrollup", "demandrollup", "workerrollup", "pooldayttf", "providerttftodate")
+
+
+def _reads_rollups(sql: str) -> bool:
+    return any(f"_{table}" in sql for table in ROLLUP_TABLES)
+
+
+RANGE = {"from": FROM.isoformat(), "to": TO.isoformat()}
+
+
+def _figures(response) -> str:
+    """The page without its per-request CSRF tokens."""
+    return re.sub(r'value="[^"]{32,}"', "", response.content.decode())
+
+
+@pytest.fixture
+def api(coordinator):
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    return client
+
+
+def _rollup_reads(api) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as ctx:
+        body = api.get(URL, RANGE).json()
+    return body["shifts_requested"], [
+        q["sql"] for q in ctx.captured_queries if _reads_rollups(q["sql"])
+    ]
+
+
+def test_the_summary_is_read_from_the_rollups_once_per_refresh(api, site, pool):
+    build_history(site, pool)
+    requested, reads = _rollup_reads(api)
+    assert requested == 5 and reads  # built from the rollups
+    requested, reads = _rollup_reads(api)
+    assert requested == 5 and not reads  # kept: no rollup read at all
+
+    f.ShiftFactory(site=site, start=at(4, 9), end=at(4, 15), posted_at=at(3, 9))
+    rollups_refresh(pool_ids=[pool.pk], start=FROM - timedelta(days=1), end=TO)
+    requested, reads = _rollup_reads(api)
+    assert requested == 6 and reads  # the refresh moved the key on
+
+
+def test_each_dashboard_page_is_kept_until_the_refresh(client, coordinator, site, pool):
+    build_history(site, pool)
+    client.force_login(coordinator)
+    window = {"start": FROM.isoformat(), "end": TO.isoformat()}
+    for name in ("dashboard", "dashboard_breakdown", "dashboard_demand", "dashboard_conduct"):
+        url = reverse(f"reports:{name}")
+        first = client.get(url, window)
+        with CaptureQueriesContext(connection) as ctx:
+            again = client.get(url, window)
+        assert again.status_code == 200 and _figures(again) == _figures(first)
+        assert not [q for q in ctx.captured_queries if _reads_rollups(q["sql"])], name
+
+
+def test_pool_health_counts_workers_live_between_refreshes(client, coordinator, site, pool):
+    build_history(site, pool)
+    client.force_login(coordinator)
+    url = reverse("reports:dashboard_health")
+    window = {"start": FROM.isoformat(), "end": TO.isoformat(), "export": "health"}
+    before = client.get(url, window).content.decode()
+    assert "Vetted workers (approved now),4" in before
+    f.WorkerFactory(pool=pool, status=Worker.Status.APPROVED, documents=False, availability=False)
+    after = client.get(url, window).content.decode()
+    assert "Vetted workers (approved now),5" in after  # no refresh in between
+
+
+def test_with_the_cache_down_the_figures_are_still_served(api, site, pool, settings):
+    build_history(site, pool)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9159/0",  # nothing listens here
+        }
+    }
+    response = api.get(URL, RANGE)
+    assert response.status_code == 200 and response.json()["shifts_requested"] == 5

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from pools.models import Pool, RoleRate
 from providers.models import Provider
+from reports.cache import report_cache_retire
 from reports.metrics import (
     _AGGREGATES,
     BY,
@@ -389,6 +390,7 @@ def _coarsen(pool: Pool, start: date, end: date) -> None:
                 ).delete()
                 model.objects.bulk_create(rows, batch_size=2000)
     _running_totals(pool, start)
+    report_cache_retire(pool_id=pool.pk)
 
 
 def _next_month(month: date) -> date:

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from flexpool import views
+from flexpool import views, views_metrics
 from notifications import views as notification_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views_metrics.metrics, name="metrics"),
     path("notify/inbound-sms/", notification_views.notify_inbound_sms, name="notify_inbound_sms"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

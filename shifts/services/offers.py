@@ -16,6 +16,7 @@ order (and the lock order every shift service follows: shift, then offers, then 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -29,6 +30,8 @@ from notifications.services import Message, notifications_send_many
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer, ShiftRequest
 from workers.models import Worker
+
+log = logging.getLogger("flexpool.offers")
 
 # Only the control test in tests/shifts/test_concurrency.py turns this off, to show that
 # without the guard simultaneous accepts really do overbook a shift.
@@ -115,6 +118,10 @@ def offer_accept(*, offer: Offer, worker: Worker) -> Booking:
         raise OfferUnavailable("clash") from exc
     offer.status = Offer.Status.ACCEPTED
     offer.responded_at = now
+    log.info(
+        "offer accepted",
+        extra={"offer_id": offer.pk, "shift_id": offer.shift_id, "booking_id": booking.pk},
+    )
     return booking
 
 

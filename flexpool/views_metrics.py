@@ -8,6 +8,7 @@ waiting for a first wave, and the Celery queue depth in Redis."""
 from __future__ import annotations
 
 import hmac
+import os
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -123,5 +124,11 @@ def metrics(request: HttpRequest) -> HttpResponse:
         raise Http404
     shared = CollectorRegistry(auto_describe=False)
     shared.register(SharedFigures())  # type: ignore[arg-type]
-    body = generate_latest(REGISTRY) + generate_latest(shared)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every gunicorn process writes its counters there; add them up.
+        own = CollectorRegistry()
+        multiprocess.MultiProcessCollector(own)  # type: ignore[no-untyped-call]
+    else:
+        own = REGISTRY
+    body = generate_latest(own) + generate_latest(shared)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

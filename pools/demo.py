@@ -835,6 +835,12 @@ class _Builder:
                     district=district.code,
                     latitude=lat,
                     longitude=lon,
+                    parking_notes=(
+                        "Free car park at the front; use the visitors' spaces."
+                        if residential
+                        else "Street parking; you will drive between clients."
+                    ),
+                    travel_notes=f"Buses from {district.town} Interchange stop nearby.",
                 )
                 total_weight += weight
                 self.sites.append(

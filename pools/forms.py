@@ -77,6 +77,18 @@ class SiteForm(forms.Form):
         max_length=8,
         error_messages={"required": "Enter the site's postcode."},
     )
+    parking_notes = forms.CharField(
+        label="Parking (workers see this with an offer)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    travel_notes = forms.CharField(
+        label="Public transport (workers see this with an offer)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     latitude = forms.FloatField(
         label="Latitude (only if we do not know the postcode)",
         required=False,

@@ -25,6 +25,12 @@ class Pool(models.Model):
     rest_hours = models.PositiveSmallIntegerField(
         default=11, validators=[MinValueValidator(11), MaxValueValidator(24)]
     )
+    distance_unit = models.CharField(
+        "Distances shown to workers in",
+        max_length=2,
+        choices=[("mi", "miles"), ("km", "kilometres")],
+        default="mi",
+    )
     default_radius_km = models.DecimalField(
         max_digits=5,
         decimal_places=1,

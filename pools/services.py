@@ -265,6 +265,8 @@ def site_add(
     by: User,
     latitude: float | None = None,
     longitude: float | None = None,
+    parking_notes: str = "",
+    travel_notes: str = "",
 ) -> Site:
     """Add a CQC-registered location to a provider."""
     errors: dict[str, list[str]] = {}
@@ -296,6 +298,8 @@ def site_add(
             district=place.district,
             latitude=place.latitude,
             longitude=place.longitude,
+            parking_notes=parking_notes.strip(),
+            travel_notes=travel_notes.strip(),
         )
         audit_record(pool=provider.pool, actor=by, action="site.add", target=site)
     return site
@@ -352,6 +356,7 @@ def provider_admin_invite(
 POLICY_FIELDS = (
     "rest_hours",
     "default_radius_km",
+    "distance_unit",
     "first_wave_size",
     "wave_growth",
     "wave_interval_minutes",

@@ -103,9 +103,11 @@ class ShiftFieldsForm(forms.Form):
         ),
     )
     notes = forms.CharField(
+        label="Notes for workers",
         required=False,
         max_length=2000,
-        help_text="For example, where to report, parking, the residents' needs.",
+        help_text="Workers see these with the offer. For example, where to report, the "
+        "residents' needs. Do not write the address: workers get it once booked.",
         widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 3}),
     )
 

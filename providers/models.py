@@ -51,6 +51,9 @@ class Site(models.Model):
     district = models.CharField(max_length=4, db_index=True)
     latitude = models.FloatField()
     longitude = models.FloatField()
+    # Shown to workers with an offer (before they know the street address).
+    parking_notes = models.TextField("Parking", blank=True)
+    travel_notes = models.TextField("Public transport", blank=True)
 
     class Meta:
         ordering = ["provider__name", "name"]

@@ -123,7 +123,7 @@ def offer_messages(offer_ids: Iterable[int]) -> list[Message]:
             offer,
             hourly_pay=rates.get((shift.pool_id, shift.role_id)),
             skills=sorted(s.name for s in shift.skills.all()),
-            unit=getattr(shift.pool, "distance_unit", "mi"),
+            unit=shift.pool.distance_unit,
         )
         assert offer.worker.user_id is not None
         messages.append(
@@ -132,7 +132,7 @@ def offer_messages(offer_ids: Iterable[int]) -> list[Message]:
                 kind="offer",
                 subject=f"Shift offer: {facts.role} at {facts.site_name}",
                 body=facts.summary(),
-                url=reverse("workers:offers") + f"#offer-{offer.pk}",
+                url=reverse("workers:offer", kwargs={"pk": offer.pk}),
                 offer_id=offer.pk,
             )
         )

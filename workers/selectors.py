@@ -4,6 +4,7 @@ can never reach another worker's data."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,9 +17,11 @@ from django.utils import timezone
 from accounts.models import User
 from pools.models import DocumentType, RoleRate
 from shifts.models import Booking, Offer, ShiftRequest, Timesheet
+from shifts.offer_text import OfferFacts, distance_text, offer_facts
 from workers.models import Document, Worker
 
 EXPIRING_SOON = timedelta(days=30)
+_KM_AWAY = re.compile(r"(\d+(?:\.\d+)?) km away")
 
 
 def worker_for_user(*, user: User) -> Worker | None:
@@ -53,6 +56,7 @@ class OfferRow:
     offer: Offer
     hourly_pay: Decimal | None
     skills: list[str] = field(default_factory=list)
+    unit: str = "mi"
 
     @property
     def pay(self) -> Decimal | None:
@@ -60,20 +64,33 @@ class OfferRow:
             return None
         return (self.hourly_pay * self.offer.shift.hours).quantize(Decimal("0.01"))
 
+    def facts(self) -> OfferFacts:
+        """The same facts the offer's message names (``shifts.offer_text``)."""
+        return offer_facts(
+            self.offer, hourly_pay=self.hourly_pay, skills=self.skills, unit=self.unit
+        )
+
+    def why(self) -> list[str]:
+        """Why the offer came to this worker, distances in the pool's unit."""
+        return [
+            _KM_AWAY.sub(lambda m: f"{distance_text(Decimal(m.group(1)), self.unit)} away", r)
+            for r in (self.offer.reasons or [])
+        ]
+
     def display(self) -> dict[str, str]:
-        shift = self.offer.shift
-        start, end = timezone.localtime(shift.start), timezone.localtime(shift.end)
-        expires = timezone.localtime(self.offer.expires_at)
-        hours = shift.hours.normalize()
-        pay = self.pay
+        facts = self.facts()
         return {
-            "day": _day(start),
-            "times": f"{start:%H:%M}–{end:%H:%M}",
-            "hours": f"{hours:f}",
-            "pay": f"£{pay}" if pay is not None else "",
-            "hourly_pay": f"£{self.hourly_pay}" if self.hourly_pay is not None else "",
-            "distance": f"{self.offer.distance_km} km",
-            "answer_by": f"{_day(expires)}, {expires:%H:%M}",
+            "day": facts.day,
+            "times": facts.times,
+            "hours": facts.hours,
+            "pay": facts.pay,
+            "hourly_pay": facts.hourly_pay,
+            "distance": facts.distance,
+            "travel": facts.travel,
+            "site_name": facts.site_name,
+            "care_type": facts.care_type,
+            "answer_by": facts.answer_by,
+            "detail_url": reverse("workers:offer", kwargs={"pk": self.offer.pk}),
             "accept_url": reverse("workers:offer_accept", kwargs={"pk": self.offer.pk}),
             "decline_url": reverse("workers:offer_decline", kwargs={"pk": self.offer.pk}),
         }
@@ -100,6 +117,7 @@ def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> lis
             "shift__end",
             "shift__is_critical",
             "shift__provider__name",
+            "shift__site__name",
             "shift__site__district",
             "shift__site__site_type",
             "shift__role__name",
@@ -120,6 +138,7 @@ def worker_offers_pending(*, worker: Worker, now: datetime | None = None) -> lis
             offer=o,
             hourly_pay=pay.get((o.shift.pool_id, o.shift.role_id)),
             skills=skills.get(o.shift_id, []),
+            unit=worker.pool.distance_unit,
         )
         for o in offers
     ]
@@ -146,6 +165,26 @@ def worker_offers_version(*, worker: Worker, now: datetime | None = None) -> str
         worker=worker, status=Offer.Status.PENDING, expires_at__gt=now
     ).values_list("id", "expires_at", "shift__is_critical")
     return _fingerprint(list(items))
+
+
+def worker_offer_detail(*, worker: Worker, offer_id: int) -> OfferRow | None:
+    """One of the worker's offers with everything they need to decide (never the street
+    address: that comes with the booking)."""
+    offer = (
+        Offer.objects.select_related("shift__site", "shift__provider", "shift__role")
+        .prefetch_related("shift__skills")
+        .filter(worker=worker, pk=offer_id)
+        .first()
+    )
+    if offer is None:
+        return None
+    rate = _hourly_pay([offer.shift.pool_id]).get((offer.shift.pool_id, offer.shift.role_id))
+    return OfferRow(
+        offer=offer,
+        hourly_pay=rate,
+        skills=sorted(s.name for s in offer.shift.skills.all()),
+        unit=worker.pool.distance_unit,
+    )
 
 
 def worker_offer_get(*, worker: Worker, offer_id: int) -> Offer | None:

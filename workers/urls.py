@@ -12,6 +12,7 @@ urlpatterns = [
     path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("availability/", views.availability, name="availability"),
     path("offers/", views.offers, name="offers"),
+    path("offers/<int:pk>/", views.offer_detail, name="offer"),
     path("offers/<int:pk>/accept/", views.offer_accept, name="offer_accept"),
     path("offers/<int:pk>/decline/", views.offer_decline, name="offer_decline"),
     path("shifts/", views.shifts, name="shifts"),

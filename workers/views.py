@@ -301,6 +301,22 @@ def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     return response
 
 
+@never_cache
+@worker_required
+def offer_detail(request: HttpRequest, pk: int, *, worker: Worker) -> HttpResponse:
+    """Everything about one offer before answering it; still no street address."""
+    row = selectors.worker_offer_detail(worker=worker, offer_id=pk)
+    if row is None:
+        raise Http404
+    if row.offer.status == Offer.Status.PENDING and row.offer.viewed_at is None:
+        offers_service.offer_mark_viewed(offer=row.offer, worker=worker)
+    return render(
+        request,
+        "workers/offer.html",
+        {"worker": worker, "row": row, "d": row.display(), "offer": row.offer},
+    )
+
+
 def _offer_or_404(worker: Worker, pk: int) -> Offer:
     offer = selectors.worker_offer_get(worker=worker, offer_id=pk)
     if offer is None:

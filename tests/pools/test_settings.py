@@ -13,6 +13,7 @@ def _form(pool, **overrides):
         for k in [
             "rest_hours",
             "default_radius_km",
+            "distance_unit",
             "first_wave_size",
             "wave_growth",
             "wave_interval_minutes",

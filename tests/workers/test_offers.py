@@ -21,13 +21,13 @@ def test_the_offers_page_shows_district_distance_pay_and_why_but_not_the_address
     offer.refresh_from_db()
     assert offer.viewed_at is not None
     assert "Oak Care" in body
-    assert "BL9 area, 1.1 km from you" in body
+    assert "BL9 area, 0.7 miles from you, about 5 min" in body  # miles: the pool's default
     assert "Oak Care" in body
     assert shift.site.address not in body
     assert shift.site.postcode not in body
     # 8 hours at the Bury pool's care-worker cost of £14.20 an hour
     assert "<strong>£113.60</strong> (£14.20 an hour)" in body
-    assert "Why you: Lives 1.1 km away; Available all day" in body
+    assert "Why you: Lives 0.7 miles away; Available all day" in body
     assert 'hx-trigger="every 15s"' in body
 
 

@@ -49,7 +49,7 @@ def report_cache_retire(*, pool_id: int) -> None:
     transaction.on_commit(retire)
 
 
-def _key(name: str, scope: Scope) -> str | None:
+def _key(name: str, scope: Scope, vary: tuple[str, ...] = ()) -> str | None:
     states = sorted(
         RollupState.objects.filter(pool_id__in=scope.pool_ids).values_list(
             "pool_id", "refreshed_at", "covers_from", "covers_to"
@@ -68,15 +68,17 @@ def _key(name: str, scope: Scope) -> str | None:
         f"{pk}@{at.timestamp():.6f}:{since}:{until}:{generations[key]}"
         for (pk, at, since, until), key in zip(states, keys, strict=True)
     )
-    raw = f"{name}|{scope!r}|{generation}"
+    raw = f"{name}|{scope!r}|{generation}|{vary!r}"
     return "report:" + hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
 
 
-def report_cached(*, name: str, scope: Scope, build: Callable[[], T]) -> T:
-    """``build()``'s result for this scope as of the last rollup refresh: built once per
-    refresh and scope, then read from the cache."""
+def report_cached(
+    *, name: str, scope: Scope, build: Callable[[], T], vary: tuple[str, ...] = ()
+) -> T:
+    """``build()``'s result for this scope (and ``vary``: anything else it depends on) as
+    of the last rollup refresh: built once per refresh, then read from the cache."""
     try:
-        key = _key(name, scope)
+        key = _key(name, scope, vary)
         hit = cache.get(key) if key is not None else None
     except Exception:  # noqa: BLE001 - a cache outage costs time, not the page
         log.warning("report cache unavailable; building %s", name, exc_info=True)
@@ -88,6 +90,29 @@ def report_cached(*, name: str, scope: Scope, build: Callable[[], T]) -> T:
     value = build()
     try:
         cache.set(key, value, KEEP_SECONDS)
+    except Exception:  # noqa: BLE001
+        log.warning("report cache unavailable; %s not kept", name, exc_info=True)
+    return value
+
+
+def live_key(name: str, parts: tuple[object, ...]) -> str:
+    return "live:" + hashlib.sha1(f"{name}|{parts!r}".encode(), usedforsecurity=False).hexdigest()
+
+
+def live_cached(*, name: str, parts: tuple[object, ...], seconds: int, build: Callable[[], T]) -> T:
+    """``build()``'s result kept for ``seconds`` (for live counts a page may show a minute
+    old, saying when they were counted). A cache outage builds it every time."""
+    key = live_key(name, parts)
+    try:
+        hit = cache.get(key)
+    except Exception:  # noqa: BLE001
+        log.warning("report cache unavailable; building %s", name, exc_info=True)
+        return build()
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    value = build()
+    try:
+        cache.set(key, value, seconds)
     except Exception:  # noqa: BLE001
         log.warning("report cache unavailable; %s not kept", name, exc_info=True)
     return value

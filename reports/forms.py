@@ -44,10 +44,16 @@ class DashboardFilterForm(forms.Form):
             + [(str(p.pk), p.name) for p in pools],
             "provider": [("", "All")]
             + [
-                (str(p.pk), p.name)
-                for p in Provider.objects.filter(pool__in=pools).order_by("name")
+                (str(pk), name)
+                for pk, name in Provider.objects.filter(pool__in=pools)
+                .order_by("name")
+                .values_list("pk", "name")
             ],
-            "role": [("", "All")] + [(str(r.pk), r.name) for r in Role.objects.order_by("name")],
+            "role": [("", "All")]
+            + [
+                (str(pk), name)
+                for pk, name in Role.objects.order_by("name").values_list("pk", "name")
+            ],
         }
         for name, options in choices.items():
             field = self.fields[name]

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -562,11 +563,12 @@ class Spread:
     def workers(self) -> int:
         return len(self.minutes_by_worker)
 
-    @property
+    # Worked out once per object (a kept report carries them: reports.cache).
+    @cached_property
     def gini(self) -> float | None:
         return gini(self.minutes_by_worker.values())
 
-    @property
+    @cached_property
     def top_tenth_share(self) -> float | None:
         return top_share(self.minutes_by_worker.values(), 0.1)
 

@@ -4,9 +4,10 @@ the range's hours were spread. Every function takes the pools it may look at."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from pools.models import DocumentType
 from pools.selectors import APPLICANT_STATUSES, PIPELINE
@@ -30,11 +31,21 @@ class Health:
         return self.active / self.vetted if self.vetted else None
 
 
-def pool_health(*, scope: Scope, today: date, spread: Spread | None = None) -> Health:
-    """Active = vetted workers with a live booking on a shift in the range; vetted =
-    approved now; compliant = vetted and holding a valid approved copy of every document
-    all workers need, today; utilisation = active ÷ vetted."""
-    workers = Worker.objects.filter(pool_id__in=scope.pool_ids)
+@dataclass
+class WorkerCounts:
+    """The live half of pool health: read from the worker and document tables."""
+
+    by_status: dict[str, int]
+    compliant: int
+    expiring_30: int
+    approved: frozenset[int]
+    counted_at: datetime
+
+
+def pool_worker_counts(*, pool_ids: tuple[int, ...], today: date) -> WorkerCounts:
+    """Workers by stage, the vetted ones holding a valid approved copy of every document
+    all workers need today, and approved documents expiring in the next 30 days."""
+    workers = Worker.objects.filter(pool_id__in=pool_ids)
     by_status = dict(
         workers.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
@@ -52,24 +63,40 @@ def pool_health(*, scope: Scope, today: date, spread: Spread | None = None) -> H
         .count()
     )
     expiring = Document.objects.filter(
-        worker__pool_id__in=scope.pool_ids,
+        worker__pool_id__in=pool_ids,
         status=Document.Status.APPROVED,
         expires_on__gte=today,
         expires_on__lte=today + timedelta(days=30),
     ).exclude(worker__status=Worker.Status.LEFT)
-    spread = spread if spread is not None else hours_spread(scope)
-    vetted = by_status.get(Worker.Status.APPROVED, 0)
-    approved_ids = set(
-        workers.filter(
-            status=Worker.Status.APPROVED, pk__in=list(spread.minutes_by_worker)
-        ).values_list("pk", flat=True)
-    )
-    return Health(
+    approved = frozenset(workers.filter(status=Worker.Status.APPROVED).values_list("pk", flat=True))
+    return WorkerCounts(
         by_status={s: by_status.get(s, 0) for s in PIPELINE},
-        vetted=vetted,
         compliant=compliant,
-        applicants=sum(by_status.get(s, 0) for s in APPLICANT_STATUSES),
-        active=len(approved_ids),
         expiring_30=expiring.count(),
+        approved=approved,
+        counted_at=timezone.now(),
+    )
+
+
+def pool_health(
+    *,
+    scope: Scope,
+    today: date,
+    spread: Spread | None = None,
+    counts: WorkerCounts | None = None,
+) -> Health:
+    """Active = vetted workers with a live booking on a shift in the range; vetted =
+    approved now; compliant = vetted and holding a valid approved copy of every document
+    all workers need, today; utilisation = active ÷ vetted."""
+    counts = counts or pool_worker_counts(pool_ids=scope.pool_ids, today=today)
+    spread = spread if spread is not None else hours_spread(scope)
+    by_status = counts.by_status
+    return Health(
+        by_status=by_status,
+        vetted=by_status.get(Worker.Status.APPROVED, 0),
+        compliant=counts.compliant,
+        applicants=sum(by_status.get(s, 0) for s in APPLICANT_STATUSES),
+        active=len(counts.approved & spread.minutes_by_worker.keys()),
+        expiring_30=counts.expiring_30,
         spread=spread,
     )

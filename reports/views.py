@@ -11,15 +11,17 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from pools import selectors as pool_selectors
 from pools.models import Coordinator, Pool
 from pools.views import coordinator_required
 from reports import selectors, tables
-from reports.cache import report_cached
+from reports.cache import live_cached, report_cached
 from reports.forms import DashboardFilterForm, default_range
-from reports.metrics import DEFINITIONS, SPEND_FORMULA, Scope
+from reports.metrics import DEFINITIONS, SPEND_FORMULA, Scope, Spread
 from reports.rollups import (
     TOTAL,
     figures_grouped,
@@ -29,6 +31,8 @@ from reports.rollups import (
     rollups_refreshed_at,
 )
 from workers.models import Worker
+
+WORKER_COUNTS_SECONDS = 60
 
 
 def _coordinator(request: HttpRequest) -> Coordinator:
@@ -76,30 +80,63 @@ def _dashboard(
     form, scope, pools = _scope(request)
     context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
     if scope is None:
-        return render(request, template, context, status=400)
+        return _page(request, template, context, status=400)
     context["counted_now"] = rollups_ensure(
         pool_ids=scope.pool_ids, start=scope.start, end=scope.end
     )
+    context["scope"] = scope
+    context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
+    context["range_label"] = tables.range_label(scope.start, scope.end)
+    context["query"] = request.GET.urlencode()
 
     def built() -> dict[str, Any]:
         with report_reading():
             return build(scope)
 
-    if rollups_only:
-        context.update(report_cached(name=f"dashboard:{tab}", scope=scope, build=built))
-    else:
-        context.update(built())
-    context["scope"] = scope
-    context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
-    context["range_label"] = tables.range_label(scope.start, scope.end)
-    context["query"] = request.GET.urlencode()
+    def figures() -> dict[str, Any]:
+        if rollups_only:
+            return report_cached(name=f"dashboard:{tab}", scope=scope, build=built)
+        return built()
+
     export = request.GET.get("export")
     if export:
-        for table in context.get("tables", []):
+        for table in figures().get("tables", []):
             if table.slug == export:
                 return table.csv_response(f"flexpool-{scope.start}-{scope.end}")
         raise Http404
-    return render(request, template, context)
+    if not rollups_only or context["counted_now"]:
+        return _page(request, template, {**context, **figures()})
+    # The page's figures, tables, charts and filter form are the same for every request of
+    # this scope and query until the next refresh: rendered once, kept beside the figures.
+    # (The filter form lists the pools' providers: a new one appears at the next refresh.)
+    vary = (
+        context["query"],
+        ",".join(str(p.pk) for p in pools),
+        str(_coordinator(request).is_regional),
+        str(context["refreshed_at"]),
+    )
+    kept = report_cached(
+        name=f"page:{tab}",
+        scope=scope,
+        build=lambda: _body(request, template, {**context, **figures()}),
+        vary=vary,
+    )
+    return render(request, template, {**context, **kept, "body": mark_safe(kept["body"])})
+
+
+def _body(request: HttpRequest, template: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The page's main content, rendered (``reports/<page>_body.html``), and its title."""
+    body = render_to_string(template.replace(".html", "_body.html"), context, request)
+    return {"body": str(body), "title": context.get("title")}
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    kept = _body(request, template, context)
+    return render(
+        request, template, {**context, **kept, "body": mark_safe(kept["body"])}, status=status
+    )
 
 
 @coordinator_required
@@ -161,9 +198,26 @@ def dashboard_conduct(request: HttpRequest) -> HttpResponse:
 def dashboard_health(request: HttpRequest) -> HttpResponse:
     def build(scope: Scope) -> dict[str, Any]:
         # Worker statuses and documents are read live; the hours' spread is rollup-only.
-        spread = report_cached(name="spread", scope=scope, build=lambda: hours_spread(scope))
-        health = selectors.pool_health(scope=scope, today=timezone.localdate(), spread=spread)
-        table = tables.Table("health", "Pool health", ["Measure", "Value"])
+        def spread_figured() -> Spread:
+            spread = hours_spread(scope)
+            spread.gini, spread.top_tenth_share  # noqa: B018 - worked out before it is kept
+            return spread
+
+        spread = report_cached(name="spread", scope=scope, build=spread_figured)
+        today = timezone.localdate()
+        # Worker and document counts are read live, but kept a minute: at 50 requests a
+        # second they would otherwise be the page's whole cost. The caption says when.
+        counts = live_cached(
+            name="worker-counts",
+            parts=(scope.pool_ids, today),
+            seconds=WORKER_COUNTS_SECONDS,
+            build=lambda: selectors.pool_worker_counts(pool_ids=scope.pool_ids, today=today),
+        )
+        health = selectors.pool_health(scope=scope, today=today, spread=spread, counts=counts)
+        counted = timezone.localtime(counts.counted_at)
+        table = tables.Table(
+            "health", f"Pool health (workers counted at {counted:%H:%M})", ["Measure", "Value"]
+        )
         table.rows += [
             ["Vetted workers (approved now)", health.vetted],
             ["Compliant workers (vetted, every required document valid today)", health.compliant],

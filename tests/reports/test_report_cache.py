@@ -7,11 +7,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from reports.cache import live_key
 from reports.rollups import rollups_refresh
 from tests import factories as f
 from tests.reports.history import FROM, TO, at, build_history
@@ -80,16 +83,23 @@ def test_each_dashboard_page_is_kept_until_the_refresh(client, coordinator, site
         assert not [q for q in ctx.captured_queries if _reads_rollups(q["sql"])], name
 
 
-def test_pool_health_counts_workers_live_between_refreshes(client, coordinator, site, pool):
+def test_pool_health_counts_workers_live_kept_at_most_a_minute_and_says_when(
+    client, coordinator, site, pool
+):
     build_history(site, pool)
     client.force_login(coordinator)
     url = reverse("reports:dashboard_health")
-    window = {"start": FROM.isoformat(), "end": TO.isoformat(), "export": "health"}
-    before = client.get(url, window).content.decode()
+    window = {"start": FROM.isoformat(), "end": TO.isoformat()}
+    page = client.get(url, window).content.decode()
+    assert "Pool health (workers counted at " in page
+    before = client.get(url, {**window, "export": "health"}).content.decode()
     assert "Vetted workers (approved now),4" in before
     f.WorkerFactory(pool=pool, status=Worker.Status.APPROVED, documents=False, availability=False)
-    after = client.get(url, window).content.decode()
-    assert "Vetted workers (approved now),5" in after  # no refresh in between
+    kept = client.get(url, {**window, "export": "health"}).content.decode()
+    assert "Vetted workers (approved now),4" in kept  # within the minute: as counted
+    cache.delete(live_key("worker-counts", ((pool.pk,), timezone.localdate())))  # a minute on
+    after = client.get(url, {**window, "export": "health"}).content.decode()
+    assert "Vetted workers (approved now),5" in after  # no rollup refresh in between
 
 
 def test_with_the_cache_down_the_figures_are_still_served(api, site, pool, settings):

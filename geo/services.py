@@ -20,10 +20,12 @@ _DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 class UnknownPostcode(Exception):
     """The postcode is malformed, or neither it nor its district is known."""
 
-    def __init__(self, postcode: str, message: str) -> None:
+    def __init__(self, postcode: str, message: str, reason: str = "malformed") -> None:
         super().__init__(message)
         self.postcode = postcode
         self.message = message
+        # malformed, not_found (in a district whose postcodes we have) or outside
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,42 @@ def postcode_normalise(raw: str) -> tuple[str, str]:
 
 
 def postcode_locate(postcode: str) -> Location:
-    """Where ``postcode`` is. An imported full postcode gives its own coordinates; otherwise
-    a known district's centre stands in. Raises UnknownPostcode when neither is known."""
+    """Where ``postcode`` is.
+
+    1. A postcode in the imported directory gives its own coordinates.
+    2. In a district whose postcodes were imported, any other postcode does not exist:
+       an error, never a quiet move to the district's centre.
+    3. In a district known only by its centre (no directory imported for it, as in the
+       demo), the centre stands in.
+    4. A district FlexPool does not know is outside the area the pools cover.
+    """
     full, district = postcode_normalise(postcode)
     rows = {row.postcode: row for row in Postcode.objects.filter(postcode__in=[full, district])}
-    row = rows.get(full) or rows.get(district)
+    row = rows.get(full)
     if row is None:
-        raise UnknownPostcode(
-            postcode, f"We do not know the postcode {full}. Check it and try again."
-        )
+        if Postcode.objects.filter(district=district).exclude(postcode=district).exists():
+            raise UnknownPostcode(
+                postcode,
+                f"We cannot find the postcode {full}. Check it and try again.",
+                reason="not_found",
+            )
+        if district not in rows:
+            covered = districts_covered()
+            where = f" (postcode districts {', '.join(covered)})" if 0 < len(covered) <= 12 else ""
+            raise UnknownPostcode(
+                postcode,
+                f"{full} is outside the area this pool covers{where}.",
+                reason="outside",
+            )
+        row = rows[district]
     return Location(
         postcode=full, district=district, latitude=row.latitude, longitude=row.longitude
     )
+
+
+def districts_covered() -> list[str]:
+    """The postcode districts FlexPool knows (a centre or imported postcodes)."""
+    return list(Postcode.objects.order_by("district").values_list("district", flat=True).distinct())
 
 
 def district_centroid_set(*, district: str, latitude: float, longitude: float) -> Postcode:

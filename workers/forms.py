@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from geo.services import UnknownPostcode, postcode_locate
 from pools.models import DocumentType, Pool, Role, Skill
 from workers.models import Worker
-from workers.services import document_file_check
+from workers.services import AVAILABILITY_PRESETS, document_file_check
 
 
 class ProfileForm(forms.Form):
@@ -200,6 +200,15 @@ class AvailabilityExceptionForm(_TimeSpanForm):
         widget=forms.RadioSelect,
     )
     field_order = ["day", "available", "start", "end"]
+
+
+class AvailabilityPresetForm(forms.Form):
+    preset = forms.ChoiceField(
+        label="Choose a pattern",
+        choices=[(key, label) for key, (label, _spans) in AVAILABILITY_PRESETS.items()],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a pattern."},
+    )
 
 
 class ReadyNowForm(forms.Form):

@@ -198,6 +198,31 @@ def availability_rule_add(
     )
 
 
+# The weekly patterns most workers want, each set in one step: (label, [(weekday, start
+# minute, end minute)]). Nights are two spans a day, so a 20:00-08:00 shift is covered.
+AVAILABILITY_PRESETS: dict[str, tuple[str, list[tuple[int, int, int]]]] = {
+    "every_day": ("Every day, any time", [(d, 0, 1440) for d in range(7)]),
+    "weekdays": ("Weekdays (Monday to Friday), any time", [(d, 0, 1440) for d in range(5)]),
+    "nights": (
+        "Nights (20:00 to 08:00), every day",
+        [span for d in range(7) for span in ((d, 0, 8 * 60), (d, 20 * 60, 1440))],
+    ),
+    "weekends": ("Weekends (Saturday and Sunday), any time", [(d, 0, 1440) for d in (5, 6)]),
+}
+
+
+@transaction.atomic
+def availability_preset_apply(*, worker: Worker, preset: str) -> list[AvailabilityRule]:
+    """Replace the worker's weekly pattern with one of ``AVAILABILITY_PRESETS``."""
+    if preset not in AVAILABILITY_PRESETS:
+        raise ValidationError({"preset": ["Choose one of the patterns."]})
+    AvailabilityRule.objects.filter(worker=worker).delete()
+    return AvailabilityRule.objects.bulk_create(
+        AvailabilityRule(worker=worker, weekday=d, start_minute=start, end_minute=end)
+        for d, start, end in AVAILABILITY_PRESETS[preset][1]
+    )
+
+
 def availability_rule_remove(*, worker: Worker, rule_id: int) -> bool:
     deleted, _ = AvailabilityRule.objects.filter(worker=worker, pk=rule_id).delete()
     return deleted > 0

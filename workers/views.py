@@ -189,10 +189,19 @@ def availability(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     rule_form = forms.AvailabilityRuleForm(prefix="rule")
     exception_form = forms.AvailabilityExceptionForm(prefix="exception")
     ready_form = forms.ReadyNowForm(prefix="ready")
+    preset_form = forms.AvailabilityPresetForm(prefix="preset")
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "rule":
+            if action == "preset":
+                preset_form = forms.AvailabilityPresetForm(request.POST, prefix="preset")
+                if preset_form.is_valid():
+                    services.availability_preset_apply(
+                        worker=worker, preset=preset_form.cleaned_data["preset"]
+                    )
+                    messages.success(request, "Your weekly pattern is set.")
+                    return redirect("workers:availability")
+            elif action == "rule":
                 rule_form = forms.AvailabilityRuleForm(request.POST, prefix="rule")
                 if rule_form.is_valid():
                     d = rule_form.cleaned_data
@@ -254,6 +263,7 @@ def availability(request: HttpRequest, *, worker: Worker) -> HttpResponse:
             "rule_form": rule_form,
             "exception_form": exception_form,
             "ready_form": ready_form,
+            "preset_form": preset_form,
             "ready_now": worker.is_ready_now(now),
             "weekdays": dict(forms.WEEKDAYS),
         },

@@ -87,3 +87,22 @@ def test_a_malformed_postcode_is_unknown(raw):
 def test_a_well_formed_postcode_in_an_unknown_district_is_unknown():
     with pytest.raises(UnknownPostcode, match="SW1A 1AA"):
         postcode_locate("SW1A 1AA")
+
+
+def test_an_unknown_postcode_in_a_district_whose_postcodes_are_loaded_is_an_error(tmp_path):
+    rows = ["BL9 0AA,BL9 0AA,BL9 0AA,199801,53.59,-2.29,E08000002"]
+    call_command("import_postcodes", str(write_csv(tmp_path, rows)), stdout=StringIO())
+    assert postcode_locate("BL9 0AA").latitude == 53.59
+    with pytest.raises(UnknownPostcode, match="We cannot find the postcode BL9 9ZZ") as caught:
+        postcode_locate("BL9 9ZZ")  # not a quiet fallback to Bury's centre
+    assert caught.value.reason == "not_found"
+    # A district known only by its centre (no directory loaded for it) still uses it.
+    assert postcode_locate("BL8 0AB").district == "BL8"
+
+
+def test_a_postcode_outside_the_covered_districts_says_so():
+    with pytest.raises(UnknownPostcode) as caught:
+        postcode_locate("SW1A 1AA")
+    assert caught.value.reason == "outside"
+    assert "outside the area this pool covers" in caught.value.message
+    assert "BL9" in caught.value.message

@@ -52,7 +52,7 @@ def test_an_unknown_postcode_is_a_field_error_not_a_crash(client, pool):
     client.force_login(f.UserFactory())
     response = client.post(reverse("workers:apply"), application(postcode="SW1A 1AA"))
     assert response.status_code == 200
-    assert "We do not know the postcode SW1A 1AA" in response.content.decode()
+    assert "SW1A 1AA is outside the area this pool covers" in response.content.decode()
     assert 'class="govuk-error-summary"' in response.content.decode()
     assert not Worker.objects.exists()
 

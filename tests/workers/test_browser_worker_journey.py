@@ -79,7 +79,7 @@ def test_a_worker_signs_up_applies_accepts_an_offer_and_clocks_in_and_out(
     page.get_by_label("Yes").check()
     page.get_by_label("Care worker").check()
     page.get_by_role("button", name="Send application").click()
-    assert page.get_by_text("We do not know the postcode SW1A 1AA").first.is_visible()
+    assert page.get_by_text("SW1A 1AA is outside the area this pool covers").first.is_visible()
     page.get_by_label("Home postcode").fill("BL9 7XY")
     page.get_by_label("Care worker").check()
     page.get_by_role("button", name="Send application").click()

@@ -112,36 +112,45 @@ class ProfileForm(forms.Form):
         return self.location.postcode
 
 
-class DocumentForm(forms.Form):
-    doc_type = forms.ModelChoiceField(
-        label="Document", queryset=DocumentType.objects.order_by("name"), empty_label="Choose"
-    )
-    reference = forms.CharField(
-        label="Reference number (optional)",
-        required=False,
-        max_length=60,
-        help_text="For example the DBS certificate number.",
-    )
-    issued_on = forms.DateField(label="Date issued", widget=forms.DateInput(attrs={"type": "date"}))
-    expires_on = forms.DateField(
-        label="Expiry date",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty if it does not expire.",
-    )
+class DocumentRowForm(forms.Form):
+    """One outstanding document on the documents page; a row without a file is left out."""
+
     file = forms.FileField(
-        label="Upload a file",
+        label="File",
+        required=False,
         help_text="PDF, JPG or PNG, smaller than 5 MB. A clear photo is fine.",
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
+    reference = forms.CharField(label="Reference number (optional)", required=False, max_length=60)
+    issued_on = forms.DateField(
+        label="Date issued", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    expires_on = forms.DateField(
+        label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
+    def __init__(self, *args: Any, doc_type: DocumentType, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.doc_type = doc_type
+        if not doc_type.expires:
+            del self.fields["expires_on"]
+
+    @property
+    def filled(self) -> bool:
+        return bool(self.is_bound and self.files.get(self.add_prefix("file")))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if not upload:
+            return data
         try:
             document_file_check(file=upload)
         except ValidationError as exc:
-            raise ValidationError(exc.message_dict["file"]) from None
-        return upload
+            self.add_error("file", ValidationError(exc.message_dict["file"]))
+        if data.get("issued_on") is None and "issued_on" not in self.errors:
+            self.add_error("issued_on", f"Enter the date your {self.doc_type.name} was issued.")
+        return data
 
 
 WEEKDAYS = [

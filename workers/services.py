@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -184,6 +185,45 @@ def document_upload(
         status=Worker.Status.DOCUMENTS_SUBMITTED
     )
     return document
+
+
+@dataclass(frozen=True)
+class DocumentUpload:
+    doc_type: DocumentType
+    file: UploadedFile
+    issued_on: date
+    expires_on: date | None = None
+    reference: str = ""
+
+
+def documents_upload(*, worker: Worker, uploads: list[DocumentUpload]) -> list[Document]:
+    """Store several documents at once: all of them, or (on any error) none. Errors come
+    back keyed ``<doc type pk>-<field>`` so each reaches its own row."""
+    errors: dict[str, list[str]] = {}
+    saved: list[Document] = []
+    with transaction.atomic():
+        for item in uploads:
+            try:
+                saved.append(
+                    document_upload(
+                        worker=worker,
+                        doc_type=item.doc_type,
+                        file=item.file,
+                        issued_on=item.issued_on,
+                        expires_on=item.expires_on,
+                        reference=item.reference,
+                    )
+                )
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    errors[f"{item.doc_type.pk}-{name}"] = messages
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        for document in saved:  # the files are outside the rolled-back transaction
+            document.file.delete(save=False)
+        raise ValidationError(errors)
+    return saved
 
 
 def availability_rule_add(

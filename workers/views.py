@@ -131,30 +131,62 @@ def profile(request: HttpRequest, *, worker: Worker) -> HttpResponse:
 
 @worker_required
 def documents(request: HttpRequest, *, worker: Worker) -> HttpResponse:
-    form = forms.DocumentForm(_posted(request), request.FILES if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.document_upload(
-                worker=worker,
-                doc_type=data["doc_type"],
-                file=data["file"],
-                issued_on=data["issued_on"],
-                expires_on=data["expires_on"],
-                reference=data["reference"],
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, f"{data['doc_type'].name} uploaded. We will review it.")
-            return redirect("workers:documents")
-    elif request.method == "GET" and request.GET.get("type"):
-        form = forms.DocumentForm(initial={"doc_type": request.GET["type"]})
+    """Every document the worker's roles and skills need, on one page: each outstanding
+    one has its own row, and one submit sends every file chosen (all or none)."""
     statuses = selectors.worker_document_statuses(worker=worker)
+    outstanding = [s for s in statuses if s.status not in ("approved", "pending")]
+    posted = request.method == "POST"
+    rows = [
+        forms.DocumentRowForm(
+            request.POST if posted else None,
+            request.FILES if posted else None,
+            doc_type=s.doc_type,
+            prefix=f"d{s.doc_type.pk}",
+        )
+        for s in outstanding
+    ]
+    problem = ""
+    filled: list[forms.DocumentRowForm] = []
+    if posted:
+        filled = [row for row in rows if row.filled]
+        if not filled:
+            problem = "Choose a file for at least one document."
+        elif all(row.is_valid() for row in filled):
+            uploads = [
+                services.DocumentUpload(
+                    doc_type=row.doc_type,
+                    file=row.cleaned_data["file"],
+                    issued_on=row.cleaned_data["issued_on"],
+                    expires_on=row.cleaned_data.get("expires_on"),
+                    reference=row.cleaned_data["reference"],
+                )
+                for row in filled
+            ]
+            try:
+                services.documents_upload(worker=worker, uploads=uploads)
+            except ValidationError as exc:
+                by_type = {row.doc_type.pk: row for row in filled}
+                for key, errors in exc.message_dict.items():
+                    type_pk, _, name = key.partition("-")
+                    row = by_type[int(type_pk)]
+                    row.add_error(name if name in row.fields else None, ValidationError(errors))
+            else:
+                names = ", ".join(u.doc_type.name for u in uploads)
+                messages.success(request, f"Uploaded: {names}. We will review them.")
+                return redirect("workers:documents")
+    done = sum(1 for s in statuses if s.status in ("approved", "pending", "expiring"))
     return render(
         request,
         "workers/documents.html",
-        {"form": form, "statuses": statuses, "worker": worker},
+        {
+            "statuses": statuses,
+            "rows": rows,
+            "problem": problem,
+            "error_rows": [row for row in filled if row.errors],
+            "done": done,
+            "total": len(statuses),
+            "worker": worker,
+        },
     )
 
 

@@ -31,14 +31,16 @@ def _private_media(settings, tmp_path):
 def upload(client, doc_type, content, name="dbs.pdf", **fields):
     today = timezone.localdate()
     data = {
-        "doc_type": doc_type.pk,
         "reference": "001234567890",
         "issued_on": (today - timedelta(days=10)).isoformat(),
         "expires_on": (today + timedelta(days=1000)).isoformat(),
         "file": SimpleUploadedFile(name, content, content_type="application/pdf"),
     }
     data.update(fields)
-    return client.post(reverse("workers:documents"), data)
+    # One row of the documents page's single form: fields prefixed by the document type.
+    return client.post(
+        reverse("workers:documents"), {f"d{doc_type.pk}-{k}": v for k, v in data.items()}
+    )
 
 
 @pytest.fixture
@@ -150,3 +152,42 @@ def test_signed_out_people_are_sent_to_sign_in_for_a_file(client, applicant, dbs
     client.logout()
     url = reverse("workers:document_file", args=[Document.objects.get().pk])
     assert client.get(url).status_code == 302
+
+
+def test_several_documents_are_sent_at_once_in_one_submit(client, applicant, reference):
+    client.force_login(applicant.user)
+    today = timezone.localdate()
+    types = list(DocumentType.objects.filter(slug__in=["dbs-enhanced", "identity", "references"]))
+    data = {}
+    for t in types:
+        data[f"d{t.pk}-file"] = SimpleUploadedFile(f"{t.slug}.pdf", PDF)
+        data[f"d{t.pk}-issued_on"] = (today - timedelta(days=5)).isoformat()
+        data[f"d{t.pk}-expires_on"] = (today + timedelta(days=500)).isoformat()
+    response = client.post(reverse("workers:documents"), data)
+    assert response.status_code == 302
+    assert Document.objects.filter(worker=applicant).count() == 3
+    page = client.get(reverse("workers:documents")).content.decode()
+    assert "3 of " in page and "Pending review" in page
+
+
+def test_one_bad_file_among_several_saves_none_and_says_which(client, applicant, reference):
+    client.force_login(applicant.user)
+    today = timezone.localdate()
+    good, bad = DocumentType.objects.filter(slug__in=["identity", "references"]).order_by("slug")
+    data = {
+        f"d{good.pk}-file": SimpleUploadedFile("a.pdf", PDF),
+        f"d{good.pk}-issued_on": (today - timedelta(days=5)).isoformat(),
+        f"d{bad.pk}-file": SimpleUploadedFile("b.pdf", b"MZ not a pdf"),
+        f"d{bad.pk}-issued_on": (today - timedelta(days=5)).isoformat(),
+    }
+    response = client.post(reverse("workers:documents"), data)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert f"{bad.name}: " in text and "must be a PDF, JPG or PNG" in text
+    assert not Document.objects.exists()
+
+
+def test_sending_the_form_with_no_file_says_so(client, applicant, reference):
+    client.force_login(applicant.user)
+    response = client.post(reverse("workers:documents"), {})
+    assert "Choose a file for at least one document." in response.content.decode()

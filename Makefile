@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := flexpool.settings
 
-.PHONY: run test install assets migrate seed lint typecheck check bench clean
+.PHONY: run test install assets migrate seed lint typecheck check bench chaos clean
 
 $(VENV)/.installed: requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ check: lint typecheck
 
 bench: install assets
 	$(PY) bench/run.py $(BENCH)
+
+# The production shape on loopback with faults injected (docs/reliability.md); CHAOS_ARGS=--short
+chaos: install
+	$(PY) scripts/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles var

@@ -8,7 +8,7 @@ deliveries by channel and state, the queue depth) are read from PostgreSQL and R
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 
 _COUNTERS: dict[str, Counter] = {
     "outbox_published": Counter(
@@ -19,12 +19,6 @@ _COUNTERS: dict[str, Counter] = {
         "Outbox rows whose publish failed (broker down); the relay republishes them.",
     ),
 }
-
-FIRST_WAVE_SECONDS = Histogram(
-    "flexpool_matching_first_wave_seconds",
-    "Seconds from a shift's posting (commit) to its first wave of offers.",
-    buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
-)
 
 
 def count(name: str, n: int = 1) -> None:

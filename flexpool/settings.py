@@ -173,6 +173,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker logs through LOGGING below (JSON with ids when LOG_FORMAT=json), not its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # On SIGTERM a worker finishes its task for up to 10 s, then hands reserved messages back to
 # Redis at once instead of leaving them to the visibility timeout (docs/reliability.md).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Sum
@@ -90,6 +91,7 @@ class SharedFigures:
         yield attempts
         yield failures
         yield states
+        yield from first_wave_figures()
         waiting = ShiftRequest.objects.filter(
             status=ShiftRequest.Status.OPEN, matched_at__isnull=True, end__gt=timezone.now()
         ).count()
@@ -108,6 +110,32 @@ class SharedFigures:
                 "Messages waiting in the Celery queue (-1: the broker cannot be reached).",
                 value=depth,
             )
+
+
+def first_wave_figures() -> list[Metric]:
+    """Seconds from posting (commit) to the first wave, for shifts first matched in the
+    last hour: read from the match runs, so every process reports the same."""
+    from shifts.models import MatchRun
+
+    since = timezone.now() - timedelta(hours=1)
+    rows = MatchRun.objects.filter(wave=1, ran_at__gte=since).values_list(
+        "ran_at", "shift__posted_at"
+    )[:10000]
+    seconds = sorted(max((ran - posted).total_seconds(), 0.0) for ran, posted in rows)
+    quantiles = GaugeMetricFamily(
+        "flexpool_matching_first_wave_seconds",
+        "Seconds from posting to the first wave (shifts first matched in the last hour).",
+        labels=["quantile"],
+    )
+    for q in (0.5, 0.95, 0.99):
+        value = seconds[min(int(q * len(seconds)), len(seconds) - 1)] if seconds else 0.0
+        quantiles.add_metric([str(q)], value)
+    count = GaugeMetricFamily(
+        "flexpool_matching_first_waves_last_hour",
+        "Shifts that had their first wave in the last hour.",
+        value=len(seconds),
+    )
+    return [quantiles, count]
 
 
 def _authorised(request: HttpRequest) -> bool:

@@ -12,7 +12,6 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from flexpool import metrics
 from outbox.services import OutboxRetry, outbox_handler
 from shifts import matching
 from shifts.models import ShiftRequest
@@ -39,11 +38,6 @@ def shift_match_due(*, shift_id: int) -> None:
         if still_due.exists():
             raise OutboxRetry(f"shift {shift_id} is locked by another process")
         return
-    if run.wave == 1:
-        posted_at = ShiftRequest.objects.filter(pk=shift_id).values_list("posted_at", flat=True)
-        first = posted_at.first()
-        if first is not None:
-            metrics.FIRST_WAVE_SECONDS.observe(max((run.ran_at - first).total_seconds(), 0.0))
     log.info(
         "wave %d of shift %s: %d offer(s)",
         run.wave,

@@ -63,7 +63,8 @@ def test_metrics_show_requests_outbox_deliveries_and_first_waves(token, provider
     assert 'flexpool_delivery_attempts_total{channel="sms"} 2.0' in text
     assert 'flexpool_delivery_failures_total{channel="sms"} 2.0' in text
     assert 'flexpool_delivery_failures_total{channel="email"} 0.0' in text
-    assert "flexpool_matching_first_wave_seconds_count" in text
+    assert "flexpool_matching_first_waves_last_hour 1.0" in text
+    assert 'flexpool_matching_first_wave_seconds{quantile="0.95"}' in text
     assert "flexpool_celery_queue_depth" in text
     assert "flexpool_shifts_waiting_first_wave 0.0" in text
 

@@ -8,12 +8,12 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.access import Who, allow
 from accounts.models import User
 
 
@@ -28,9 +28,9 @@ def _mfa_code_valid(user: User, code: str) -> bool:
     return False
 
 
+@allow(Who.PUBLIC)
 class TokenApi(APIView):
     authentication_classes: list[type] = []
-    permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 

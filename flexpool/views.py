@@ -3,12 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from kombu import Connection
+
+from accounts.access import Who, allow
 
 
 def _database_ok() -> tuple[bool, str]:
@@ -40,6 +41,7 @@ def _broker_ok() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"[:200]
 
 
+@allow(Who.PUBLIC)
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database and broker status as JSON; 503 when either is down."""
@@ -56,6 +58,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+@allow(Who.PUBLIC)
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to their own area; strangers see what FlexPool is."""
     user = request.user
@@ -70,6 +73,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"site_url": settings.SITE_URL})
 
 
-@login_required
+@allow(Who.SIGNED_IN)
 def no_area(request: HttpRequest) -> HttpResponse:
     return render(request, "no_area.html")

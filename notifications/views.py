@@ -9,12 +9,12 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.access import Who, allow
 from accounts.models import User
 from notifications.forms import InboundSmsForm, PushSubscriptionForm, PushUnsubscribeForm
 from notifications.selectors import deliveries_given_up
@@ -43,7 +43,7 @@ def _bad_request(errors: dict[str, Any]) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=400)
 
 
-@login_required
+@allow(Who.SIGNED_IN)
 @require_POST
 def push_subscribe(request: HttpRequest) -> JsonResponse:
     user = request.user
@@ -58,7 +58,7 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"subscribed": True}, status=201)
 
 
-@login_required
+@allow(Who.SIGNED_IN)
 @require_POST
 def push_unsubscribe(request: HttpRequest) -> JsonResponse:
     user = request.user
@@ -74,7 +74,7 @@ def push_unsubscribe(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"subscribed": False})
 
 
-@login_required
+@allow(Who.COORDINATOR)
 def delivery_failures(request: HttpRequest) -> HttpResponse:
     """Coordinators: the messages FlexPool gave up delivering, so someone can phone."""
     from pools.selectors import coordinator_of, pools_visible
@@ -97,6 +97,7 @@ def _notify_bearer_ok(request: HttpRequest) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
+@allow(Who.PUBLIC)  # Notify's bearer token is checked below
 @csrf_exempt
 @require_POST
 def notify_inbound_sms(request: HttpRequest) -> JsonResponse:

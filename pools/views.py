@@ -9,7 +9,6 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.access import Who, allow
 from accounts.models import User
 from flexpool.tables import Table
 from pools import selectors, services
@@ -40,16 +40,13 @@ View = Callable[..., HttpResponse]
 
 
 def coordinator_required(view: View) -> View:
-    """Signed in and a coordinator, else 404 (the page does not exist for anyone else).
-    The second-factor requirement is enforced by pools.middleware before this runs."""
+    """For coordinators only, with a second factor (``accounts.access.allow`` decides);
+    the view finds the coordinator on ``request.coordinator``."""
 
-    @login_required
+    @allow(Who.COORDINATOR)
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        coordinator = selectors.coordinator_of(request.user)
-        if coordinator is None:
-            raise Http404
-        request.coordinator = coordinator  # type: ignore[attr-defined]
+        request.coordinator = selectors.coordinator_of(request.user)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -15,7 +15,6 @@ from typing import Any, Concatenate, ParamSpec
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.access import Who, allow
 from accounts.models import User
 from providers import selectors, services
 from providers.forms import (
@@ -59,9 +59,10 @@ FIELD_FOR = {
 
 
 def provider_view(view: View[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
-    """Sign-in required; only provider members get past (everyone else: 404)."""
+    """For provider members only (``accounts.access.allow`` decides); the view gets the
+    member as its second argument."""
 
-    @login_required
+    @allow(Who.PROVIDER)
     @wraps(view)
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         assert isinstance(request.user, User)

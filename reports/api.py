@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pools.middleware import coordinator_needs_second_factor
+from accounts.access import Who, allow
 from pools.selectors import coordinator_of
 from reports.cache import report_cached
 from reports.forms import MAX_RANGE_DAYS
@@ -20,6 +18,7 @@ from reports.metrics import Figures, Scope
 from reports.rollups import figures_summary, report_reading, rollups_ensure
 
 
+@allow(Who.COORDINATOR)
 class StatsSummaryApi(APIView):
     class InputSerializer(serializers.Serializer):
         locals()["from"] = serializers.DateField()
@@ -57,10 +56,7 @@ class StatsSummaryApi(APIView):
     )
     def get(self, request: Request) -> Response:
         coordinator = coordinator_of(request.user)
-        if coordinator is None:
-            raise Http404
-        if coordinator_needs_second_factor(request.user):
-            raise PermissionDenied("Set up two-factor authentication first.")
+        assert coordinator is not None  # allow(Who.COORDINATOR) let them in
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["from"], params.validated_data["to"]

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import Who, allow
 from accounts.models import User
 from pools.models import Role, Skill
 from providers.models import Provider, Site
@@ -68,18 +69,21 @@ class SlugNameSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+@allow(Who.SIGNED_IN)
 class RoleListApi(APIView):
     @extend_schema(responses={200: SlugNameSerializer(many=True)})
     def get(self, request: Request) -> Response:
         return Response(SlugNameSerializer(Role.objects.order_by("name"), many=True).data)
 
 
+@allow(Who.SIGNED_IN)
 class SkillListApi(APIView):
     @extend_schema(responses={200: SlugNameSerializer(many=True)})
     def get(self, request: Request) -> Response:
         return Response(SlugNameSerializer(Skill.objects.order_by("name"), many=True).data)
 
 
+@allow(Who.PROVIDER)
 class SiteListApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -132,6 +136,7 @@ def _shift_out(provider: Provider, shift_id: int) -> dict[str, Any]:
     return dict(ShiftOutputSerializer(shift).data)
 
 
+@allow(Who.PROVIDER)
 class ShiftListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -184,12 +189,14 @@ class ShiftListCreateApi(APIView):
         return Response(_shift_out(provider, shift.pk), status=status.HTTP_201_CREATED)
 
 
+@allow(Who.PROVIDER)
 class ShiftDetailApi(APIView):
     @extend_schema(responses={200: ShiftOutputSerializer})
     def get(self, request: Request, shift_id: int) -> Response:
         return Response(_shift_out(_provider(request), shift_id))
 
 
+@allow(Who.PROVIDER)
 class ShiftCancelApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -278,6 +285,7 @@ def _own_offer(request: Request, offer_id: int) -> tuple[Worker, Offer]:
     return worker, offer
 
 
+@allow(Who.WORKER)
 class OfferListApi(APIView):
     @extend_schema(responses={200: OfferOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -293,6 +301,7 @@ class OfferListApi(APIView):
         return response
 
 
+@allow(Who.WORKER)
 class OfferAcceptApi(APIView):
     @extend_schema(request=None, responses={200: BookingOutputSerializer, 409: ConflictSerializer})
     def post(self, request: Request, offer_id: int) -> Response:
@@ -307,6 +316,7 @@ class OfferAcceptApi(APIView):
         return Response(BookingOutputSerializer(booking).data)
 
 
+@allow(Who.WORKER)
 class OfferDeclineApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -331,6 +341,7 @@ class OfferDeclineApi(APIView):
         return Response(OfferOutputSerializer(offer).data)
 
 
+@allow(Who.WORKER)
 class BookingListApi(APIView):
     @extend_schema(responses={200: BookingOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -338,6 +349,7 @@ class BookingListApi(APIView):
         return Response(BookingOutputSerializer(bookings, many=True).data)
 
 
+@allow(Who.WORKER, Who.PROVIDER)
 class BookingCancelApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:

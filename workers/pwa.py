@@ -11,10 +11,13 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from accounts.access import Who, allow
+
 # Bump when the cached pages' shape changes, so old caches are dropped.
 CACHE_VERSION = "flexpool-v1"
 
 
+@allow(Who.PUBLIC)
 @require_GET
 @cache_control(max_age=3600, public=True)
 def manifest(request: HttpRequest) -> HttpResponse:
@@ -114,6 +117,7 @@ self.addEventListener("notificationclick", (event) => {
 """
 
 
+@allow(Who.PUBLIC)
 @require_GET
 @cache_control(max_age=0, no_cache=True)
 def service_worker(request: HttpRequest) -> HttpResponse:

@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import Who, allow
 from accounts.models import User
 from notifications.selectors import notification_preference_get, notifications_recent
 from notifications.services import notification_preference_update, notifications_mark_read
@@ -38,18 +38,16 @@ WorkerView = Callable[..., HttpResponse]
 
 
 def worker_required(view: WorkerView) -> WorkerView:
-    """Sign-in required; the person must be a (not yet departed) worker, passed on as
-    ``worker``. Anyone else gets 404, an applicant without a record goes to apply."""
+    """For workers whose account is open (``accounts.access.allow`` decides: anyone else
+    gets 404, someone signed in with no area is sent to apply); the view gets ``worker``."""
 
-    @login_required
+    @allow(Who.WORKER)
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         assert isinstance(user, User)
         worker = selectors.worker_for_user(user=user)
         if worker is None:
-            if not (user.is_coordinator or user.is_provider_member):
-                return redirect("workers:apply")
             raise Http404
         return view(request, *args, worker=worker, **kwargs)
 
@@ -71,7 +69,7 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
 # --- Applying and the profile ---------------------------------------------------------
 
 
-@login_required
+@allow(Who.SIGNED_IN)
 def apply(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -190,7 +188,7 @@ def documents(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     )
 
 
-@login_required
+@allow(Who.WORKER, Who.COORDINATOR)
 @require_GET
 def document_file(request: HttpRequest, pk: int) -> FileResponse:
     """The stored file, to its worker and the coordinators of the worker's pool only."""
@@ -536,6 +534,7 @@ def shift_cancel(request: HttpRequest, pk: int, *, worker: Worker) -> HttpRespon
 # --- Calendar feed --------------------------------------------------------------------
 
 
+@allow(Who.PUBLIC)
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The worker's bookings as iCalendar, for the phone's own calendar. The secret in
@@ -650,6 +649,7 @@ def leave(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     return render(request, "workers/leave.html", {"form": form, "worker": worker})
 
 
+@allow(Who.PUBLIC)
 def left(request: HttpRequest) -> HttpResponse:
     return render(request, "workers/left.html")
 

@@ -119,7 +119,7 @@ def test_another_providers_site_is_refused(outsider, site):
 
 
 def test_a_worker_cannot_post_shifts(worker, site):
-    assert client_for(worker.user).get("/api/v1/shifts/").status_code == 403
+    assert client_for(worker.user).get("/api/v1/shifts/").status_code == 404
 
 
 def test_a_provider_sees_its_shift_with_counts_and_booked_workers(manager, shift, offered, worker):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from pools.models import DocumentType
 from tests import factories as f
+from tests.pools.conftest import give_totp
 from workers.models import Document, Worker
 
 pytestmark = pytest.mark.django_db
@@ -139,9 +140,12 @@ def test_the_file_is_served_to_its_worker_and_the_pools_coordinator_only(
         client.force_login(outsider)
         assert client.get(url).status_code == 404
     client.force_login(coordinator)
+    assert client.get(url)["Location"] == reverse("mfa_activate_totp")  # no second factor yet
+    give_totp(coordinator)
     assert client.get(url).status_code == 200
     other_coordinator = f.UserFactory()
     f.CoordinatorFactory(user=other_coordinator, pool=f.PoolFactory(slug="bolton"))
+    give_totp(other_coordinator)
     client.force_login(other_coordinator)
     assert client.get(url).status_code == 404
 

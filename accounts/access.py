@@ -65,35 +65,64 @@ def has_second_factor(user: Any) -> bool:
     return bool(cached)
 
 
-def roles_of(user: Any) -> frozenset[Who]:
-    """The roles a person holds, from what they are (see ``accounts.models.User``)."""
+# How to find the record that makes someone a worker, a provider's member or a coordinator:
+# each app registers its selector (``access_holder_register`` in its AppConfig.ready), so
+# this module imports nothing above it. The record found is kept on the user for the view.
+_HOLDERS: dict[Who, Callable[[Any], object | None]] = {
+    Who.WORKER: lambda user: getattr(user, "worker", None),
+    Who.PROVIDER: lambda user: getattr(user, "provider_membership", None),
+    Who.COORDINATOR: lambda user: getattr(user, "coordinator", None),
+}
+
+
+def access_holder_register(who: Who, find: Callable[[Any], object | None]) -> None:
+    _HOLDERS[who] = find
+
+
+def access_holder(user: Any, who: Who) -> Any:
+    """The record that makes ``user`` hold ``who`` (a Worker, a ProviderMember, a
+    Coordinator), or None. Looked up once per user object."""
+    if not getattr(user, "is_authenticated", False) or who not in _HOLDERS:
+        return None
+    found: dict[Who, object | None] | None = getattr(user, "_access_holders", None)
+    if found is None:
+        found = {}
+        user._access_holders = found
+    if who not in found:
+        found[who] = _HOLDERS[who](user)
+    return found[who]
+
+
+def holds(user: Any, who: Who) -> bool:
+    if who is Who.PUBLIC:
+        return True
     if not getattr(user, "is_authenticated", False):
-        return frozenset({Who.PUBLIC})
-    roles = {Who.PUBLIC, Who.SIGNED_IN}
-    worker = getattr(user, "worker", None)
-    if worker is not None and worker.status != "left":
-        roles.add(Who.WORKER)
-    if user.is_provider_member:
-        roles.add(Who.PROVIDER)
-    if user.is_coordinator:
-        roles.add(Who.COORDINATOR)
-    return frozenset(roles)
+        return False
+    return who is Who.SIGNED_IN or access_holder(user, who) is not None
+
+
+def roles_of(user: Any) -> frozenset[Who]:
+    """Every role a person holds."""
+    return frozenset(who for who in Who if holds(user, who))
+
+
+ORDER = list(Who)  # cheapest first; COORDINATOR last, since it may need the second factor
 
 
 def access_decide(user: Any, allowed: Iterable[Who]) -> Decision:
     """The one rule, for pages and the API alike (see the module docstring)."""
     allowed = frozenset(allowed)
+    for who in ORDER:
+        if who in allowed and holds(user, who):
+            if who is Who.COORDINATOR and not has_second_factor(user):
+                return Decision.SECOND_FACTOR
+            return Decision.ALLOW
     held = roles_of(user)
-    granted = held & allowed
-    if not granted:
-        if Who.SIGNED_IN not in held:
-            return Decision.SIGN_IN
-        if Who.WORKER in allowed and held == {Who.PUBLIC, Who.SIGNED_IN}:
-            return Decision.APPLY
-        return Decision.NOT_FOUND
-    if granted == {Who.COORDINATOR} and not has_second_factor(user):
-        return Decision.SECOND_FACTOR
-    return Decision.ALLOW
+    if Who.SIGNED_IN not in held:
+        return Decision.SIGN_IN
+    if Who.WORKER in allowed and held == {Who.PUBLIC, Who.SIGNED_IN}:
+        return Decision.APPLY
+    return Decision.NOT_FOUND
 
 
 def access_roles(view: object) -> frozenset[Who] | None:

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Who, allow
+from accounts.access import Who, access_holder, allow
 from accounts.models import User
 from flexpool.tables import Table
 from pools import selectors, services
@@ -46,7 +46,7 @@ def coordinator_required(view: View) -> View:
     @allow(Who.COORDINATOR)
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.coordinator = selectors.coordinator_of(request.user)  # type: ignore[attr-defined]
+        request.coordinator = access_holder(request.user, Who.COORDINATOR)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Who, allow
+from accounts.access import Who, access_holder, allow
 from accounts.models import User
 from providers import selectors, services
 from providers.forms import (
@@ -65,10 +65,8 @@ def provider_view(view: View[P]) -> Callable[Concatenate[HttpRequest, P], HttpRe
     @allow(Who.PROVIDER)
     @wraps(view)
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        assert isinstance(request.user, User)
-        member = selectors.member_for_user(user=request.user)
-        if member is None:
-            raise Http404
+        member = access_holder(request.user, Who.PROVIDER)
+        assert isinstance(member, ProviderMember)
         return view(request, member, *args, **kwargs)
 
     return wrapper

@@ -20,7 +20,7 @@ from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import Who, allow
+from accounts.access import Who, access_holder, allow
 from accounts.models import User
 from notifications.selectors import notification_preference_get, notifications_recent
 from notifications.services import notification_preference_update, notifications_mark_read
@@ -44,11 +44,8 @@ def worker_required(view: WorkerView) -> WorkerView:
     @allow(Who.WORKER)
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        assert isinstance(user, User)
-        worker = selectors.worker_for_user(user=user)
-        if worker is None:
-            raise Http404
+        worker = access_holder(request.user, Who.WORKER)
+        assert isinstance(worker, Worker)
         return view(request, *args, worker=worker, **kwargs)
 
     return wrapped

@@ -87,6 +87,7 @@ AUDIENCE: dict[str, frozenset[Who]] = {
                 "workers:record",
                 "workers:notifications",
                 "workers:leave",
+                "workers:messages",
             ],
             {W},
         ),
@@ -179,7 +180,8 @@ def test_every_url_has_a_decision_and_its_view_declares_it():
 
 
 @pytest.fixture
-def world(pool, site, manager, outsider, worker, coordinator):
+def world(pool, site, manager, outsider, worker, coordinator, settings):
+    settings.NOTIFY_INBOUND_SMS_TOKEN = "matrix-inbound-token"  # the door exists (its key: 401)
     give_totp(coordinator)
     nina = f.UserFactory(email="nina@council.test")
     f.CoordinatorFactory(user=nina, pool=pool)

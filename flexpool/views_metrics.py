@@ -21,6 +21,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, mult
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from accounts.access import Who, allow
+
 CELERY_QUEUE = "celery"
 
 
@@ -146,6 +148,7 @@ def _authorised(request: HttpRequest) -> bool:
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
+@allow(Who.PUBLIC)  # the bearer token (METRICS_TOKEN) is checked below
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _authorised(request):

@@ -36,6 +36,7 @@ AUDIENCE: dict[str, frozenset[Who]] = {
         (["home", "healthz", "api-token", "pwa_manifest", "pwa_service_worker"], {P}),
         (["workers:left", "workers:calendar_feed"], {P}),  # the feed's secret token is the key
         (["notify_inbound_sms"], {P}),  # GOV.UK Notify's bearer token is the key
+        (["metrics"], {P}),  # the scraper's bearer token is the key
         (["api-roles", "api-skills"], {S}),
         (["workers:apply", "workers:push_subscribe", "workers:push_unsubscribe"], {S}),
         (["api-sites", "api-shifts", "api-shift", "api-shift-cancel"], {R}),
@@ -75,6 +76,7 @@ AUDIENCE: dict[str, frozenset[Who]] = {
                 "workers:documents",
                 "workers:availability",
                 "workers:offers",
+                "workers:offer",
                 "workers:offer_accept",
                 "workers:offer_decline",
                 "workers:shifts",
@@ -157,6 +159,7 @@ OWNED_BY_MANAGER |= {"api-shift", "api-shift-cancel", "api-booking-cancel"}
 NOT_FOUND_FOR = {
     "workers:apply": {"manager", "outsider", "coordinator", "coordinator_without_mfa"},
     "reports:region": {"coordinator"},
+    "metrics": set(PERSONAS),  # without the scraper's bearer token it does not exist
 }
 
 
@@ -215,6 +218,7 @@ def world(pool, site, manager, outsider, worker, coordinator, settings):
         "providers:favourite_delete": {"worker_pk": worker.pk},
         "providers:member_remove": {"pk": manager.provider_membership.pk},
         "workers:document_file": {"pk": document.pk},
+        "workers:offer": {"pk": offer.pk},
         "workers:offer_accept": {"pk": offer.pk},
         "workers:offer_decline": {"pk": offer.pk},
         "workers:calendar_feed": {"token": worker.calendar_token},

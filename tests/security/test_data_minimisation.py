@@ -131,3 +131,7 @@ def test_the_offers_page_shows_the_district_not_the_address(client, worker, pend
     page = client.get("/worker/offers/").content.decode()
     assert "BL9 area" in page
     assert site.address not in page and site.postcode not in page
+    detail = client.get(f"/worker/offers/{pending_offer.pk}/")
+    assert detail.status_code == 200
+    assert site.address not in detail.content.decode()
+    assert site.postcode not in detail.content.decode()

@@ -85,6 +85,39 @@ def worker_missing_documents(*, worker: Worker, today: date) -> list[DocumentTyp
     return sorted((t for t in needed if t.pk not in valid), key=lambda t: t.name)
 
 
+def worker_documents_outstanding(*, worker: Worker, today: date) -> list[tuple[DocumentType, str]]:
+    """Each document the pool requires for the worker's roles and skills that stops them
+    being approved today, with why: missing, pending review, rejected or expired (the
+    newest copy of each type decides)."""
+    missing = worker_missing_documents(worker=worker, today=today)
+    latest: dict[int, Document] = {}
+    for document in worker.documents.filter(doc_type__in=missing).order_by("-uploaded_at", "-id"):
+        latest.setdefault(document.doc_type_id, document)
+    outstanding = []
+    for doc_type in missing:
+        newest = latest.get(doc_type.pk)
+        if newest is None:
+            state = "missing"
+        elif newest.status == Document.Status.PENDING:
+            state = "pending review"
+        elif newest.status == Document.Status.REJECTED:
+            state = "rejected"
+        else:
+            state = "expired"
+        outstanding.append((doc_type, state))
+    return outstanding
+
+
+def worker_document_views(*, worker: Worker) -> QuerySet[AuditEntry]:
+    """Every time staff opened one of the worker's document files: who, which, when."""
+    return AuditEntry.objects.filter(
+        pool=worker.pool,
+        action="document.view",
+        target_type="workers.document",
+        target_id__in=list(worker.documents.values_list("pk", flat=True)),
+    ).select_related("actor")
+
+
 def audit_entries(*, pool: Pool) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(pool=pool).select_related("actor")
 

@@ -116,10 +116,23 @@ def worker_status_set(*, worker: Worker, status: str, by: User, reason: str = ""
 
 def worker_approve(*, worker: Worker, by: User, reason: str = "") -> Worker:
     """Approve a worker to take shifts (matching still checks each document per shift)."""
+    from pools.selectors import worker_documents_outstanding
+
     with transaction.atomic():
         locked = Worker.objects.select_for_update().get(pk=worker.pk)
         if locked.status == Worker.Status.LEFT:
             raise ValidationError({"status": ["This worker has left the pool."]})
+        outstanding = worker_documents_outstanding(worker=locked, today=timezone.localdate())
+        if outstanding:
+            listed = "; ".join(f"{doc_type.name} ({state})" for doc_type, state in outstanding)
+            raise ValidationError(
+                {
+                    "documents": [
+                        "Every document the pool requires for this worker's roles must be "
+                        f"approved first. Still outstanding: {listed}."
+                    ]
+                }
+            )
         locked.status = Worker.Status.APPROVED
         locked.approved_at = timezone.now()
         locked.save(update_fields=["status", "approved_at"])
@@ -133,6 +146,14 @@ def worker_approve(*, worker: Worker, by: User, reason: str = "") -> Worker:
             body="Your checks are complete. You will now get offers for shifts that suit you.",
         )
     return locked
+
+
+def document_view_record(*, document: Document, by: User) -> AuditEntry:
+    """A member of staff opened a worker's document file: recorded in the pool's audit
+    log (who, whose and which document, when), which coordinators can read."""
+    return audit_record(
+        pool=document.worker.pool, actor=by, action="document.view", target=document
+    )
 
 
 def worker_suspend(*, worker: Worker, by: User, reason: str) -> Worker:

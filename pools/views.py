@@ -216,6 +216,8 @@ def _worker_page(
         "worker": worker,
         "documents": selectors.worker_documents(worker=worker),
         "missing": selectors.worker_missing_documents(worker=worker, today=today),
+        "outstanding": selectors.worker_documents_outstanding(worker=worker, today=today),
+        "document_views": selectors.worker_document_views(worker=worker)[:50],
         "today": today,
         "reject_form": forms.get("reject_form") or ReasonForm(),
         "reject_doc": forms.get("reject_doc"),

@@ -24,6 +24,7 @@ from accounts.access import Who, access_holder, allow
 from accounts.models import User
 from notifications.selectors import notification_preference_get, notifications_recent
 from notifications.services import notification_preference_update, notifications_mark_read
+from pools.services import document_view_record
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer
 from shifts.services import attendance
@@ -194,6 +195,8 @@ def document_file(request: HttpRequest, pk: int) -> FileResponse:
     document = selectors.document_for_viewer(user=user, document_id=pk)
     if document is None:
         raise Http404
+    if document.worker.user_id != user.pk:
+        document_view_record(document=document, by=user)
     handle = document.file.open("rb")
     head = handle.read(16)
     handle.seek(0)

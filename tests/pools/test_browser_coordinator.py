@@ -34,6 +34,17 @@ def applicant(pool):
         issued_on=timezone.localdate() - timedelta(days=10),
         expires_on=timezone.localdate() + timedelta(days=1000),
     )
+    # Every other document the pool requires is already approved: the DBS is what is left.
+    for doc_type in DocumentType.objects.needed_for(
+        role_ids=worker.roles.values_list("pk", flat=True), skill_ids=[]
+    ).exclude(slug="dbs-enhanced"):
+        Document.objects.create(
+            worker=worker,
+            doc_type=doc_type,
+            status=Document.Status.APPROVED,
+            issued_on=timezone.localdate() - timedelta(days=10),
+            expires_on=timezone.localdate() + timedelta(days=300),
+        )
     return worker
 
 
@@ -46,6 +57,7 @@ def test_a_coordinator_vets_a_worker(live_server, desktop, coordinator, applican
     page = sign_in(desktop, live_server, coordinator)
     page.goto(live_server.url + "/pool/workers/")
     page.get_by_role("link", name="Amy Applicant").click()
+    assert page.get_by_role("button", name="Approve worker").count() == 0  # the DBS is pending
     page.get_by_role("button", name="Approve Enhanced DBS check with adults' barred list").click()
     assert "approved" in page.locator(".govuk-notification-banner").inner_text()
     page.get_by_role("button", name="Approve worker").click()

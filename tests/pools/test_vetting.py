@@ -87,6 +87,21 @@ def test_rejecting_a_document_needs_a_reason_which_the_worker_is_told(
 
 
 def test_a_coordinator_approves_a_worker(client, coordinator, applicant):
+    # Every document the pool requires is approved (tests/pools/test_document_review.py
+    # shows the refusal while one is not).
+    from pools.models import DocumentType
+
+    applicant.documents.all().delete()
+    for doc_type in DocumentType.objects.needed_for(
+        role_ids=applicant.roles.values_list("pk", flat=True), skill_ids=[]
+    ):
+        Document.objects.create(
+            worker=applicant,
+            doc_type=doc_type,
+            status=Document.Status.APPROVED,
+            issued_on=timezone.localdate() - timedelta(days=10),
+            expires_on=timezone.localdate() + timedelta(days=300),
+        )
     client.force_login(coordinator)
     client.post(reverse("pools:worker_approve", kwargs={"pk": applicant.pk}), {"reason": ""})
     applicant.refresh_from_db()

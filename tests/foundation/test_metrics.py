@@ -80,3 +80,22 @@ def test_json_logs_carry_the_ids(capsys):
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "offer accepted"
     assert line["shift_id"] == 7 and line["offer_id"] == 42
+
+
+def test_errors_go_to_sentry_when_a_dsn_is_set_and_not_otherwise():
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import django; django.setup(); import sentry_sdk; c = sentry_sdk.get_client(); "
+        "print(c.is_active(), c.options.get('send_default_pii'))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "flexpool.settings"}
+    env.pop("SENTRY_DSN", None)
+    off = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert off.stdout.split()[:1] == ["False"], off.stderr
+    # A DSN on a loopback port nothing listens on: initialised, nothing leaves the machine.
+    env["SENTRY_DSN"] = "http://public@127.0.0.1:9119/1"
+    on = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert on.stdout.split() == ["True", "False"], on.stderr

@@ -117,8 +117,16 @@ def own_redis(tmp_path):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_with_redis_down_posting_answers_201_and_redirect_and_matching_catches_up(
-    own_redis, manager, provider, site, worker, client
+    own_redis, manager, provider, site, worker, client, settings
 ):
+    # Cache and broker both on the Redis that goes down, as in production.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "flexpool.cache.FallbackRedisCache",
+            "LOCATION": own_redis.url(1),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+        }
+    }
     own_redis.stop()
     api = APIClient()
     api.force_authenticate(manager)

@@ -399,11 +399,19 @@ def document_for_viewer(*, user: User, document_id: int) -> Document | None:
 
 
 def worker_bookings_for_calendar(*, worker: Worker, now: datetime | None = None) -> list[Booking]:
+    """Live bookings of the last 60 days and ahead, and those cancelled in the last two
+    weeks (the feed marks them cancelled so phones drop them)."""
+    from workers.calendar import CANCELLED_KEPT_DAYS
+
     now = now or timezone.now()
     return list(
         Booking.objects.filter(
+            Q(status__in=Booking.LIVE_STATUSES)
+            | Q(
+                status=Booking.Status.CANCELLED,
+                cancelled_at__gte=now - timedelta(days=CANCELLED_KEPT_DAYS),
+            ),
             worker=worker,
-            status__in=Booking.LIVE_STATUSES,
             end__gt=now - timedelta(days=60),
         )
         .select_related("shift__site", "shift__provider", "shift__role")

@@ -548,7 +548,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     body = bookings_icalendar(
         bookings=selectors.worker_bookings_for_calendar(worker=worker),
-        host=request.get_host(),
+        site_url=settings.SITE_URL,
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="flexpool-shifts.ics"'

@@ -55,7 +55,7 @@ def test_a_worker_signs_up_applies_accepts_an_offer_and_clocks_in_and_out(
     page.get_by_label("Email").fill("ada@example.test")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/accounts/confirm-email/")
     axe_check(page, "verification-sent")
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body)

@@ -130,7 +130,9 @@ def main() -> None:
         _write(command, rows, load_before, load_after, o)
 
 
-def _write(command: list[str], rows: list[tuple[str, str]], before: str, after: str, o: dict) -> None:
+def _write(
+    command: list[str], rows: list[tuple[str, str]], before: str, after: str, o: dict
+) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text()
     marker = "## Matching lab"

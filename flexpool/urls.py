@@ -19,6 +19,7 @@ urlpatterns = [
     path("worker/", include("workers.urls")),
     path("pool/dashboard/", include("reports.urls")),
     path("pool/deliveries/", notification_views.delivery_failures, name="delivery_failures"),
+    path("pool/lab/", include("lab.urls")),
     path("pool/", include("pools.urls")),
     path("", include("workers.pwa_urls")),
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
@@ -215,6 +216,38 @@ def lab_compare(
     return {"columns": results, "optimum_hours": best, "bound": results[0].get("bound")}
 
 
+def lab_recruitment_whatif(
+    *,
+    pool: Pool,
+    start: date,
+    end: date,
+    seed: int,
+    add_workers: list[WorkerBatch],
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Recruitment what-if: the pool as it is and with the recruits, on the same demand
+    and the same answers; the difference is what the recruits would buy."""
+    model = response_model_fit(pool=pool)
+    common: dict[str, Any] = {
+        "pool": pool, "start": start, "end": end, "seed": seed, "model": model,
+    }  # fmt: skip
+    without = lab_simulate(
+        **common, baselines=False, optimum=False, progress=_part(progress, 0, 0.5)
+    )
+    with_ = lab_simulate(
+        **common, add_workers=add_workers, baselines=False, optimum=False,
+        progress=_part(progress, 0.5, 1.0),
+    )  # fmt: skip
+    return {
+        "without": without,
+        "with": with_,
+        "added_hours": round(with_["hours_filled"] - without["hours_filled"], 2),
+        "added_agency_spend_avoided": round(
+            with_["agency_spend_avoided"] - without["agency_spend_avoided"], 2
+        ),
+    }
+
+
 def recruitment_candidates(
     *, pool: Pool, start: date, end: date, unfilled: dict[str, float], limit: int
 ) -> list[tuple[WorkerBatch, float]]:
@@ -302,9 +335,12 @@ def lab_recruitment_moves(
 def lab_run_create(
     *, pool: Pool, kind: str, inputs: dict[str, Any], seed: int, by: User | None
 ) -> LabRun:
-    """Store a run to be executed (by Celery, after commit)."""
+    """Store a run and, in the same transaction, the outbox's intent to execute it (a
+    Celery worker picks it up once this commits)."""
+    from outbox.services import outbox_put
+
     _inputs_check(kind, inputs)
-    return LabRun.objects.create(
+    run = LabRun.objects.create(
         pool=pool,
         kind=kind,
         inputs=inputs,
@@ -312,6 +348,8 @@ def lab_run_create(
         created_by=by,
         code_version=code_version(),
     )
+    outbox_put(handler="lab.tasks.lab_run_start", payload={"run_id": run.pk})
+    return run
 
 
 def _inputs_check(kind: str, inputs: dict[str, Any]) -> None:
@@ -322,16 +360,43 @@ def _inputs_check(kind: str, inputs: dict[str, Any]) -> None:
         raise ScenarioError("The range ends before it starts.")
     if end >= timezone.localdate():
         raise ScenarioError("Replay a range that ends before today.")
-    if (end - start).days > 120:
+    if (end - start).days >= 120:
         raise ScenarioError("Simulate at most 120 days at once.")
     for policy in inputs.get("policies", []):
         policy_parse([f"{k}={v}" for k, v in policy.items()])
     workers_parse(inputs.get("add_workers", []))
 
 
-def lab_run_execute(*, run: LabRun, progress: Progress | None = None) -> LabRun:
-    """Execute a stored run and store its outputs (or its error)."""
-    LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.RUNNING)
+def _progress_key(run_id: int) -> str:
+    return f"lab:run:{run_id}:progress"
+
+
+def lab_run_progress(*, run: LabRun) -> float:
+    """How far a running run has got, 0 to 1 (kept in the cache, not the database: the
+    simulation's own transaction is rolled back, and its progress must be seen meanwhile)."""
+    if run.status == LabRun.Status.DONE:
+        return 1.0
+    value = cache.get(_progress_key(run.pk))
+    return float(value) if value is not None else 0.0
+
+
+def lab_run_execute(*, run_id: int) -> LabRun | None:
+    """Claim a queued run, execute it and store its outputs (or the reason it failed).
+    A run already claimed or finished is left alone (returns ``None``)."""
+    claimed = LabRun.objects.filter(pk=run_id, status=LabRun.Status.QUEUED).update(
+        status=LabRun.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    run = LabRun.objects.select_related("pool").get(pk=run_id)
+    key = _progress_key(run.pk)
+    last = [0.0]
+
+    def progress(share: float) -> None:
+        if share - last[0] >= 0.01 or share >= 1.0:
+            last[0] = share
+            cache.set(key, round(share, 3), timeout=86400)
+
     started = time.perf_counter()
     inputs = run.inputs
     start, end = date.fromisoformat(inputs["from"]), date.fromisoformat(inputs["to"])
@@ -350,22 +415,25 @@ def lab_run_execute(*, run: LabRun, progress: Progress | None = None) -> LabRun:
                 moves=int(inputs.get("moves", 3)), progress=progress,
             )  # fmt: skip
         else:
-            outputs = lab_simulate(
-                pool=run.pool,
-                start=start,
-                end=end,
-                seed=run.seed,
-                policy=policy_parse(inputs.get("set", [])),
-                add_workers=workers_parse(inputs.get("add_workers", [])),
-                progress=progress,
-            )
+            outputs = lab_recruitment_whatif(
+                pool=run.pool, start=start, end=end, seed=run.seed,
+                add_workers=workers_parse(inputs.get("add_workers", [])), progress=progress,
+            )  # fmt: skip
     except ScenarioError as exc:
         run.status, run.error = LabRun.Status.FAILED, str(exc)
+    except Exception as exc:  # noqa: BLE001 - recorded on the run for the coordinator, then raised
+        LabRun.objects.filter(pk=run.pk).update(
+            status=LabRun.Status.FAILED,
+            error=f"The run failed: {type(exc).__name__}.",
+            finished_at=timezone.now(),
+        )
+        raise
     else:
         run.status, run.outputs = LabRun.Status.DONE, outputs
     run.seconds = round(time.perf_counter() - started, 2)
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "outputs", "seconds", "finished_at"])
+    cache.delete(key)
     return run
 
 

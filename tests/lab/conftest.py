@@ -38,3 +38,26 @@ def past_shift(site, start, hours, posted_before=timedelta(days=2), **kwargs):
         status=ShiftRequest.Status.EXPIRED,
         **kwargs,
     )
+
+
+@pytest.fixture
+def coordinator(coordinator):
+    """Coordinators need a second factor before pool pages answer them: Colin has one."""
+    from tests.pools.conftest import give_totp
+
+    give_totp(coordinator)
+    return coordinator
+
+
+@pytest.fixture
+def other_coordinator(reference):
+    """Rita coordinates Rochdale: Bury's runs are 404 to her."""
+    from pools.reference import pool_rates_ensure
+    from tests.pools.conftest import give_totp
+
+    other = f.PoolFactory(name="Rochdale", slug="rochdale")
+    pool_rates_ensure(other)
+    user = f.UserFactory(email="rita@rochdale.test")
+    f.CoordinatorFactory(user=user, pool=other)
+    give_totp(user)
+    return user

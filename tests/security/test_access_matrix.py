@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.access import Who, access_roles
+from lab.models import LabRun
 from pools.models import DocumentType
 from providers.models import Favourite
 from shifts.models import Timesheet
@@ -119,6 +120,9 @@ AUDIENCE: dict[str, frozenset[Who]] = {
                 "reports:dashboard_health",
                 "reports:region",
                 "delivery_failures",
+                "lab:index",
+                "lab:run",
+                "lab:run_csv",
             ],
             {C},
         ),
@@ -209,7 +213,12 @@ def world(pool, site, manager, outsider, worker, coordinator, settings):
     Favourite.objects.create(provider=site.provider, worker=worker)
     worker.calendar_token = "feed-secret-for-the-matrix"
     worker.save(update_fields=["calendar_token"])
+    lab_run = LabRun.objects.create(
+        pool=pool, kind="recruit", inputs={}, status="done", outputs={"moves": []}
+    )
     values = {
+        "lab:run": {"pk": lab_run.pk},
+        "lab:run_csv": {"pk": lab_run.pk},
         "providers:shift_detail": {"pk": offered.pk},
         "providers:shift_live": {"pk": offered.pk},
         "providers:shift_edit": {"pk": offered.pk},

@@ -7,13 +7,15 @@ MESSAGES: dict[str, str] = {
     "not_pending": "This offer is no longer open.",
     "clash": "You already have a booking at that time.",
     "expired": "This offer has expired.",
+    "not_eligible": "You cannot take this shift.",
 }
 
 
 class OfferUnavailable(Exception):
     """An offer cannot be accepted (or declined) any more.
 
-    ``code`` is one of "filled", "not_pending", "clash" or "expired"; ``message`` is plain
+    ``code`` is one of "filled", "not_pending", "clash", "expired" or "not_eligible" (a
+    rule that changed since the offer was sent); ``message`` is plain
     English for the worker.
     """
 

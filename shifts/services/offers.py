@@ -1,16 +1,19 @@
 """Offers: a worker accepting or declining, direct offers, expiry and withdrawal.
 
 Acceptance is the one place where a shift's scarce places are taken. The guard, in
-order (and the lock order every shift service follows: shift, then offers, then bookings):
+order (and the lock order every shift service follows: worker, shift, offers, bookings):
 
-1. a conditional ``UPDATE shift SET booked_count = booked_count + 1 WHERE status = 'open'
+1. the worker's row is locked first, so one worker's simultaneous accepts queue up and
+   each sees the bookings the one before it made;
+2. a conditional ``UPDATE shift SET booked_count = booked_count + 1 WHERE status = 'open'
    AND booked_count < headcount``; no row means the shift is full (or gone). The update
    also holds the shift's row lock until commit, so accepts on one shift queue up;
-2. the offer is locked and must still be pending and unexpired;
-3. the booking is inserted; on PostgreSQL the exclusion constraint
+3. the offer is locked and must still be pending and unexpired; every eligibility rule
+   that can change after an offer is sent is re-checked (matching's own rule objects);
+4. the booking is inserted; on PostgreSQL the exclusion constraint
    ``booking_worker_no_overlap`` refuses one that overlaps the worker's other live bookings,
    which becomes ``OfferUnavailable("clash")``;
-4. if that took the last place the shift is filled and the other pending offers are
+5. if that took the last place the shift is filled and the other pending offers are
    withdrawn, and their workers told.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -33,9 +36,29 @@ from workers.models import Worker
 
 log = logging.getLogger("flexpool.offers")
 
-# Only the control test in tests/shifts/test_concurrency.py turns this off, to show that
-# without the guard simultaneous accepts really do overbook a shift.
+# Only the control tests in tests/shifts/test_concurrency.py turn these off, to show that
+# without the guard simultaneous accepts really do overbook a shift, and without the
+# worker's lock one worker's simultaneous accepts really do break rest or weekly hours.
 ACCEPT_GUARD = True
+WORKER_LOCK = True
+
+# Which refusal code a broken rule gives (the API and pages show the message either way).
+_CODES = {"overlap": "clash", "rest": "clash"}
+
+
+def _recheck_rules(shift: ShiftRequest, worker: Worker, now: datetime) -> None:
+    """Re-check, at the moment of booking, every eligibility rule that can have changed
+    since the offer was sent (``acceptance_rules()``: vetting, documents valid through the
+    shift, blocks, overlap, rest, weekly hours), with matching's own rule objects."""
+    from shifts.matching import acceptance_rules, worker_rule_failures
+
+    verdict = worker_rule_failures(
+        shift=shift, worker_id=worker.pk, now=now, rules=acceptance_rules()
+    )
+    if verdict.failed:
+        words = verdict.words("worker")[0]
+        code = _CODES.get(verdict.failed[0].name, "not_eligible")
+        raise OfferUnavailable(code, f"You cannot take this shift: {words}.")
 
 
 def _take_place(shift_id: int) -> None:
@@ -69,6 +92,10 @@ def offer_accept(*, offer: Offer, worker: Worker) -> Booking:
         raise OfferUnavailable("expired")
     try:
         with transaction.atomic():
+            if WORKER_LOCK:
+                # First, before the shift: one worker's accepts queue up here, so each sees
+                # the bookings the one before it made (rest, weekly hours, overlap).
+                Worker.objects.select_for_update().filter(pk=worker.pk).values_list("pk").first()
             _take_place(offer.shift_id)
             locked = Offer.objects.select_for_update().get(pk=offer.pk)
             if locked.status != Offer.Status.PENDING:
@@ -78,27 +105,7 @@ def offer_accept(*, offer: Offer, worker: Worker) -> Booking:
             shift = ShiftRequest.objects.select_related("site", "pool").get(pk=offer.shift_id)
             if shift.start <= now:
                 raise OfferUnavailable("expired", "This shift has already started.")
-            if worker.status != Worker.Status.APPROVED:
-                raise OfferUnavailable(
-                    "not_pending", "Only vetted, active workers can accept shifts."
-                )
-            rest = timedelta(hours=shift.pool.rest_hours)
-            nearby = list(
-                Booking.objects.filter(
-                    worker=worker,
-                    status__in=Booking.LIVE_STATUSES,
-                    start__lt=shift.end + rest,
-                    end__gt=shift.start - rest,
-                ).values_list("start", "end")
-            )
-            if any(start < shift.end and end > shift.start for start, end in nearby):
-                raise OfferUnavailable("clash")
-            if nearby:
-                raise OfferUnavailable(
-                    "clash",
-                    f"You would not have {shift.pool.rest_hours} hours' rest between this "
-                    "shift and another of yours.",
-                )
+            _recheck_rules(shift, worker, now)
             booking = Booking.objects.create(
                 shift=shift,
                 worker=worker,

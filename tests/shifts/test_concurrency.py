@@ -4,20 +4,22 @@ together by a barrier."""
 from __future__ import annotations
 
 import threading
-import time
+import time as clock
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
+from pools.models import DocumentType
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer, ShiftRequest
 from shifts.services import offers as offer_services
 from tests import factories as f
-from workers.models import Worker
+from workers.models import Document, Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +44,7 @@ def run_together(jobs: list[Callable[[], object]]) -> list[object]:
                     results[i] = exc
                     break
                 connection.close()
-                time.sleep(0.05)
+                clock.sleep(0.05)
                 continue
             except Exception as exc:  # noqa: BLE001 - the test inspects what each raised
                 results[i] = exc
@@ -62,6 +64,20 @@ def shift_with_offers(site, pool, headcount: int, n: int) -> tuple[ShiftRequest,
     workers = Worker.objects.bulk_create(
         Worker(pool=pool, display_name=f"Racer {i}", status=Worker.Status.APPROVED)
         for i in range(n)
+    )
+    # Acceptance re-checks documents: each racer holds every one the shift needs.
+    needed = DocumentType.objects.needed_for(role_ids=[shift.role_id], skill_ids=[])
+    today = timezone.localdate()
+    Document.objects.bulk_create(
+        Document(
+            worker=w,
+            doc_type=t,
+            status=Document.Status.APPROVED,
+            issued_on=today - timedelta(days=30),
+            expires_on=today + timedelta(days=365),
+        )
+        for w in workers
+        for t in needed
     )
     now = timezone.now()
     offers = Offer.objects.bulk_create(
@@ -164,3 +180,85 @@ def test_two_sweeps_at_once_run_each_due_wave_once(site, pool):
     assert sum(r for r in results if isinstance(r, int)) == len(shifts), results
     assert MatchRun.objects.count() == len(shifts)
     assert Offer.objects.count() == 3 * len(shifts)
+
+
+LONDON = ZoneInfo("Europe/London")
+ROUNDS = 5
+
+
+def offers_to(worker, shifts) -> list[Offer]:
+    now = timezone.now()
+    return [
+        Offer.objects.create(
+            shift=s,
+            worker=worker,
+            wave=1,
+            rank=1,
+            distance_km=1,
+            sent_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+        for s in shifts
+    ]
+
+
+def two_shifts_two_hours_apart(site, round_: int) -> list[ShiftRequest]:
+    start = timezone.now() + timedelta(days=2 + 2 * round_)
+    first = f.ShiftFactory(site=site, start=start, end=start + timedelta(hours=6))
+    second = f.ShiftFactory(
+        site=site, start=first.end + timedelta(hours=2), end=first.end + timedelta(hours=8)
+    )
+    return [first, second]
+
+
+def three_eight_hour_days_in_one_week(site, round_: int) -> list[ShiftRequest]:
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1 + round_)
+    shifts = []
+    for day in (1, 2, 3):  # Tuesday, Wednesday, Thursday 09:00-17:00: rest is kept
+        start = datetime.combine(monday + timedelta(days=day), time(9), tzinfo=LONDON)
+        shifts.append(f.ShiftFactory(site=site, start=start, end=start + timedelta(hours=8)))
+    return shifts
+
+
+def race_rest(site, worker) -> list[int]:
+    """Each round, the worker accepts two shifts 2 hours apart at the same moment;
+    returns how many were booked in each round."""
+    booked = []
+    for round_ in range(ROUNDS):
+        shifts = two_shifts_two_hours_apart(site, round_)
+        run_together([accept_job(o) for o in offers_to(worker, shifts)])
+        booked.append(Booking.objects.filter(worker=worker, shift__in=shifts).count())
+    return booked
+
+
+def race_weekly_cap(site, worker) -> list[int]:
+    """Each round, a worker with a 16-hour cap accepts three 8-hour days of one week at
+    the same moment; returns how many were booked in each round."""
+    Worker.objects.filter(pk=worker.pk).update(weekly_hours_cap=16)
+    booked = []
+    for round_ in range(ROUNDS):
+        shifts = three_eight_hour_days_in_one_week(site, round_)
+        run_together([accept_job(o) for o in offers_to(worker, shifts)])
+        booked.append(Booking.objects.filter(worker=worker, shift__in=shifts).count())
+    return booked
+
+
+def test_one_worker_accepting_two_shifts_too_close_for_rest_at_once_gets_one(site, worker):
+    assert race_rest(site, worker) == [1] * ROUNDS
+
+
+def test_control_without_the_workers_lock_the_rest_race_books_both(site, worker, monkeypatch):
+    """Proves the test above can fail: without the lock both accepts read no booking."""
+    monkeypatch.setattr(offer_services, "WORKER_LOCK", False)
+    assert 2 in race_rest(site, worker)
+
+
+def test_one_worker_accepting_a_weeks_shifts_at_once_stays_within_the_cap(site, worker):
+    assert race_weekly_cap(site, worker) == [2] * ROUNDS
+
+
+def test_control_without_the_workers_lock_the_weekly_cap_is_broken(site, worker, monkeypatch):
+    """Proves the test above can fail: without the lock all three read a week of 0 hours."""
+    monkeypatch.setattr(offer_services, "WORKER_LOCK", False)
+    assert 3 in race_weekly_cap(site, worker)

@@ -73,10 +73,11 @@ def _dashboard(
     build: Callable[[Scope], dict[str, Any]],
     tab: str,
     *,
-    rollups_only: bool = True,
+    live: Callable[[Scope], str] | None = None,
 ) -> HttpResponse:
-    """``rollups_only``: the page's figures come from the rollups alone, so they are kept
-    until the next refresh (reports.cache)."""
+    """The page's figures (and the page itself, rendered) are kept until the next rollup
+    refresh (reports.cache). ``live``: a token of what else the page shows (say, when its
+    live counts were taken); a new token is a new page."""
     form, scope, pools = _scope(request)
     context: dict[str, Any] = {"form": form, "tab": tab, "definitions": DEFINITIONS}
     if scope is None:
@@ -93,10 +94,10 @@ def _dashboard(
         with report_reading():
             return build(scope)
 
+    token = live(scope) if live is not None else ""
+
     def figures() -> dict[str, Any]:
-        if rollups_only:
-            return report_cached(name=f"dashboard:{tab}", scope=scope, build=built)
-        return built()
+        return report_cached(name=f"dashboard:{tab}", scope=scope, build=built, vary=(token,))
 
     export = request.GET.get("export")
     if export:
@@ -104,7 +105,7 @@ def _dashboard(
             if table.slug == export:
                 return table.csv_response(f"flexpool-{scope.start}-{scope.end}")
         raise Http404
-    if not rollups_only or context["counted_now"]:
+    if context["counted_now"]:
         return _page(request, template, {**context, **figures()})
     # The page's figures, tables, charts and filter form are the same for every request of
     # this scope and query until the next refresh: rendered once, kept beside the figures.
@@ -114,6 +115,7 @@ def _dashboard(
         ",".join(str(p.pk) for p in pools),
         str(_coordinator(request).is_regional),
         str(context["refreshed_at"]),
+        token,
     )
     kept = report_cached(
         name=f"page:{tab}",
@@ -194,26 +196,32 @@ def dashboard_conduct(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _worker_counts(scope: Scope) -> selectors.WorkerCounts:
+    """Worker and document counts are read live, but kept a minute: at 50 requests a second
+    they would otherwise be the page's whole cost. The page says when they were taken."""
+    today = timezone.localdate()
+    return live_cached(
+        name="worker-counts",
+        parts=(scope.pool_ids, today),
+        seconds=WORKER_COUNTS_SECONDS,
+        build=lambda: selectors.pool_worker_counts(pool_ids=scope.pool_ids, today=today),
+    )
+
+
 @coordinator_required
 def dashboard_health(request: HttpRequest) -> HttpResponse:
     def build(scope: Scope) -> dict[str, Any]:
-        # Worker statuses and documents are read live; the hours' spread is rollup-only.
         def spread_figured() -> Spread:
             spread = hours_spread(scope)
             spread.gini, spread.top_tenth_share  # noqa: B018 - worked out before it is kept
             return spread
 
+        # The hours' spread is rollup-only: kept until the refresh, not just the minute.
         spread = report_cached(name="spread", scope=scope, build=spread_figured)
-        today = timezone.localdate()
-        # Worker and document counts are read live, but kept a minute: at 50 requests a
-        # second they would otherwise be the page's whole cost. The caption says when.
-        counts = live_cached(
-            name="worker-counts",
-            parts=(scope.pool_ids, today),
-            seconds=WORKER_COUNTS_SECONDS,
-            build=lambda: selectors.pool_worker_counts(pool_ids=scope.pool_ids, today=today),
+        counts = _worker_counts(scope)
+        health = selectors.pool_health(
+            scope=scope, today=timezone.localdate(), spread=spread, counts=counts
         )
-        health = selectors.pool_health(scope=scope, today=today, spread=spread, counts=counts)
         counted = timezone.localtime(counts.counted_at)
         table = tables.Table(
             "health", f"Pool health (workers counted at {counted:%H:%M})", ["Measure", "Value"]
@@ -240,7 +248,13 @@ def dashboard_health(request: HttpRequest) -> HttpResponse:
             stages.rows.append([Worker.Status(status).label, n])
         return {"tables": [table, stages], "title": "Pool health"}
 
-    return _dashboard(request, "reports/dashboard_tables.html", build, "health", rollups_only=False)
+    return _dashboard(
+        request,
+        "reports/dashboard_tables.html",
+        build,
+        "health",
+        live=lambda scope: _worker_counts(scope).counted_at.isoformat(),
+    )
 
 
 @coordinator_required

@@ -6,8 +6,10 @@ Another organisation's (or another worker's) objects answer 404.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
@@ -56,6 +58,23 @@ def _worker(request: Request) -> Worker:
     if worker is None:
         raise PermissionDenied("Only workers can do this.")
     return worker
+
+
+# Beyond the fingerprint (offers, their shifts' times, urgency and notes) a listed offer
+# shows names (provider, site, role, skills) that change rarely: at most this stale.
+OFFER_LIST_KEEP_SECONDS = 300
+
+
+def _cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage costs time, never the answer
+        return None
+
+
+def _cache_set(key: str, value: Any, seconds: int) -> None:
+    with contextlib.suppress(Exception):  # a cache outage: the next request builds it again
+        cache.set(key, value, seconds)
 
 
 def _bad_request(exc: DjangoValidationError) -> Response:
@@ -295,8 +314,15 @@ class OfferListApi(APIView):
         etag = f'"{selectors.offers_for_worker_version(worker=worker)}"'
         if get_conditional_response(request, etag=etag) is not None:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        offers = selectors.offers_for_worker(worker=worker)[:LIST_LIMIT]
-        response = Response(OfferOutputSerializer(offers, many=True).data)
+        # The list as of this fingerprint is kept a few minutes, so a client that does not
+        # send If-None-Match still costs one query while nothing changes.
+        key = f"api-offers:{worker.pk}:{etag}"
+        data = _cache_get(key)
+        if data is None:
+            offers = selectors.offers_for_worker(worker=worker)[:LIST_LIMIT]
+            data = OfferOutputSerializer(offers, many=True).data
+            _cache_set(key, data, OFFER_LIST_KEEP_SECONDS)
+        response = Response(data)
         response["ETag"] = etag
         return response
 

@@ -124,3 +124,16 @@ def test_the_offers_api_answers_304_to_its_etag_until_an_offer_or_its_shift_chan
     answered = client.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=etag)
     assert answered.status_code == 200 and answered.json()[0]["status"] == "declined"
     assert client.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=answered["ETag"]).status_code == 304
+
+
+def test_the_offers_api_without_an_etag_is_served_from_the_kept_list_until_it_changes(worker, site):
+    client = _api(worker)
+    offer = make_offer(f.ShiftFactory(site=site), worker)
+    first = client.get("/api/v1/offers/")
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get("/api/v1/offers/")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert len(ctx.captured_queries) <= 2  # the worker, the fingerprint
+    offer_decline(offer=offer, worker=worker, reason="")
+    changed = client.get("/api/v1/offers/")
+    assert changed.json()[0]["status"] == "declined" and changed["ETag"] != first["ETag"]

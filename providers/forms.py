@@ -47,6 +47,63 @@ class DateInput(forms.DateInput):
         super().__init__(attrs={"class": "govuk-input govuk-input--width-10"}, format="%Y-%m-%d")
 
 
+class GovukDateWidget(forms.MultiWidget):
+    """The GOV.UK date input: day, month and year boxes (never the browser's own picker,
+    which shows the user's locale order, e.g. mm/dd/yyyy). A single ISO ``name`` value
+    is read too, for scripts that post ``2026-12-01``."""
+
+    template_name = "django/forms/widgets/multiwidget.html"
+
+    def __init__(self) -> None:
+        def box(width: str) -> forms.TextInput:
+            return forms.TextInput(
+                attrs={"class": f"govuk-input govuk-date-input__input govuk-input--width-{width}",
+                       "inputmode": "numeric"}
+            )  # fmt: skip
+
+        super().__init__({"day": box("2"), "month": box("2"), "year": box("4")})
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        parts = super().value_from_datadict(data, files, name)
+        if not any(parts) and data.get(name):
+            try:
+                day = date.fromisoformat(str(data.get(name)))
+            except ValueError:
+                return ["", "", str(data.get(name))]
+            return [str(day.day), str(day.month), str(day.year)]
+        return parts
+
+
+class GovukDateField(forms.MultiValueField):
+    """A date in three fields, with the GOV.UK pattern's error messages."""
+
+    widget = GovukDateWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        fields = tuple(forms.CharField(required=False) for _ in range(3))
+        kwargs.setdefault("error_messages", {})
+        super().__init__(fields=fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[str]) -> date | None:
+        if not data_list or not any(data_list):
+            return None
+        day, month, year = (str(v or "").strip() for v in data_list)
+        missing = [n for n, v in (("day", day), ("month", month), ("year", year)) if not v]
+        if missing:
+            raise forms.ValidationError(f"The date must include a {' and a '.join(missing)}.")
+        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+            raise forms.ValidationError("The date must be a real date, like 27 3 2026.")
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            raise forms.ValidationError("The date must be a real date, like 27 3 2026.") from None
+
+
 class TimeInput(forms.TimeInput):
     input_type = "time"
 
@@ -68,7 +125,10 @@ class ShiftFieldsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Only workers with every skill you tick will be offered the shift.",
     )
-    date = forms.DateField(widget=DateInput(), help_text="The day the shift starts.")
+    date = GovukDateField(
+        help_text="The day the shift starts. For example, 27 3 2026.",
+        error_messages={"required": "Enter the date the shift starts."},
+    )
     start_time = forms.TimeField(
         label="Start time",
         widget=TimeInput(),

@@ -9,6 +9,8 @@ from django import forms, template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from providers.forms import GovukDateWidget
+
 register = template.Library()
 
 ERROR_CLASS = {
@@ -80,10 +82,53 @@ def _choices(bf: forms.BoundField, kind: str, describedby: list[str]) -> SafeStr
     return _group(bf, body)
 
 
+def _date_input(bf: forms.BoundField, describedby: list[str]) -> SafeString:
+    """The GOV.UK date input: a fieldset of day, month and year (see GovukDateWidget)."""
+    hint, error, _ = _hint_and_error(bf)
+    raw = bf.value()
+    widget = bf.field.widget
+    assert isinstance(widget, GovukDateWidget)
+    values = raw if isinstance(raw, list | tuple) else widget.decompress(raw)
+    items = []
+    for i, (suffix, label) in enumerate((("day", "Day"), ("month", "Month"), ("year", "Year"))):
+        width = "4" if suffix == "year" else "2"
+        error_class = " govuk-input--error" if bf.errors else ""
+        item_id = bf.auto_id if i == 0 else f"{bf.auto_id}_{suffix}"
+        value = values[i] if values and values[i] is not None else ""
+        items.append(
+            format_html(
+                '<div class="govuk-date-input__item"><div class="govuk-form-group">'
+                '<label class="govuk-label govuk-date-input__label" for="{}">{}</label>'
+                '<input class="govuk-input govuk-date-input__input govuk-input--width-{}{}" '
+                'id="{}" name="{}_{}" type="text" inputmode="numeric" value="{}"></div></div>',
+                item_id,
+                label,
+                width,
+                error_class,
+                item_id,
+                bf.html_name,
+                suffix,
+                value,
+            )  # fmt: skip
+        )
+    legend = format_html(
+        '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{}</legend>', bf.label
+    )
+    body = format_html(
+        '<fieldset class="govuk-fieldset" role="group"{}>{}{}{}'
+        '<div class="govuk-date-input" id="{}-input">{}</div></fieldset>',
+        format_html(' aria-describedby="{}"', " ".join(describedby)) if describedby else "",
+        legend, hint, error, bf.auto_id, mark_safe("".join(items)),
+    )  # fmt: skip
+    return _group(bf, body)
+
+
 @register.filter
 def govuk_field(bf: forms.BoundField) -> SafeString:
     widget = bf.field.widget
     hint, error, describedby = _hint_and_error(bf)
+    if isinstance(widget, GovukDateWidget):
+        return _date_input(bf, describedby)
     # CheckboxSelectMultiple is a RadioSelect subclass: test it first.
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return _choices(bf, "checkboxes", describedby)

@@ -186,3 +186,43 @@ def test_repeat_and_next_week_prefill_the_form_from_an_earlier_request(client, m
     assert week.context["form"].initial["date"] == timezone.localtime(earlier.start).date() + (
         timedelta(days=7)
     )
+
+
+def _date_parts(day: date) -> dict[str, str]:
+    return {"date_day": str(day.day), "date_month": str(day.month), "date_year": str(day.year)}
+
+
+def test_the_date_is_three_boxes_that_start_at_today(client, manager, site):
+    client.force_login(manager)
+    page = client.get(reverse("providers:shift_new")).content.decode()
+    today = timezone.localdate()
+    assert 'class="govuk-date-input"' in page
+    for name, value in _date_parts(today).items():
+        assert f'name="{name}" type="text" inputmode="numeric" value="{value}"' in page
+    assert 'type="date"' not in page  # not the browser's own locale picker
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({"date_day": "3", "date_month": "", "date_year": "2027"}, "must include a month"),
+        ({"date_day": "31", "date_month": "2", "date_year": "2027"}, "must be a real date"),
+        ({"date_day": "", "date_month": "", "date_year": ""}, "Enter the date the shift starts"),
+    ],
+)
+def test_a_bad_date_is_a_field_error_and_posts_nothing(client, manager, site, parts, message):
+    client.force_login(manager)
+    data = {k: v for k, v in _data(site).items() if k != "date"} | parts
+    response = client.post(reverse("providers:shift_new"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ShiftRequest.objects.exists()
+
+
+@needs_posting
+def test_a_date_in_three_boxes_posts_the_shift(client, manager, site):
+    client.force_login(manager)
+    day = timezone.localdate() + timedelta(days=2)
+    data = {k: v for k, v in _data(site).items() if k != "date"} | _date_parts(day)
+    assert client.post(reverse("providers:shift_new"), data).status_code == 302
+    assert timezone.localtime(ShiftRequest.objects.get().start).date() == day

@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.rollups_refresh_recent",
         "schedule": timedelta(minutes=5),
     },
+    "workforce-return-reminders": {
+        "task": "reports.tasks.returns_send_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "timesheets-auto-approve": {
         "task": "providers.tasks.timesheets_auto_approve",
         "schedule": crontab(minute=20),

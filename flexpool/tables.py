@@ -21,6 +21,7 @@ class Table:
     headers: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     chart_column: int | None = None  # draw this column as bars
+    chart_values: list[float] | None = None  # the bars' lengths when the cells are text
 
     def csv_response(self, filename_stem: str) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -36,7 +37,7 @@ class Table:
         with a text alternative; the table beside it carries the same figures."""
         if self.chart_column is None or not self.rows:
             return ""
-        values = [float(r[self.chart_column] or 0) for r in self.rows]
+        values = self.chart_values or [float(r[self.chart_column] or 0) for r in self.rows]
         top = max(values) or 1.0
         bar_h, gap, label_w, width = 20, 6, 170, 460
         height = len(values) * (bar_h + gap) + gap

@@ -38,6 +38,7 @@ from accounts.models import User
 from pools.models import AuditEntry, Coordinator, DocumentType, Pool, Role, RoleRate, Skill
 from pools.reference import pool_rates_ensure, reference_data_ensure
 from providers.models import Provider, ProviderMember, Site
+from reports.demo import workforce_demo_build
 from reports.rollups import rollups_refresh
 from shifts.models import Booking, Offer, Rating, ShiftRequest, Timesheet
 from workers.models import AvailabilityRule, Document, Worker
@@ -185,7 +186,8 @@ def demo_borough_build(
        logins and stop. Other parameters, or data without a marker: refuse, unless ``reset``.
     3. Otherwise generate providers, sites, workers, documents, availability and the shift
        history day by day, writing rows in bulk, then the demo logins and the marker.
-    4. Count the dashboards' rollups over the whole history (reports.rollups).
+    4. Count the dashboards' rollups over the whole history (reports.rollups) and write
+       six quarters of workforce returns (reports.demo).
     """
     started = clock.monotonic()
 
@@ -228,6 +230,10 @@ def demo_borough_build(
     # history now rather than leave the days beat does not reach uncounted.
     say("Counting the dashboards' rollups ...")
     rollups_refresh(pool_ids=[pool.pk])
+    say("Writing six quarters of workforce returns ...")
+    counts["reports.WorkforceReturn"] = workforce_demo_build(
+        pool=pool, seed=params.seed, today=timezone.localdate()
+    )
     return DemoSummary(
         params=params, built=True, seconds=clock.monotonic() - started, counts=counts
     )

@@ -6,16 +6,20 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Who, allow
-from pools.selectors import coordinator_of
+from pools.selectors import coordinator_of, pools_visible
 from reports.cache import report_cached
+from reports.definitions import current_version
 from reports.forms import MAX_RANGE_DAYS
 from reports.metrics import Figures, Scope
+from reports.quarters import Quarter
 from reports.rollups import figures_summary, report_reading, rollups_ensure
+from reports.workforce import workforce_figures
 
 
 @allow(Who.COORDINATOR)
@@ -84,4 +88,66 @@ class StatsSummaryApi(APIView):
             "agency_spend_avoided": fig.spend_avoided,
             "pool_cost": fig.pool_cost,
         }
+        return Response(self.OutputSerializer(data).data)
+
+
+@allow(Who.COORDINATOR)
+class StatsWorkforceApi(APIView):
+    """``GET /api/v1/stats/workforce/?quarter=2026-Q3[&pool=<slug>]``: the quarter's
+    workforce figures as the committee report defines them. Coordinators only (anyone else
+    404); ``pool`` picks one of the pools a regional coordinator sees (another: 404)."""
+
+    class InputSerializer(serializers.Serializer):
+        quarter = serializers.CharField()
+        pool = serializers.SlugField(required=False)
+
+        def validate_quarter(self, value: str) -> Quarter:
+            try:
+                return Quarter.parse(value)
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+
+    class OutputSerializer(serializers.Serializer):
+        quarter = serializers.CharField()
+        pool = serializers.CharField()
+        vacancy_rate = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
+        leaver_rate = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
+        starters = serializers.IntegerField()
+        agency_hours = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+        agency_reliance = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
+        zero_hours_share = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
+        zero_hours_by_choice_share = serializers.DecimalField(
+            max_digits=6, decimal_places=4, allow_null=True
+        )
+        qualification_share = serializers.DecimalField(
+            max_digits=6, decimal_places=4, allow_null=True
+        )
+        living_wage_share = serializers.DecimalField(
+            max_digits=6, decimal_places=4, allow_null=True
+        )
+        return_rate = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
+        definitions_version = serializers.IntegerField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("quarter", str, description="Calendar quarter, e.g. 2026-Q3"),
+            OpenApiParameter("pool", str, required=False, description="Pool slug"),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        coordinator = coordinator_of(request.user)
+        assert coordinator is not None  # allow(Who.COORDINATOR) let them in
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        quarter: Quarter = params.validated_data["quarter"]
+        visible = pools_visible(coordinator=coordinator)
+        slug = params.validated_data.get("pool")
+        pool = visible.filter(slug=slug).first() if slug else coordinator.pool
+        if pool is None:
+            raise NotFound
+        version = current_version()
+        figures = workforce_figures(pool_ids=[pool.pk], quarter=quarter, version=version)
+        data = {"quarter": str(quarter), "pool": pool.slug, "definitions_version": version}
+        data.update({k: v for k, v in figures.items() if k != "agency_spend"})
         return Response(self.OutputSerializer(data).data)

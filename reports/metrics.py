@@ -2,7 +2,7 @@
 CSV exports and ``GET /api/v1/stats/summary/`` alike, so a figure means the same thing
 wherever it is read.
 
-Definitions (shown on the dashboard page too, from ``DEFINITIONS``):
+Definitions (their words for people are in reports.definitions, the one registry):
 
 1. A shift request belongs to a date range when it *starts* (Europe/London) on a day in
    the range, inclusive at both ends. A night shift starting at 22:00 on the last day
@@ -53,45 +53,14 @@ from django.db.models import (
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
 
 from pools.models import RoleRate
+from reports.definitions import dashboard_definitions, ratio
 from shifts.models import Booking, ShiftRequest, Timesheet
 
 LONDON = ZoneInfo("Europe/London")
 CENT = Decimal("0.01")
 
-DEFINITIONS: list[tuple[str, str]] = [
-    (
-        "Which shifts count",
-        "A shift request counts in a date range when it starts (UK time) on a day in the "
-        "range, inclusive at both ends: a night shift starting on the last day counts in full.",
-    ),
-    (
-        "Requested",
-        "Shift requests the provider did not withdraw. Hours requested = places × shift length.",
-    ),
-    (
-        "Filled",
-        "Places booked by the pool and not cancelled. A no-show frees the place again. "
-        "A shift is filled when all its places are. Hours filled = filled places × shift length.",
-    ),
-    ("Fill rate", "Filled ÷ requested, in whole shifts and in hours."),
-    (
-        "Time to fill",
-        "From the request being posted to its last place being booked, over filled shifts.",
-    ),
-    (
-        "Unfilled",
-        "Places requested minus places filled. 'Went to agency' is the unfilled places of "
-        "requests the provider marked as covered by an agency. Shifts not yet started may "
-        "still fill.",
-    ),
-    (
-        "Agency hours and spend avoided",
-        "Agency hours avoided = hours filled. Spend avoided = Σ filled places × shift length × "
-        "the agency hourly rate on the request (the provider's rate, or the pool's benchmark "
-        "rate for the role).",
-    ),
-    ("Pool's own cost", "Σ filled places × shift length × the pool's hourly cost for the role."),
-]
+# The dashboards' "How these figures are defined", from the one registry.
+DEFINITIONS: list[tuple[str, str]] = dashboard_definitions()
 
 SPEND_FORMULA = "filled places × shift length (hours) × agency hourly rate on the request"
 
@@ -156,11 +125,7 @@ def money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
 
 
-def rate(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
-    """A share as a fraction to 4 places, None when there is nothing to divide."""
-    if not whole:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+rate = ratio  # filled ÷ requested and the like: reports.definitions.ratio
 
 
 # --- The scope of a report ------------------------------------------------------------------

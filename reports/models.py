@@ -175,3 +175,165 @@ class ProviderTtfToDate(models.Model):
                 fields=["pool", "month", "provider"], name="one_ttf_to_date_per_provider_month"
             )
         ]
+
+
+# --- Quarterly workforce returns ------------------------------------------------------------
+
+
+class WorkforceReturn(models.Model):
+    """One provider's workforce return for one calendar quarter (``quarter`` = "2026-Q3").
+    Provider-wide figures live here, figures by role in ``ReturnLine``. Money is in whole
+    pence. A submitted return is changed only through a correction with a reason, which
+    the pool's audit log keeps (reports.services.return_correct)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    class Evidence(models.TextChoices):
+        NONE = "", "Not recorded"
+        WRITTEN_REQUEST = "written_request", "The worker's written request"
+        SURVEY = "survey", "A staff survey"
+        SUPERVISION = "supervision", "Recorded in supervision"
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.CASCADE, related_name="workforce_returns"
+    )
+    quarter = models.CharField(max_length=7)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hours_worked = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    agency_hours = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    agency_spend_pence = models.BigIntegerField(default=0)
+    lowest_hourly_pay_pence = models.IntegerField(null=True, blank=True)
+    sickness_days = models.DecimalField(max_digits=10, decimal_places=1, default=Decimal("0"))
+    zero_hours_evidence = models.CharField(
+        max_length=20, choices=Evidence.choices, blank=True, default=""
+    )
+    chased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "quarter"], name="one_return_per_quarter"),
+            models.CheckConstraint(
+                condition=models.Q(agency_spend_pence__gte=0, agency_hours__gte=0),
+                name="return_agency_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["pool", "quarter"], name="return_pool_quarter")]
+
+    def __str__(self) -> str:
+        return f"Workforce return {self.quarter} ({self.provider_id})"
+
+
+class ReturnLine(models.Model):
+    """Headcount figures of one role in a return (FTE beside headcount for posts)."""
+
+    workforce_return = models.ForeignKey(
+        WorkforceReturn, on_delete=models.CASCADE, related_name="lines"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    headcount_start = models.PositiveIntegerField(default=0)
+    posts = models.PositiveIntegerField(default=0)
+    filled = models.PositiveIntegerField(default=0)
+    posts_fte = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
+    filled_fte = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
+    starters = models.PositiveIntegerField(default=0)
+    leavers = models.PositiveIntegerField(default=0)
+    leavers_to_care = models.PositiveIntegerField(default=0)
+    zero_hours = models.PositiveIntegerField(default=0)
+    zero_hours_by_choice = models.PositiveIntegerField(default=0)
+    qualified_level2 = models.PositiveIntegerField(default=0)
+    qualified_level3 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workforce_return", "role"], name="one_line_per_role"),
+            models.CheckConstraint(
+                condition=models.Q(filled__lte=models.F("posts")), name="filled_within_posts"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(leavers__lte=models.F("headcount_start") + models.F("starters")),
+                name="leavers_within_staff",
+            ),
+        ]
+
+
+class ReturnReminder(models.Model):
+    """A reminder sent for a provider's return (remembered so beat never sends it twice)."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    quarter = models.CharField(max_length=7)
+    kind = models.CharField(max_length=20)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "quarter", "kind"], name="one_reminder_per_kind"
+            )
+        ]
+
+
+class LivingWageRate(models.Model):
+    """The Real Living Wage a pool compares providers' lowest pay with, per calendar year."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField()
+    hourly_pence = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "year"], name="one_living_wage_per_year")
+        ]
+
+
+class Benchmark(models.Model):
+    """A comparison figure a coordinator entered (region or England) with its source."""
+
+    class Area(models.TextChoices):
+        REGION = "region", "Region"
+        ENGLAND = "england", "England"
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    quarter = models.CharField(max_length=7)
+    figure = models.CharField(max_length=40)
+    area = models.CharField(max_length=10, choices=Area.choices)
+    value = models.DecimalField(max_digits=12, decimal_places=4)
+    source = models.CharField(max_length=300)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "quarter", "figure", "area"], name="one_benchmark_per_figure"
+            )
+        ]
+
+
+class CommitteeReport(models.Model):
+    """The committee report of a pool for a quarter. Once published its figures are stored
+    (``figures``, with the definitions version they were computed with) and never change."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    quarter = models.CharField(max_length=7)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    officer_notes = models.TextField(blank=True)
+    definitions_version = models.PositiveIntegerField(null=True, blank=True)
+    figures = models.JSONField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "quarter"], name="one_report_per_quarter")
+        ]

@@ -10,3 +10,13 @@ def rollups_refresh_recent() -> int:
     from reports.rollups import rollups_refresh_recent as refresh
 
     return refresh()
+
+
+@shared_task(name="reports.tasks.returns_send_reminders")
+def returns_send_reminders() -> int:
+    """Daily (beat, 08:00): remind providers who have not submitted last quarter's
+    workforce return (when it opens, a week before it is due, when it is late).
+    Idempotent: each reminder is remembered per provider, quarter and kind."""
+    from reports.services import returns_send_reminders as send
+
+    return send()

@@ -43,7 +43,7 @@ AUDIENCE: dict[str, frozenset[Who]] = {
         (["api-sites", "api-shifts", "api-shift", "api-shift-cancel"], {R}),
         (["api-offers", "api-offer-accept", "api-offer-decline", "api-bookings"], {W}),
         (["api-booking-cancel"], {W, R}),
-        (["stats-summary"], {C}),
+        (["stats-summary", "stats-workforce"], {C}),
         (["workers:document_file"], {W, C}),
         (
             [
@@ -67,6 +67,10 @@ AUDIENCE: dict[str, frozenset[Who]] = {
                 "providers:results",
                 "providers:members",
                 "providers:member_remove",
+                "returns:home",
+                "returns:edit",
+                "returns:template",
+                "returns:upload",
             ],
             {R},
         ),
@@ -123,6 +127,14 @@ AUDIENCE: dict[str, frozenset[Who]] = {
                 "lab:index",
                 "lab:run",
                 "lab:run_csv",
+                "workforce:returns",
+                "workforce:chase",
+                "workforce:living_wage",
+                "workforce:benchmarks",
+                "workforce:reports",
+                "workforce:report",
+                "workforce:report_print",
+                "workforce:report_pdf",
             ],
             {C},
         ),
@@ -258,6 +270,10 @@ def world(pool, site, manager, outsider, worker, coordinator, settings):
         values[f"workers:{name}"] = {"pk": booking.pk}
     for name in ("worker", "worker_approve", "worker_suspend", "worker_stage"):
         values[f"pools:{name}"] = {"pk": worker.pk}
+    for name in ("returns:edit", "returns:template", "returns:upload", "workforce:report",
+                 "workforce:report_print", "workforce:report_pdf"):  # fmt: skip
+        values[name] = {"quarter": "2025-Q4"}
+    values["workforce:chase"] = {"provider_id": site.provider_id}
     users = {
         "manager": manager,
         "outsider": outsider,

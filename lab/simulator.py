@@ -47,6 +47,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lab.response import (
@@ -484,9 +485,10 @@ def _run(
         )
     }
     worker_rows = list(
-        Worker.objects.filter(pool=pool, status=Worker.Status.APPROVED).values_list(
-            "pk", "status", "weekly_hours_cap"
-        )
+        Worker.objects.filter(pool=pool, status=Worker.Status.APPROVED)
+        # A worker without a cap of their own has the pool's default.
+        .annotate(cap=Coalesce("weekly_hours_cap", "pool__default_weekly_hours_cap"))
+        .values_list("pk", "status", "cap")
     )
     statuses = {pk: status for pk, status, _cap in worker_rows}
     caps = {pk: cap for pk, _status, cap in worker_rows}

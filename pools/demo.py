@@ -913,8 +913,8 @@ class _Builder:
                 travel_radius_km=_choice(rng, [None, None, Decimal(5), Decimal(8), Decimal(15)]),
                 drives=drives,
                 status=status,
-                weekly_hours_cap=60 if opted_out else 48,
-                opted_out_of_48h=opted_out,
+                weekly_hours_cap=60 if opted_out else None,
+                opt_out_signed_on=approved_at.date() if opted_out and approved_at else None,
                 approved_at=approved_at,
             )
             for slug in roles:

@@ -103,6 +103,10 @@ class SiteForm(forms.Form):
     )
 
 
+class OptOutForm(forms.Form):
+    signed_on = forms.DateField(label="Signed on")
+
+
 class PoolSettingsForm(forms.ModelForm):
     class Meta:
         model = Pool
@@ -119,6 +123,7 @@ class PoolSettingsForm(forms.ModelForm):
             "critical_escalate_within_hours": "Escalate critical shifts starting within (hours)",
             "late_cancellation_hours": "Late cancellation within (hours of the start)",
             "default_weekly_hours_cap": "Default weekly hours cap",
+            "opt_out_notice_days": "Notice before a 48-hour opt-out withdrawal takes effect (days)",
         }
 
 

@@ -68,7 +68,14 @@ class Pool(models.Model):
         default=24, validators=[MaxValueValidator(168)]
     )
     default_weekly_hours_cap = models.PositiveSmallIntegerField(
-        default=48, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Applies to a worker who has not set their own.",
+    )
+    opt_out_notice_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MaxValueValidator(90)],
+        help_text="Days after a worker withdraws their 48-hour opt-out before it stops.",
     )
 
     class Meta:

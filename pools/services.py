@@ -156,6 +156,26 @@ def document_view_record(*, document: Document, by: User) -> AuditEntry:
     )
 
 
+def worker_opt_out_record(*, worker: Worker, signed_on: date, by: User) -> Worker:
+    """Record the worker's written opt-out from the 48-hour average week, signed on
+    ``signed_on`` (a new opt-out replaces a withdrawn one)."""
+    today = timezone.localdate()
+    if signed_on > today:
+        raise ValidationError({"signed_on": ["The date it was signed cannot be in the future."]})
+    with transaction.atomic():
+        worker.opt_out_signed_on = signed_on
+        worker.opt_out_withdrawn_on = None
+        worker.save(update_fields=["opt_out_signed_on", "opt_out_withdrawn_on"])
+        audit_record(
+            pool=worker.pool,
+            actor=by,
+            action="worker.opt_out",
+            target=worker,
+            reason=f"Opt-out from the 48-hour week signed on {signed_on:%d %B %Y}",
+        )
+    return worker
+
+
 def worker_suspend(*, worker: Worker, by: User, reason: str) -> Worker:
     """Stop a worker getting offers: their pending offers are withdrawn at once."""
     from shifts.services.offers import offers_withdraw_for_worker
@@ -387,6 +407,7 @@ POLICY_FIELDS = (
     "critical_escalate_within_hours",
     "late_cancellation_hours",
     "default_weekly_hours_cap",
+    "opt_out_notice_days",
 )
 
 

@@ -24,6 +24,7 @@ from pools import selectors, services
 from pools.forms import (
     DirectOfferForm,
     OptionalReasonForm,
+    OptOutForm,
     PoolSettingsForm,
     ProviderOnboardForm,
     ReasonForm,
@@ -282,6 +283,25 @@ def worker_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{worker} is approved.")
+    return redirect("pools:worker", pk=worker.pk)
+
+
+@coordinator_required
+@require_POST
+def worker_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    form = OptOutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date the worker signed the opt-out.")
+        return redirect("pools:worker", pk=worker.pk)
+    try:
+        services.worker_opt_out_record(
+            worker=worker, signed_on=form.cleaned_data["signed_on"], by=_me(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{worker}'s opt-out from the 48-hour week is recorded.")
     return redirect("pools:worker", pk=worker.pk)
 
 

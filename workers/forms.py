@@ -67,9 +67,13 @@ class ProfileForm(forms.Form):
     )
     weekly_hours_cap = forms.IntegerField(
         label="Most hours you want to work in a week",
+        help_text=(
+            "Leave empty for the pool's usual limit. More than 48 needs a signed opt-out "
+            "from the 48-hour week."
+        ),
+        required=False,
         min_value=1,
         max_value=100,
-        initial=48,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-3"}),
     )
     extra_pools = forms.ModelMultipleChoiceField(

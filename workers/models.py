@@ -13,6 +13,19 @@ from django.db.models import Q
 
 from pools.models import DocumentType, Pool, Role, Skill
 
+WORKING_TIME_LIMIT_HOURS = 48  # a week, averaged over the reference period
+WORKING_TIME_REFERENCE_WEEKS = 17
+
+
+def working_time_opted_out(
+    *, signed_on: date | None, withdrawn_on: date | None, notice_days: int, day: date
+) -> bool:
+    """An opt-out holds from the day it was signed until ``notice_days`` after it was
+    withdrawn (the notice the pool sets, at most three months under the Regulations)."""
+    if signed_on is None or signed_on > day:
+        return False
+    return withdrawn_on is None or day < withdrawn_on + timedelta(days=notice_days)
+
 
 class Worker(models.Model):
     class Status(models.TextChoices):
@@ -58,11 +71,15 @@ class Worker(models.Model):
         max_length=20, choices=Status.choices, default=Status.APPLIED, db_index=True
     )
     weekly_hours_cap = models.PositiveSmallIntegerField(
-        default=48, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Empty means the pool's default weekly hours cap.",
     )
-    opted_out_of_48h = models.BooleanField(
-        default=False, help_text="Signed the Working Time Regulations opt-out."
-    )
+    # The Working Time Regulations 1998 opt-out from the 48-hour average week: signed in
+    # writing on a date; a withdrawal takes effect after the pool's notice period.
+    opt_out_signed_on = models.DateField(null=True, blank=True)
+    opt_out_withdrawn_on = models.DateField(null=True, blank=True)
     ready_now_until = models.DateTimeField(null=True, blank=True)
     calendar_token = models.CharField(
         max_length=64,
@@ -85,6 +102,16 @@ class Worker(models.Model):
     @property
     def is_vetted(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    def is_opted_out_on(self, day: date) -> bool:
+        """Whether the worker's written opt-out from the 48-hour average week holds on
+        ``day`` (see ``working_time_opted_out``)."""
+        return working_time_opted_out(
+            signed_on=self.opt_out_signed_on,
+            withdrawn_on=self.opt_out_withdrawn_on,
+            notice_days=self.pool.opt_out_notice_days,
+            day=day,
+        )
 
     def is_ready_now(self, at: datetime) -> bool:
         return self.ready_now_until is not None and self.ready_now_until > at

@@ -21,11 +21,13 @@ from pools.models import DocumentType, Pool, Role, Skill
 from shifts.models import Booking
 from shifts.services.offers import offers_withdraw_for_worker
 from workers.models import (
+    WORKING_TIME_LIMIT_HOURS,
     AvailabilityException,
     AvailabilityRule,
     BookingReminder,
     Document,
     Worker,
+    working_time_opted_out,
 )
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -55,7 +57,7 @@ def _profile_apply(
     location: Location,
     travel_radius_km: Decimal | None,
     drives: bool,
-    weekly_hours_cap: int,
+    weekly_hours_cap: int | None,
 ) -> None:
     worker.display_name = display_name.strip()
     worker.phone = phone.strip()
@@ -65,7 +67,45 @@ def _profile_apply(
     worker.longitude = location.longitude
     worker.travel_radius_km = travel_radius_km
     worker.drives = drives
-    worker.weekly_hours_cap = weekly_hours_cap
+    worker.weekly_hours_cap = weekly_hours_cap_check(worker=worker, cap=weekly_hours_cap)
+
+
+def weekly_hours_cap_check(
+    *, worker: Worker, cap: int | None, today: date | None = None
+) -> int | None:
+    """A worker may set their own weekly cap (empty: the pool's default), but above 48 hours
+    only with a written opt-out from the 48-hour week on record. Raises a field error."""
+    if cap is None or cap <= WORKING_TIME_LIMIT_HOURS:
+        return cap
+    today = today or timezone.localdate()
+    opted_out = worker.pk is not None and working_time_opted_out(
+        signed_on=worker.opt_out_signed_on,
+        withdrawn_on=worker.opt_out_withdrawn_on,
+        notice_days=worker.pool.opt_out_notice_days,
+        day=today,
+    )
+    if not opted_out:
+        raise ValidationError(
+            {
+                "weekly_hours_cap": [
+                    f"You can set more than {WORKING_TIME_LIMIT_HOURS} hours a week only after "
+                    "you have signed the opt-out from the 48-hour week; ask the pool's "
+                    "coordinators for the form."
+                ]
+            }
+        )
+    return cap
+
+
+def worker_opt_out_withdraw(*, worker: Worker, today: date | None = None) -> Worker:
+    """The worker withdraws their opt-out from the 48-hour week. It keeps holding for the
+    pool's notice period, then the 17-week average applies again (and a cap above 48 is
+    brought down to 48 from then on by the Working Time rule, whatever the cap says)."""
+    if worker.opt_out_signed_on is None or worker.opt_out_withdrawn_on is not None:
+        raise ValidationError({"opt_out": ["You have no opt-out to withdraw."]})
+    worker.opt_out_withdrawn_on = today or timezone.localdate()
+    worker.save(update_fields=["opt_out_withdrawn_on"])
+    return worker
 
 
 @transaction.atomic
@@ -79,7 +119,7 @@ def worker_apply(
     drives: bool,
     roles: Iterable[Role],
     skills: Iterable[Skill],
-    weekly_hours_cap: int,
+    weekly_hours_cap: int | None,
     extra_pools: Iterable[Pool] = (),
 ) -> Worker:
     """Create the applicant's worker record (status *applied*) in the pool for their
@@ -112,7 +152,7 @@ def worker_profile_update(
     drives: bool,
     roles: Iterable[Role],
     skills: Iterable[Skill],
-    weekly_hours_cap: int,
+    weekly_hours_cap: int | None,
     extra_pools: Iterable[Pool] = (),
 ) -> Worker:
     _profile_apply(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("apply/", views.apply, name="apply"),
     path("account/", views.account, name="account"),
     path("profile/", views.profile, name="profile"),
+    path("profile/opt-out/withdraw/", views.opt_out_withdraw, name="opt_out_withdraw"),
     path("documents/", views.documents, name="documents"),
     path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("availability/", views.availability, name="availability"),

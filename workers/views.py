@@ -105,21 +105,42 @@ def profile(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.worker_profile_update(
-            worker=worker,
-            display_name=data["display_name"],
-            phone=data["phone"],
-            location=form.location,
-            travel_radius_km=data["travel_radius_km"],
-            drives=data["drives"],
-            roles=data["roles"],
-            skills=data["skills"],
-            weekly_hours_cap=data["weekly_hours_cap"],
-            extra_pools=data.get("extra_pools", []),
-        )
-        messages.success(request, "Your details are saved.")
-        return redirect("workers:profile")
+        try:
+            services.worker_profile_update(
+                worker=worker,
+                display_name=data["display_name"],
+                phone=data["phone"],
+                location=form.location,
+                travel_radius_km=data["travel_radius_km"],
+                drives=data["drives"],
+                roles=data["roles"],
+                skills=data["skills"],
+                weekly_hours_cap=data["weekly_hours_cap"],
+                extra_pools=data.get("extra_pools", []),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Your details are saved.")
+            return redirect("workers:profile")
     return render(request, "workers/profile.html", {"form": form, "worker": worker})
+
+
+@worker_required
+@require_POST
+def opt_out_withdraw(request: HttpRequest, *, worker: Worker) -> HttpResponse:
+    try:
+        services.worker_opt_out_withdraw(worker=worker)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            "Your opt-out is withdrawn. After "
+            f"{worker.pool.opt_out_notice_days} days' notice you will work at most 48 hours a "
+            "week on average.",
+        )
+    return redirect("workers:profile")
 
 
 # --- Documents ------------------------------------------------------------------------

@@ -116,9 +116,9 @@ def _examine(
     """The per-worker rules (``fact_rules()``) on one slice, then the ranking facts of those
     who pass: six queries (documents, weekly patterns, exceptions, bookings, two of history)
     whatever its size."""
-    facts = worker_facts(ctx, [(pk, cap, ready) for pk, _u, _d, cap, ready, _f in rows])
+    facts = worker_facts(ctx, [(r[0], r[3], r[4], r[6], r[7], r[8]) for r in rows])
     passed: list[tuple[dict[str, Any], float, float, bool]] = []
-    for (pk, user_id, distance, _cap, _ready, favourite), worker in zip(rows, facts, strict=True):
+    for (pk, user_id, distance, _c, _r, favourite, *_opt), worker in zip(rows, facts, strict=True):
         failed = fact_failures(ctx, worker, every=False)
         if failed:
             excluded[failed[0].name].append(pk)

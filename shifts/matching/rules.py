@@ -35,6 +35,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
 )
 from django.db.models.functions import (
@@ -48,13 +49,23 @@ from django.db.models.functions import (
     Radians,
     Sin,
     Sqrt,
+    TruncWeek,
 )
 from django.utils import timezone
 
 from pools.models import DocumentType
 from providers.models import Favourite, ProviderBlock, Site
 from shifts.models import Booking, Offer, ShiftRequest
-from workers.models import AvailabilityException, AvailabilityRule, Document, Worker, WorkerBlock
+from workers.models import (
+    WORKING_TIME_LIMIT_HOURS,
+    WORKING_TIME_REFERENCE_WEEKS,
+    AvailabilityException,
+    AvailabilityRule,
+    Document,
+    Worker,
+    WorkerBlock,
+    working_time_opted_out,
+)
 
 LONDON = ZoneInfo("Europe/London")
 KM_PER_DEGREE = 111.2
@@ -94,12 +105,30 @@ class Facts:
     """What the per-worker rules need to know about one worker, loaded in bulk."""
 
     worker_id: int
-    weekly_hours_cap: int
+    weekly_hours_cap: int  # their own, or the pool's default
     ready_now_until: datetime | None
+    opted_out: bool = False  # of the 48-hour average week, on the shift's first day
+    first_week: date | None = None  # the Monday of the week they were approved
     documents: set[int] = field(default_factory=set)
     availability: list[tuple[int, int, int]] = field(default_factory=list)
     exceptions: list[tuple[date, bool, int, int]] = field(default_factory=list)
     bookings: list[tuple[datetime, datetime]] = field(default_factory=list)
+    # Hours booked in each week (its Monday) around the shift's, for the 17-week average;
+    # a booking counts in the week it starts. Loaded only for workers not opted out.
+    weekly_totals: dict[date, float] = field(default_factory=dict)
+
+
+# What the per-worker rules need from a worker's own row: id, weekly cap, ready-now-until,
+# opt-out signed on, opt-out withdrawn on, approved at.
+WorkerRow = tuple[int, int | None, datetime | None, date | None, date | None, datetime | None]
+WORKER_ROW_COLUMNS = (
+    "pk",
+    "weekly_hours_cap",
+    "ready_now_until",
+    "opt_out_signed_on",
+    "opt_out_withdrawn_on",
+    "approved_at",
+)
 
 
 @dataclass(frozen=True)
@@ -365,6 +394,35 @@ def _within_weekly_cap(ctx: _Context, facts: Facts) -> bool:
     return hours_booked_in_week(ctx, facts) + shift_hours <= facts.weekly_hours_cap
 
 
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _within_working_time(ctx: _Context, facts: Facts) -> bool:
+    """Working Time Regulations 1998: no more than 48 hours a week averaged over 17 weeks,
+    unless the worker has opted out in writing. Every 17-week window that holds the shift's
+    week must stay within 48 hours times its length; a window never reaches back before the
+    worker's first week (a newer worker's reference period is the time since they started)."""
+    if facts.opted_out:
+        return True
+    week = _monday(ctx.first_day)
+    first = min(facts.first_week, week) if facts.first_week is not None else None
+    shift_hours = (ctx.shift.end - ctx.shift.start).total_seconds() / 3600
+    span = WORKING_TIME_REFERENCE_WEEKS
+    for offset in range(span):
+        last = week + timedelta(weeks=offset)
+        start = last - timedelta(weeks=span - 1)
+        if first is not None and start < first:
+            start = first
+        weeks = (last - start).days // 7 + 1
+        total = shift_hours + sum(
+            hours for monday, hours in facts.weekly_totals.items() if start <= monday <= last
+        )
+        if total > WORKING_TIME_LIMIT_HOURS * weeks:
+            return False
+    return True
+
+
 # --- Precise words ---------------------------------------------------------------------------
 
 
@@ -471,6 +529,13 @@ ELIGIBILITY: tuple[Rule, ...] = (
         passes=_within_weekly_cap,
         at_acceptance=True,
     ),
+    Rule(
+        "working_time",
+        "would average over 48 hours a week across 17 weeks without a written opt-out",
+        "it would take you over an average of 48 hours a week (you have not opted out)",
+        passes=_within_working_time,
+        at_acceptance=True,
+    ),
 )
 RULE_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ELIGIBILITY}
 
@@ -496,17 +561,26 @@ RULES: dict[str, str] = {rule.name: rule.sentence for rule in ELIGIBILITY}
 # --- Loading and applying them ---------------------------------------------------------------
 
 
-def worker_facts(ctx: _Context, rows: list[tuple[int, int | None, datetime | None]]) -> list[Facts]:
-    """Four queries, whatever the number of workers: the documents valid through the shift,
-    the weekly patterns for the weekdays it touches, the exceptions on its days, and the
-    live bookings near it or in its week. ``rows`` are (worker id, weekly cap, ready-now)."""
+def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
+    """Five queries, whatever the number of workers: the documents valid through the shift,
+    the weekly patterns for the weekdays it touches, the exceptions on its days, the live
+    bookings near it or in its week, and the weekly totals for the 17-week average (for
+    those not opted out). ``rows`` are ``WorkerRow`` tuples."""
+    pool = ctx.shift.pool
     facts = [
         Facts(
             worker_id=pk,
-            weekly_hours_cap=cap if cap is not None else ctx.shift.pool.default_weekly_hours_cap,
+            weekly_hours_cap=cap if cap is not None else pool.default_weekly_hours_cap,
             ready_now_until=ready,
+            opted_out=working_time_opted_out(
+                signed_on=signed_on,
+                withdrawn_on=withdrawn_on,
+                notice_days=pool.opt_out_notice_days,
+                day=ctx.first_day,
+            ),
+            first_week=_monday(approved_at.astimezone(LONDON).date()) if approved_at else None,
         )
-        for pk, cap, ready in rows
+        for pk, cap, ready, signed_on, withdrawn_on, approved_at in rows
     ]
     if not facts:
         return facts
@@ -544,6 +618,27 @@ def worker_facts(ctx: _Context, rows: list[tuple[int, int | None, datetime | Non
     )
     for wid, b_start, b_end in booking_qs.values_list("worker_id", "start", "end"):
         by_id[wid].bookings.append((b_start, b_end))
+    counted = [f.worker_id for f in facts if not f.opted_out]
+    if counted:
+        span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
+        week = datetime.combine(_monday(ctx.first_day), datetime.min.time(), tzinfo=LONDON)
+        totals = _ids_filter(
+            Booking.objects.filter(
+                status__in=Booking.LIVE_STATUSES,
+                start__gte=week - span,
+                start__lt=week + span + timedelta(weeks=1),
+            ).exclude(shift_id=ctx.shift.pk),
+            "worker_id",
+            counted,
+        )
+        for wid, monday, length in (
+            totals.order_by()
+            .annotate(week=TruncWeek("start", tzinfo=LONDON))
+            .values_list("worker_id", "week")
+            .annotate(length=Sum(F("end") - F("start")))
+            .values_list("worker_id", "week", "length")
+        ):
+            by_id[wid].weekly_totals[monday.date()] = length.total_seconds() / 3600
     return facts
 
 
@@ -565,7 +660,8 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     """One query: the workers who pass every SQL rule (``sql_rules()``: pool, vetted, role,
     skills, within their travel radius by great-circle distance, neither block, not yet
     offered), favourites first, then by half-kilometre band, then id. Rows are
-    (id, user id, distance km, weekly hours cap, ready-now-until, favourite).
+    (id, user id, distance km, weekly hours cap, ready-now-until, favourite, opt-out signed
+    on, opt-out withdrawn on, approved at).
 
     Written for the executor's per-row cost, which is what a run on a big pool pays for
     (every vetted worker of the role within range comes back, thousands of rows): the blocks,
@@ -593,7 +689,15 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
             output_field=BooleanField(),
         ),
     )
-    columns = ("pk", "user_id", "_distance", "weekly_hours_cap", "ready_now_until", "_favourite")
+    columns = (
+        "pk",
+        "user_id",
+        "_distance",
+        "weekly_hours_cap",
+        "ready_now_until",
+        "_favourite",
+        *WORKER_ROW_COLUMNS[3:],
+    )
     if connection.vendor == "postgresql":
         # The same query with the great circle (``_within_reach``) filtered and sorted on
         # outside it (OFFSET 0 keeps the planner from folding the distance back into the
@@ -606,7 +710,8 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
         inner, params = qs.order_by().values_list(*columns, "_radius").query.sql_with_params()
         sql = (
             'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
-            'w."ready_now_until", w."_favourite" FROM (' + inner + " OFFSET 0) AS w "
+            'w."ready_now_until", w."_favourite", w."opt_out_signed_on", '
+            'w."opt_out_withdrawn_on", w."approved_at" FROM (' + inner + " OFFSET 0) AS w "
             'WHERE w."_distance" <= w."_radius" '
             'ORDER BY ((NOT w."_favourite")::int::bigint << 56)'
             ' | (FLOOR(w."_distance" / %s)::bigint << 40) | w."pk"'
@@ -668,12 +773,13 @@ def worker_rule_failures(
         Worker.objects.filter(pk=worker_id)
         .annotate(**_distance_annotations(ctx))
         .annotate(**columns)
-        .values("weekly_hours_cap", "ready_now_until", "_distance", *columns)
+        .values(*WORKER_ROW_COLUMNS, "_distance", *columns)
         .first()
     )
     if row is None:
         return Verdict(ctx, [RULE_BY_NAME["vetted"]], None, None)
-    facts = worker_facts(ctx, [(worker_id, row["weekly_hours_cap"], row["ready_now_until"])])[0]
+    worker_row: WorkerRow = tuple(row[c] for c in WORKER_ROW_COLUMNS)  # type: ignore[assignment]
+    facts = worker_facts(ctx, [worker_row])[0]
     failed = [
         rule
         for rule in rules

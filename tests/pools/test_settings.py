@@ -23,6 +23,7 @@ def _form(pool, **overrides):
             "critical_escalate_within_hours",
             "late_cancellation_hours",
             "default_weekly_hours_cap",
+            "opt_out_notice_days",
         ]
     }
     for rate in RoleRate.objects.filter(pool=pool).select_related("role"):

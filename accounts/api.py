@@ -14,6 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.access import Who, allow
+from accounts.client_ip import client_ip
 from accounts.models import User
 
 
@@ -28,10 +29,18 @@ def _mfa_code_valid(user: User, code: str) -> bool:
     return False
 
 
+class ClientThrottle(ScopedRateThrottle):
+    """Keyed on the client's address from our trusted proxies (never a client's own
+    X-Forwarded-For)."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request._request)
+
+
 @allow(Who.PUBLIC)
 class TokenApi(APIView):
     authentication_classes: list[type] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "token"
 
     class InputSerializer(serializers.Serializer):

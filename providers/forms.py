@@ -227,8 +227,16 @@ class ShiftPostForm(ShiftFieldsForm):
         widget=forms.TextInput(attrs=TEXT),
     )
 
+    also_on = forms.TypedMultipleChoiceField(
+        label="Post the same shift on other days too (optional)",
+        required=False,
+        coerce=date.fromisoformat,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Same times, site and role; each day is its own request.",
+    )
+
     field_order = [
-        "site", "role", "skills", "date", "start_time", "end_time", "headcount",
+        "site", "role", "skills", "date", "start_time", "end_time", "also_on", "headcount",
         "agency_hourly_rate", "notes", "offer_first", "is_critical", "critical_reason",
     ]  # fmt: skip
 
@@ -246,6 +254,13 @@ class ShiftPostForm(ShiftFieldsForm):
         offer_field.queryset = Worker.objects.filter(
             pk__in=Favourite.objects.filter(provider=provider).values("worker_id")
         ).order_by("display_name")
+        today = timezone.localdate()
+        also = self.fields["also_on"]
+        assert isinstance(also, forms.TypedMultipleChoiceField)
+        also.choices = [
+            ((today + timedelta(days=i)).isoformat(), f"{today + timedelta(days=i):%a %-d %b}")
+            for i in range(15)
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -6,6 +6,7 @@ app_name = "providers"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("shifts/new/", views.shift_new, name="shift_new"),
+    path("shifts/copy-week/", views.week_copy, name="week_copy"),
     path("shifts/<int:pk>/", views.shift_detail, name="shift_detail"),
     path("shifts/<int:pk>/live/", views.shift_live, name="shift_live"),
     path("shifts/<int:pk>/edit/", views.shift_edit, name="shift_edit"),

@@ -160,25 +160,36 @@ def shift_new(request: HttpRequest, member: ProviderMember) -> HttpResponse:
             rate = data["agency_hourly_rate"]
             if _rate_unchanged(request, rate):
                 rate = None
+            fields = {
+                "provider": provider,
+                "site": data["site"],
+                "role": data["role"],
+                "skills": list(data["skills"]),
+                "start": data["start"],
+                "end": data["end"],
+                "headcount": data["headcount"],
+                "agency_hourly_rate": rate,
+                "notes": data["notes"],
+                "created_by": _user(request),
+                "direct_worker": data["direct_worker"],
+                "is_critical": data["is_critical"],
+                "critical_reason": data["critical_reason"].strip(),
+            }
             try:
-                shift = shift_post(
-                    provider=provider,
-                    site=data["site"],
-                    role=data["role"],
-                    skills=list(data["skills"]),
-                    start=data["start"],
-                    end=data["end"],
-                    headcount=data["headcount"],
-                    agency_hourly_rate=rate,
-                    notes=data["notes"],
-                    created_by=_user(request),
-                    direct_worker=data["direct_worker"],
-                    is_critical=data["is_critical"],
-                    critical_reason=data["critical_reason"].strip(),
-                )
+                if data["also_on"]:
+                    from shifts.services.batch import shifts_post_on_dates
+
+                    posted = shifts_post_on_dates(dates=data["also_on"], **fields)
+                else:
+                    shift = shift_post(**fields)
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             else:
+                if data["also_on"]:
+                    messages.success(
+                        request, f"{len(posted)} requests posted. We are finding workers now."
+                    )
+                    return redirect("providers:dashboard")
                 messages.success(request, "Your request is posted. We are finding workers now.")
                 return redirect("providers:shift_detail", pk=shift.pk)
     else:
@@ -646,3 +657,45 @@ def favourite_delete(request: HttpRequest, member: ProviderMember, worker_pk: in
     services.favourite_remove(provider=member.provider, worker=favourite.worker, by=_user(request))
     messages.success(request, f"{favourite.worker.display_name} is no longer a favourite.")
     return redirect("providers:favourites")
+
+
+@provider_view
+def week_copy(request: HttpRequest, member: ProviderMember) -> HttpResponse:
+    """Copy last week's requests to this week, all of them or the ones ticked."""
+    from shifts.services.batch import provider_week_requests, shifts_copy_week
+
+    today = timezone.localdate()
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    sources = provider_week_requests(provider=member.provider, monday=last_monday)
+    error = ""
+    if request.method == "POST":
+        chosen = set(request.POST.getlist("shifts"))
+        picked = [s for s in sources if str(s.pk) in chosen]
+        if not picked:
+            error = "Tick at least one request to copy."
+        else:
+            try:
+                posted = shifts_copy_week(
+                    provider=member.provider, sources=picked, created_by=_user(request)
+                )
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(
+                    request,
+                    f"{len(posted)} request{'s' if len(posted) != 1 else ''} copied to this "
+                    "week. We are finding workers now.",
+                )
+                return redirect("providers:dashboard")
+    now = timezone.now()
+    return render(
+        request,
+        "providers/week_copy.html",
+        {
+            "sources": sources,
+            "monday": last_monday,
+            "sunday": last_monday + timedelta(days=6),
+            "error": error,
+            "too_late": {s.pk for s in sources if s.start + timedelta(days=7) <= now},
+        },
+    )

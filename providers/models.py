@@ -100,3 +100,28 @@ class ProviderBlock(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "worker"], name="provider_block_once")
         ]
+
+
+class ShiftTemplate(models.Model):
+    """A shift a provider posts again and again (site, role, skills, times, how many,
+    notes), saved once and posted from in one step with a date."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(max_length=80)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey("pools.Role", on_delete=models.PROTECT, related_name="+")
+    skills = models.ManyToManyField("pools.Skill", blank=True, related_name="+")
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    headcount = models.PositiveSmallIntegerField(default=1)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="template_name_per_provider")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

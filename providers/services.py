@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from pools.services import audit_record
-from providers.models import Favourite, Provider, ProviderBlock, ProviderMember
-from shifts.models import Booking
+from providers.models import Favourite, Provider, ProviderBlock, ProviderMember, ShiftTemplate
+from shifts.models import Booking, ShiftRequest
 from workers.models import Worker
 
 
@@ -166,3 +166,39 @@ def worker_block(*, provider: Provider, worker: Worker, by: User, reason: str) -
         pool=provider.pool, actor=by, action="provider_blocked_worker", target=worker, reason=reason
     )
     return block
+
+
+def shift_template_save(
+    *, provider: Provider, name: str, shift: ShiftRequest, by: User
+) -> ShiftTemplate:
+    """Keep one of the provider's requests as a template (its site, role, skills, times,
+    headcount and notes) under a name of its own."""
+    from django.utils import timezone
+
+    _require_member(user=by, provider=provider)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["Give the template a name, like 'Weekday early'."]})
+    if shift.provider_id != provider.pk:
+        raise ValidationError({"name": ["That request is not your own."]})
+    try:
+        with transaction.atomic():
+            template = ShiftTemplate.objects.create(
+                provider=provider,
+                name=name[:80],
+                site=shift.site,
+                role=shift.role,
+                start_time=timezone.localtime(shift.start).time().replace(second=0),
+                end_time=timezone.localtime(shift.end).time().replace(second=0),
+                headcount=shift.headcount,
+                notes=shift.notes,
+            )
+            template.skills.set(shift.skills.all())
+    except IntegrityError:
+        raise ValidationError({"name": [f"You already have a template called {name}."]}) from None
+    return template
+
+
+def shift_template_delete(*, provider: Provider, template_id: int) -> bool:
+    deleted, _ = ShiftTemplate.objects.filter(provider=provider, pk=template_id).delete()
+    return deleted > 0

@@ -28,6 +28,8 @@ from providers import selectors, services
 from providers.forms import (
     BlockForm,
     CancelForm,
+    GovukDateField,
+    GovukDateWidget,
     InviteForm,
     OutcomeForm,
     RatingForm,
@@ -36,7 +38,7 @@ from providers.forms import (
     TimesheetCorrectForm,
     shift_initial,
 )
-from providers.models import Favourite, ProviderBlock, ProviderMember
+from providers.models import Favourite, ProviderBlock, ProviderMember, ShiftTemplate
 from shifts.models import Booking, ShiftRequest, Timesheet
 from shifts.services import timesheets
 
@@ -220,6 +222,10 @@ def shift_new(request: HttpRequest, member: ProviderMember) -> HttpResponse:
             "rates": {str(k): str(v) for k, v in rates.items()},
             "rate_prefilled": request.POST.get("rate_prefilled", prefilled or ""),
             "recent": selectors.provider_shift_recent(provider=provider),
+            "templates": list(
+                ShiftTemplate.objects.filter(provider=provider).select_related("site", "role")
+            ),
+            "today": timezone.localdate(),
             "has_favourites": form.fields["offer_first"].queryset.exists(),  # type: ignore[attr-defined]
         },
     )
@@ -699,3 +705,49 @@ def week_copy(request: HttpRequest, member: ProviderMember) -> HttpResponse:
             "too_late": {s.pk for s in sources if s.start + timedelta(days=7) <= now},
         },
     )
+
+
+@require_POST
+@provider_view
+def shift_template_save(request: HttpRequest, member: ProviderMember, pk: int) -> HttpResponse:
+    shift = _own_shift(member, pk)
+    try:
+        services.shift_template_save(
+            provider=member.provider,
+            name=request.POST.get("name", ""),
+            shift=shift,
+            by=_user(request),
+        )
+    except ValidationError as exc:
+        _message_errors(request, exc)
+    else:
+        messages.success(request, "Template saved. Post from it on the 'Post a shift' page.")
+    return redirect("providers:shift_detail", pk=shift.pk)
+
+
+@require_POST
+@provider_view
+def shift_template_post(request: HttpRequest, member: ProviderMember, pk: int) -> HttpResponse:
+    """Post a template's shift for one date, in one step."""
+    from shifts.services.batch import shift_post_from_template
+
+    template = get_object_or_404(ShiftTemplate, pk=pk, provider_id=member.provider_id)
+    field = GovukDateField(error_messages={"required": "Enter the date the shift starts."})
+    try:
+        day = field.clean(GovukDateWidget().value_from_datadict(request.POST, {}, "date"))
+        assert day is not None
+        shift = shift_post_from_template(template=template, day=day, created_by=_user(request))
+    except ValidationError as exc:
+        messages.error(request, f"{template.name}: {' '.join(exc.messages)}")
+        return redirect("providers:shift_new")
+    messages.success(request, "Your request is posted. We are finding workers now.")
+    return redirect("providers:shift_detail", pk=shift.pk)
+
+
+@require_POST
+@provider_view
+def shift_template_delete(request: HttpRequest, member: ProviderMember, pk: int) -> HttpResponse:
+    if not services.shift_template_delete(provider=member.provider, template_id=pk):
+        raise Http404
+    messages.success(request, "Template removed.")
+    return redirect("providers:shift_new")

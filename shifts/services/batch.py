@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from pools.models import Role, Skill
-from providers.models import Provider, Site
+from providers.models import Provider, ShiftTemplate, Site
 from shifts.models import ShiftRequest
 from shifts.services.posting import shift_post
 from workers.models import Worker
@@ -132,3 +132,18 @@ def shifts_copy_week(
             )  # fmt: skip
         )
     return posted
+
+
+def shift_post_from_template(
+    *, template: ShiftTemplate, day: date, created_by: User | None
+) -> ShiftRequest:
+    """Post the template's shift on ``day`` (an end at or before the start is the next
+    morning, as on the form)."""
+    start = datetime.combine(day, template.start_time, tzinfo=LONDON)
+    end_day = day + timedelta(days=1) if template.end_time <= template.start_time else day
+    return shift_post(
+        provider=template.provider, site=template.site, role=template.role,
+        skills=list(template.skills.all()), start=start,
+        end=datetime.combine(end_day, template.end_time, tzinfo=LONDON),
+        headcount=template.headcount, notes=template.notes, created_by=created_by,
+    )  # fmt: skip

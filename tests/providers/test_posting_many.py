@@ -83,3 +83,57 @@ def test_another_providers_requests_cannot_be_copied(client, outsider, site):
     assert f'value="{theirs.pk}"' not in page
     client.post(reverse("providers:week_copy"), {"shifts": [str(theirs.pk)]})
     assert ShiftRequest.objects.count() == 1
+
+
+def test_a_shift_saved_as_a_template_is_posted_from_it_in_one_step(client, manager, site):
+    from providers.models import ShiftTemplate
+
+    source = f.ShiftFactory(site=site, skills=["dementia"], notes="Side door.")
+    client.force_login(manager)
+    client.post(reverse("providers:template_save", args=[source.pk]), {"name": "Weekday early"})
+    template = ShiftTemplate.objects.get(name="Weekday early")
+    assert list(template.skills.values_list("slug", flat=True)) == ["dementia"]
+    assert "Post Weekday early" in client.get(reverse("providers:shift_new")).content.decode()
+    day = timezone.localdate() + timedelta(days=5)
+    response = client.post(
+        reverse("providers:template_post", args=[template.pk]),
+        {"date_day": day.day, "date_month": day.month, "date_year": day.year},
+    )
+    assert response.status_code == 302
+    posted = ShiftRequest.objects.exclude(pk=source.pk).get()
+    assert timezone.localtime(posted.start).date() == day
+    assert timezone.localtime(posted.start).time() == timezone.localtime(source.start).time()
+    assert posted.notes == "Side door." and posted.skills.count() == 1
+
+
+def test_a_template_with_a_bad_date_posts_nothing_and_says_why(client, manager, site):
+    from providers.models import ShiftTemplate
+
+    source = f.ShiftFactory(site=site)
+    client.force_login(manager)
+    client.post(reverse("providers:template_save", args=[source.pk]), {"name": "Late"})
+    template = ShiftTemplate.objects.get()
+    response = client.post(
+        reverse("providers:template_post", args=[template.pk]),
+        {"date_day": "31", "date_month": "2", "date_year": "2027"},
+        follow=True,
+    )
+    assert "must be a real date" in response.content.decode()
+    assert ShiftRequest.objects.count() == 1
+
+
+def test_another_providers_template_is_404(client, manager, outsider, site):
+    from providers.models import ShiftTemplate
+
+    source = f.ShiftFactory(site=site)
+    client.force_login(manager)
+    client.post(reverse("providers:template_save", args=[source.pk]), {"name": "Mine"})
+    template = ShiftTemplate.objects.get()
+    client.force_login(outsider)
+    day = timezone.localdate() + timedelta(days=2)
+    response = client.post(
+        reverse("providers:template_post", args=[template.pk]),
+        {"date_day": day.day, "date_month": day.month, "date_year": day.year},
+    )
+    assert response.status_code == 404
+    assert client.post(reverse("providers:template_delete", args=[template.pk])).status_code == 404

@@ -66,7 +66,7 @@ def database_ensure(db: str) -> None:
             conn.execute(f'CREATE DATABASE "{db}"')
 
 
-def data_ensure() -> str:
+def data_ensure(history: int) -> str:
     from django.core.management import call_command
     from django.db import connection
 
@@ -74,9 +74,14 @@ def data_ensure() -> str:
     from workers.models import Worker
 
     call_command("migrate", verbosity=0, interactive=False)
-    if Worker.objects.count() < WORKERS:
+    if Worker.objects.count() < WORKERS or (history and ShiftRequest.objects.count() < history):
         print(f"Building the demo borough with {WORKERS} workers...", flush=True)
-        call_command("seed_demo", workers=WORKERS, verbosity=0)
+        extra = (
+            {"providers": 500, "history_shifts": history, "days": 730, "reset": True}
+            if history
+            else {}
+        )
+        call_command("seed_demo", workers=WORKERS, verbosity=0, **extra)
     ShiftRequest.objects.filter(notes=NOTE).delete()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -120,7 +125,7 @@ def burst_post(rng: random.Random, n: int) -> tuple[list[int], float]:
                 notes=NOTE,
             )
             ids.append(shift.pk)
-    return ids, committed[0]
+    return ids, committed[0] if committed else time.time()
 
 
 def nodes_start(
@@ -209,6 +214,12 @@ def main() -> None:
     parser.add_argument(
         "--configs", nargs="+", default=["1x1", "2x1", "1x2", "2x2"], help="NODESxPROCESSES"
     )
+    parser.add_argument(
+        "--history-shifts",
+        type=int,
+        default=0,
+        help="seed this much history (with 500 providers over 730 days), e.g. 1000000",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
 
@@ -219,7 +230,7 @@ def main() -> None:
     django.setup()
     from shifts.models import MatchRun, ShiftRequest
 
-    data = data_ensure()
+    data = data_ensure(args.history_shifts)
     logs = Path("/tmp") / f"fp_surge_{os.getpid()}"
     logs.mkdir(exist_ok=True)
     rng = random.Random(7)
@@ -265,8 +276,16 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
         SECTION,
         "",
         f"Command: `.venv/bin/python bench/surge.py --db {args.db} --rounds {args.rounds} "
-        f"--configs {' '.join(args.configs)} --write` ({data}; the database is built on first "
-        f"use by `seed_demo --workers {WORKERS}`). {args.burst} shifts posted in one transaction; "
+        f"--configs {' '.join(args.configs)}"
+        + (f" --history-shifts {args.history_shifts}" if args.history_shifts else "")
+        + f" --write` ({data}; the database is built on first use by `seed_demo --workers "
+        f"{WORKERS}"
+        + (
+            f" --providers 500 --history-shifts {args.history_shifts} --days 730"
+            if args.history_shifts
+            else ""
+        )
+        + f"`). {args.burst} shifts posted in one transaction; "
         "the time is from that commit to the last first wave committed; configurations "
         "interleaved, one burst each per round. Target: every first wave within 5 s.",
         "",

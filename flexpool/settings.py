@@ -387,6 +387,8 @@ OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 600)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
 NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 60)
+# A delivery batch works this long at most, then queues the rest behind matching again.
+NOTIFICATION_BATCH_BUDGET_SECONDS = env_int("NOTIFICATION_BATCH_BUDGET_SECONDS", 5)
 NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", ["notifications.backends.ConsoleBackend"])
 # GOV.UK Notify (the official notifications-python-client): texts when an API key is set,
 # e-mail through Notify too when an e-mail template is named (never in tests or development).

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -191,10 +192,22 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
 def notifications_deliver(*, notification_ids: list[int]) -> int:
     """Deliver a batch. One message's failure never stops the others; if any failed for a
     reason other than its channels (those are retried per delivery), this raises at the
-    end so the batch's outbox row is tried again (the others are not re-sent)."""
+    end so the batch's outbox row is tried again (the others are not re-sent).
+
+    A batch works for at most NOTIFICATION_BATCH_BUDGET_SECONDS: past that, the messages
+    left become a new outbox row (queued behind matching again) and this one returns, so a
+    slow channel never holds a worker process for long while shifts wait for their wave."""
     delivered = 0
     errors: list[str] = []
-    for pk in notification_ids:
+    deadline = monotonic() + settings.NOTIFICATION_BATCH_BUDGET_SECONDS
+    for i, pk in enumerate(notification_ids):
+        if i and monotonic() > deadline:
+            rest = notification_ids[i:]
+            outbox_put(
+                handler=DELIVER_HANDLER, payload={"notification_ids": rest}, priority=BULK_PRIORITY
+            )
+            log.info("delivery batch out of time: %d message(s) queued again", len(rest))
+            break
         try:
             if notification_deliver(notification_id=pk) == "delivered":
                 delivered += 1

@@ -139,3 +139,14 @@ def test_a_delivery_another_sender_holds_is_not_sent_twice(worker):
     assert notifications_due(now=later) == [note.pk]
     assert notification_deliver(notification_id=note.pk, now=later) == "delivered"
     assert FlakyBackend.sent == [note.pk] and len(mail.outbox) == 1
+
+
+def test_a_batch_out_of_time_queues_the_rest_as_a_new_outbox_row(worker, other_worker, settings):
+    from outbox.models import OutboxMessage
+
+    settings.NOTIFICATION_BATCH_BUDGET_SECONDS = -1  # out of time after the first message
+    notes = [_note(worker.user), _note(other_worker.user), _note(other_worker.user)]
+    assert notifications_deliver(notification_ids=[n.pk for n in notes]) == 1
+    assert FlakyBackend.sent == [notes[0].pk]
+    row = OutboxMessage.objects.get()
+    assert row.payload == {"notification_ids": [notes[1].pk, notes[2].pk]}

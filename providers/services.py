@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import User
+from outbox.services import outbox_put
 from pools.services import audit_record
 from providers.models import Favourite, Provider, ProviderBlock, ProviderMember, ShiftTemplate
 from shifts.models import Booking, ShiftRequest
@@ -82,25 +83,34 @@ def member_invite(
         user=user, provider=provider, is_admin=is_admin, job_title=job_title.strip()
     )
     audit_record(pool=provider.pool, actor=by, action="provider_member_invited", target=member)
-    inviter = by.get_full_name() or by.email
-
-    def _send() -> None:
-        send_mail(
-            subject=f"{inviter} invited you to FlexPool for {provider.name}",
-            message=(
-                f"Hello {user.first_name or email},\n\n"
-                f"{inviter} has added you to {provider.name} on FlexPool, the council's shared "
-                "care-worker pool. Choose a password to sign in:\n\n"
-                f"{member_set_password_url(user=user)}\n\n"
-                "The link works once. If it has expired, use 'Forgotten your password?' on the "
-                "sign-in page."
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
-
-    transaction.on_commit(_send)
+    # The invitation is an outbox row in this transaction: a mail server that is down
+    # delays it (retried with back-off) and never fails the request that added her.
+    outbox_put(
+        handler="providers.tasks.member_invite_send",
+        payload={"member_id": member.pk, "inviter": by.get_full_name() or by.email},
+    )
     return member
+
+
+def member_invite_send(*, member_id: int, inviter: str) -> None:
+    """E-mail a new colleague the link to choose a password (the outbox's handler)."""
+    member = ProviderMember.objects.select_related("user", "provider").filter(pk=member_id).first()
+    if member is None or member.user.has_usable_password():
+        return  # removed meanwhile, or she has already chosen a password
+    user, provider = member.user, member.provider
+    send_mail(
+        subject=f"{inviter} invited you to FlexPool for {provider.name}",
+        message=(
+            f"Hello {user.first_name or user.email},\n\n"
+            f"{inviter} has added you to {provider.name} on FlexPool, the council's shared "
+            "care-worker pool. Choose a password to sign in:\n\n"
+            f"{member_set_password_url(user=user)}\n\n"
+            "The link works once. If it has expired, use 'Forgotten your password?' on the "
+            "sign-in page."
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
 
 
 @transaction.atomic

@@ -634,6 +634,9 @@ def main() -> int:
         "--write", action="store_true", help="write the table to docs/reliability.md"
     )
     parser.add_argument("--keep", action="store_true", help="keep the logs folder")
+    parser.add_argument(
+        "--only", default="", help="comma-separated faults: kill,redis,database,duplicate,slow"
+    )
     args = parser.parse_args()
     kill_rounds = 1 if args.short else args.kill_rounds
 
@@ -678,7 +681,18 @@ def main() -> int:
         site = int(_api("/api/v1/sites/", token=token)[0]["id"])  # type: ignore[index]
         load = Load(token=token, site=site)
 
+        only = {x for x in args.only.split(",") if x}
+
         def run(fault: str, rounds: int, body) -> None:  # type: ignore[no-untyped-def]
+            key = {
+                "worker": "kill",
+                "Redis": "redis",
+                "database": "database",
+                "every": "duplicate",
+                "slow": "slow",
+            }[fault.split()[0]]
+            if only and key not in only:
+                return
             result = Result(fault)
             for i in range(rounds):
                 say(f"{fault}: round {i + 1} of {rounds}")

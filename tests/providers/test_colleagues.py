@@ -9,6 +9,8 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
+from outbox.models import OutboxMessage
+from outbox.services import outbox_consume
 from providers.models import ProviderMember
 from tests import factories as f
 
@@ -21,9 +23,12 @@ def test_an_admin_invites_a_colleague_who_sets_a_password_by_email(
     client, manager, provider, django_capture_on_commit_callbacks
 ):
     client.force_login(manager)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):
         response = client.post(reverse("providers:members"), INVITE)
     assert response.status_code == 302
+    assert len(mail.outbox) == 0  # sent after commit, by a worker: here, by hand
+    invite = OutboxMessage.objects.get(handler="providers.tasks.member_invite_send")
+    assert outbox_consume(message_id=invite.pk) is True
 
     dee = User.objects.get(email="dee@oakcare.test")
     assert not dee.has_usable_password()
@@ -79,3 +84,19 @@ def test_another_provider_gets_404_removing_her_colleagues(client, manager, outs
     me = ProviderMember.objects.get(user=manager)
     assert client.post(reverse("providers:member_remove", kwargs={"pk": me.pk})).status_code == 404
     assert b"mary@oakcare.test" not in client.get(reverse("providers:members")).content
+
+
+def test_a_mail_server_that_is_down_never_fails_the_invitation(client, manager, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9119  # nothing listens there
+    client.force_login(manager)
+    response = client.post(reverse("providers:members"), INVITE)
+    assert response.status_code == 302
+    invite = OutboxMessage.objects.get(handler="providers.tasks.member_invite_send")
+    assert outbox_consume(message_id=invite.pk) is False  # refused: kept, tried again later
+    invite.refresh_from_db()
+    assert invite.done_at is None and invite.attempts == 1
+    assert "ConnectionRefusedError" in invite.last_error
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox_consume(message_id=invite.pk) is True
+    assert len(mail.outbox) == 1

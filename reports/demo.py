@@ -42,12 +42,14 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=LONDON)
 
 
-def workforce_demo_build(*, pool: Pool, seed: int, today: date) -> int:
+def workforce_demo_build(*, pool: Pool, seed: int, today: date, quarters: int = QUARTERS) -> int:
     """Write the demo returns (replacing any), the Real Living Wage by year and a few
     benchmark figures marked as illustrative. Returns the number of returns written."""
     rng = random.Random(seed * 7919 + 14)
     last = quarter_to_return(today)
-    quarters = last.last(QUARTERS)
+    shown = last.last(quarters)
+    # The story's curve spans the last six quarters; earlier ones repeat its start.
+    curve = [max(0, i - (quarters - QUARTERS)) for i in range(quarters)]
     WorkforceReturn.objects.filter(pool=pool).delete()
     CommitteeReport.objects.filter(pool=pool).delete()
     for year, pence in LIVING_WAGE.items():
@@ -55,8 +57,8 @@ def workforce_demo_build(*, pool: Pool, seed: int, today: date) -> int:
             pool=pool, year=year, defaults={"hourly_pence": pence}
         )
     # The demo's providers were all in the pool before the first quarter shown.
-    Provider.objects.filter(pool=pool, created_at__gte=_at(quarters[0].start, 0)).update(
-        created_at=_at(quarters[0].start - timedelta(days=30), 9)
+    Provider.objects.filter(pool=pool, created_at__gte=_at(shown[0].start, 0)).update(
+        created_at=_at(shown[0].start - timedelta(days=30), 9)
     )
     roles = {r.slug: r for r in Role.objects.all()}
     care_home = Site.objects.filter(provider=OuterRef("pk"), site_type=Site.SiteType.RESIDENTIAL)
@@ -76,7 +78,7 @@ def workforce_demo_build(*, pool: Pool, seed: int, today: date) -> int:
             staff_now[(provider.pk, slug)] = max(1, round(size * share))
         pay_floor = rng.choice([1190, 1230, 1250, 1280, 1300])
         never_returns = rng.random() < 0.06
-        for i, quarter in enumerate(quarters):
+        for i, quarter in zip(curve, shown, strict=True):
             current = quarter == last
             chance = 0.62 if current and today <= quarter.due else 0.86
             if never_returns or rng.random() > chance:
@@ -151,7 +153,7 @@ def workforce_demo_build(*, pool: Pool, seed: int, today: date) -> int:
         line.workforce_return = returns[index]
     ReturnLine.objects.bulk_create([line for _i, line in lines], batch_size=2000)
     england = {"vacancy_rate": "0.0830", "leaver_rate": "0.2480"}
-    for quarter in quarters:
+    for quarter in shown:
         for figure, value in england.items():
             Benchmark.objects.update_or_create(
                 pool=pool,

@@ -215,6 +215,7 @@ class WorkforceReturn(models.Model):
         max_length=20, choices=Evidence.choices, blank=True, default=""
     )
     chased_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -285,6 +286,7 @@ class LivingWageRate(models.Model):
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveIntegerField()
     hourly_pence = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -305,6 +307,7 @@ class Benchmark(models.Model):
     area = models.CharField(max_length=10, choices=Area.choices)
     value = models.DecimalField(max_digits=12, decimal_places=4)
     source = models.CharField(max_length=300)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, Max, OuterRef
 
 from pools.models import Pool, Role
 from providers.models import Provider, Site
@@ -68,40 +68,37 @@ def plain(value: Any) -> Any:
 def returns_submitted(
     *, pool_ids: Iterable[int], quarters: Iterable[Quarter]
 ) -> dict[str, dict[int, Return]]:
-    """Submitted returns by quarter and provider, as the definitions read them."""
+    """Submitted returns by quarter and provider, as the definitions read them (two
+    queries of plain values: thousands of returns load in tens of milliseconds)."""
     names = [str(q) for q in quarters]
-    rows = (
-        WorkforceReturn.objects.filter(
-            pool_id__in=list(pool_ids), quarter__in=names, status=WorkforceReturn.Status.SUBMITTED
-        )
-        .prefetch_related(Prefetch("lines", queryset=ReturnLine.objects.order_by("role_id")))
-        .order_by("quarter", "provider_id")
+    submitted = WorkforceReturn.objects.filter(
+        pool_id__in=list(pool_ids), quarter__in=names, status=WorkforceReturn.Status.SUBMITTED
     )
+    line_fields = ["role_id", "headcount_start", "posts", "filled", "starters", "leavers",
+                   "leavers_to_care", "zero_hours", "zero_hours_by_choice",
+                   "qualified_level2", "qualified_level3"]  # fmt: skip
+    lines: dict[int, list[Line]] = defaultdict(list)
+    for row in (
+        ReturnLine.objects.filter(workforce_return__in=submitted.values("id"))
+        .order_by("workforce_return_id", "role_id")
+        .values_list("workforce_return_id", *line_fields)
+    ):
+        lines[row[0]].append(Line(*row[1:]))
     out: dict[str, dict[int, Return]] = {name: {} for name in names}
-    for r in rows:
-        out[r.quarter][r.provider_id] = Return(
-            provider_id=r.provider_id,
-            quarter=r.quarter,
-            hours_worked=r.hours_worked,
-            agency_hours=r.agency_hours,
-            agency_spend_pence=r.agency_spend_pence,
-            lowest_hourly_pay_pence=r.lowest_hourly_pay_pence,
-            lines=tuple(
-                Line(
-                    role_id=x.role_id,
-                    headcount_start=x.headcount_start,
-                    posts=x.posts,
-                    filled=x.filled,
-                    starters=x.starters,
-                    leavers=x.leavers,
-                    leavers_to_care=x.leavers_to_care,
-                    zero_hours=x.zero_hours,
-                    zero_hours_by_choice=x.zero_hours_by_choice,
-                    qualified_level2=x.qualified_level2,
-                    qualified_level3=x.qualified_level3,
-                )
-                for x in r.lines.all()
-            ),
+    for pk, provider_id, quarter, hours, agency, spend, pay in submitted.order_by(
+        "quarter", "provider_id"
+    ).values_list(
+        "pk", "provider_id", "quarter", "hours_worked", "agency_hours", "agency_spend_pence",
+        "lowest_hourly_pay_pence",
+    ):  # fmt: skip
+        out[quarter][provider_id] = Return(
+            provider_id=provider_id,
+            quarter=quarter,
+            hours_worked=hours,
+            agency_hours=agency,
+            agency_spend_pence=spend,
+            lowest_hourly_pay_pence=pay,
+            lines=tuple(lines.get(pk, ())),
         )
     return out
 
@@ -207,12 +204,55 @@ class Loaded:
         )
 
 
+def workforce_generation(*, pool_ids: Iterable[int]) -> tuple[str, ...]:
+    """What the workforce figures of these pools depend on besides the shift rollups: the
+    last change to any return, benchmark, Real Living Wage or provider. A cached report is
+    keyed on it, so any change is seen at once."""
+    ids = list(pool_ids)
+    parts = []
+    for qs in (
+        WorkforceReturn.objects.filter(pool_id__in=ids),
+        Benchmark.objects.filter(pool_id__in=ids),
+        LivingWageRate.objects.filter(pool_id__in=ids),
+    ):
+        agg = qs.aggregate(n=Count("id"), at=Max("updated_at"))
+        parts.append(f"{agg['n']}@{agg['at']}")
+    lines = ReturnLine.objects.filter(workforce_return__pool_id__in=ids).aggregate(
+        n=Count("id"), top=Max("id")
+    )
+    parts.append(f"{lines['n']}:{lines['top']}")
+    providers = Provider.objects.filter(pool_id__in=ids).aggregate(
+        n=Count("id"), top=Max("id"), at=Max("created_at")
+    )
+    parts.append(f"{providers['n']}:{providers['top']}:{providers['at']}")
+    return tuple(parts)
+
+
+def _scope(pool_ids: tuple[int, ...], quarter: Quarter) -> Any:
+    from reports.metrics import Scope
+
+    return Scope(pool_ids=pool_ids, start=quarter.start, end=quarter.end)
+
+
 def workforce_figures(
     *, pool_ids: Iterable[int], quarter: Quarter, version: int | None = None
 ) -> dict[str, Any]:
     """The pool's headline workforce figures for one quarter (what the API returns)."""
-    loaded = Loaded(pool_ids=tuple(pool_ids), quarter=quarter, back=1)
-    return figures_compute(loaded.data(quarter), version=version)
+    from reports.cache import report_cached
+
+    ids = tuple(sorted(pool_ids))
+    version = version or current_version()
+
+    def build() -> dict[str, Any]:
+        loaded = Loaded(pool_ids=ids, quarter=quarter, back=1)
+        return figures_compute(loaded.data(quarter), version=version)
+
+    return report_cached(
+        name="workforce-figures",
+        scope=_scope(ids, quarter),
+        build=build,
+        vary=(str(version), *workforce_generation(pool_ids=ids)),
+    )
 
 
 def _row(group: str, figures: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -222,12 +262,26 @@ def _row(group: str, figures: dict[str, Any], **extra: Any) -> dict[str, Any]:
 def workforce_report(
     *, pool_ids: Iterable[int], quarter: Quarter, version: int | None = None
 ) -> dict[str, Any]:
-    """The committee report for ``quarter`` as plain data (see the module docstring)."""
-    from reports.metrics import Scope
-    from reports.rollups import figures_summary, report_reading, rollups_ensure
+    """The committee report for ``quarter`` as plain data (see the module docstring),
+    kept in the cache until a return, benchmark, rate, provider or the rollups change."""
+    from reports.cache import report_cached
+    from reports.rollups import rollups_ensure
 
     version = version or current_version()
     ids = tuple(sorted(pool_ids))
+    rollups_ensure(pool_ids=ids, start=quarter.start, end=quarter.end)
+    return report_cached(
+        name="workforce-report",
+        scope=_scope(ids, quarter),
+        build=lambda: _workforce_report(ids, quarter, version),
+        vary=(str(version), *workforce_generation(pool_ids=ids)),
+    )
+
+
+def _workforce_report(ids: tuple[int, ...], quarter: Quarter, version: int) -> dict[str, Any]:
+    from reports.metrics import Scope
+    from reports.rollups import figures_summary, report_reading
+
     loaded = Loaded(pool_ids=ids, quarter=quarter, back=TREND_QUARTERS)
 
     def compute(data: Data) -> dict[str, Any]:
@@ -287,7 +341,6 @@ def workforce_report(
     benchmarks: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
     for b in Benchmark.objects.filter(pool_id__in=ids, quarter=str(quarter)).order_by("pool_id"):
         benchmarks[b.figure].setdefault(b.area, {"value": str(b.value), "source": b.source})
-    rollups_ensure(pool_ids=ids, start=quarter.start, end=quarter.end)
     with report_reading():
         activity_fig = figures_summary(Scope(pool_ids=ids, start=quarter.start, end=quarter.end))
     status = returns_status(pool_ids=ids, quarter=quarter, today=date.max)

@@ -152,6 +152,7 @@ def test_a_draft_return_counts_for_nothing(cast, pool, manager):
 def test_a_correction_changes_the_figures_and_the_audit_log_keeps_why(
     cast, pool, provider, manager
 ):
+    assert _figures(pool)["vacancy_rate"] == Decimal("0.1333")  # now kept in the cache
     r = WorkforceReturn.objects.get(provider=provider, quarter=str(Q))
     values = services.return_values(workforce_return=r)
     values[f"line-{cast['care']}-filled"] = 20  # the manager had miscounted

@@ -366,3 +366,13 @@ def test_providers_asked_include_only_those_in_the_pool_by_the_quarters_end(pool
     Provider.objects.filter(pk=late.pk).update(created_at=datetime(2026, 8, 1, tzinfo=LONDON))
     assert late.pk not in providers_expected(pool_ids=[pool.pk], quarter=Quarter.parse(Q))
     assert Quarter.parse(Q).due == date(2026, 7, 28)
+
+
+def test_the_providers_home_page_shows_the_return_it_owes_until_submitted(client, manager, care):
+    client.force_login(manager)
+    home = client.get(reverse("providers:dashboard")).content.decode()
+    assert "Your workforce return for April to June 2026 is due on 28 July 2026" in home
+    client.post(_edit(), _form(care))
+    assert (
+        "Your workforce return" not in client.get(reverse("providers:dashboard")).content.decode()
+    )

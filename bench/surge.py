@@ -11,7 +11,7 @@ first use with ``seed_demo --workers 20000`` and kept):
 Method. A configuration ``NxC`` is N Celery worker nodes (separate ``celery worker``
 processes, each named ``surgeK@host``) with C processes each (``--pool=solo`` for 1,
 ``--pool=prefork --concurrency=C`` otherwise), all on the same Redis queue, prefetch one,
-acks late, as settings configure them. For each round and configuration (interleaved:
+acks late, DEBUG off, as settings configure them. For each round and configuration (interleaved:
 every configuration once per round) the nodes are started and waited for until ready, then
 200 varied shifts (sites across the borough, care worker 70 %, 6–12 h, 8 h to 7 days ahead,
 headcount 1–3) are posted through ``shift_post`` in ONE transaction — the surge: every
@@ -30,6 +30,7 @@ import os
 import platform
 import random
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -53,6 +54,10 @@ def configure(db: str, redis_db: int) -> dict[str, str]:
         "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
         "DJANGO_SETTINGS_MODULE": "flexpool.settings",
         "LOG_LEVEL": "WARNING",
+        # As in production: no query log. A throwaway key, since DEBUG off demands one.
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
     }
     os.environ.update(env)
     return env

@@ -6,10 +6,15 @@ from celery import shared_task
 @shared_task(name="reports.tasks.rollups_refresh_recent")
 def rollups_refresh_recent() -> int:
     """Every five minutes (beat): rebuild the dashboard rollups for the days where shifts
-    still change (60 days back to 60 ahead). Idempotent: each run replaces those rows."""
+    still change (60 days back to 60 ahead), then compute every page's default view so
+    the first coordinator after the refresh does not wait. Idempotent: each run replaces
+    those rows."""
+    from reports.dashboards import dashboards_warm
     from reports.rollups import rollups_refresh_recent as refresh
 
-    return refresh()
+    days = refresh()
+    dashboards_warm()
+    return days
 
 
 @shared_task(name="reports.tasks.returns_send_reminders")

@@ -18,15 +18,13 @@ from django.utils.safestring import mark_safe
 from pools import selectors as pool_selectors
 from pools.models import Coordinator, Pool
 from pools.views import coordinator_required
-from reports import selectors, tables
+from reports import dashboards, selectors, tables
 from reports.cache import live_cached, report_cached
 from reports.forms import DashboardFilterForm, default_range
-from reports.metrics import DEFINITIONS, SPEND_FORMULA, Scope, Spread
+from reports.metrics import DEFINITIONS, Scope
 from reports.rollups import (
     TOTAL,
     figures_grouped,
-    hours_spread,
-    report_reading,
     rollups_ensure,
     rollups_refreshed_at,
 )
@@ -90,14 +88,10 @@ def _dashboard(
     context["range_label"] = tables.range_label(scope.start, scope.end)
     context["query"] = request.GET.urlencode()
 
-    def built() -> dict[str, Any]:
-        with report_reading():
-            return build(scope)
-
     token = live(scope) if live is not None else ""
 
     def figures() -> dict[str, Any]:
-        return report_cached(name=f"dashboard:{tab}", scope=scope, build=built, vary=(token,))
+        return dashboards.page_figures(tab, scope, build, token)
 
     export = request.GET.get("export")
     if export:
@@ -143,57 +137,22 @@ def _page(
 
 @coordinator_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    def build(scope: Scope) -> dict[str, Any]:
-        weeks = figures_grouped(scope, "week", with_total=True)
-        fig = weeks.pop(TOTAL)
-        headline = tables.Table("headline", "Headline figures", ["Measure", "Value"])
-        for header, cell in zip(tables.FIGURE_HEADERS, tables.figure_cells(fig), strict=True):
-            headline.rows.append([header, cell])
-        weekly = tables.weekly_table(scope, weeks)
-        return {
-            "fig": fig,
-            "fill_pct": tables.pct(fig.fill_rate),
-            "hours_fill_pct": tables.pct(fig.hours_fill_rate),
-            "median": tables.minutes(fig.median_ttf_minutes),
-            "p90": tables.minutes(fig.p90_ttf_minutes),
-            "spend_formula": SPEND_FORMULA,
-            "tables": [headline, weekly],
-        }
-
-    return _dashboard(request, "reports/dashboard.html", build, "overview")
+    return _dashboard(request, "reports/dashboard.html", dashboards.overview, "overview")
 
 
 @coordinator_required
 def dashboard_breakdown(request: HttpRequest) -> HttpResponse:
-    return _dashboard(
-        request,
-        "reports/dashboard_tables.html",
-        lambda scope: {"tables": tables.breakdown_tables(scope), "title": "Breakdowns"},
-        "breakdown",
-    )
+    return _dashboard(request, "reports/dashboard_tables.html", dashboards.breakdown, "breakdown")
 
 
 @coordinator_required
 def dashboard_demand(request: HttpRequest) -> HttpResponse:
-    return _dashboard(
-        request,
-        "reports/dashboard_tables.html",
-        lambda scope: {"tables": tables.unfilled_tables(scope), "title": "Unfilled demand"},
-        "demand",
-    )
+    return _dashboard(request, "reports/dashboard_tables.html", dashboards.demand, "demand")
 
 
 @coordinator_required
 def dashboard_conduct(request: HttpRequest) -> HttpResponse:
-    return _dashboard(
-        request,
-        "reports/dashboard_tables.html",
-        lambda scope: {
-            "tables": tables.conduct_tables(scope),
-            "title": "Cancellations and provider conduct",
-        },
-        "conduct",
-    )
+    return _dashboard(request, "reports/dashboard_tables.html", dashboards.conduct, "conduct")
 
 
 def _worker_counts(scope: Scope) -> selectors.WorkerCounts:
@@ -211,13 +170,8 @@ def _worker_counts(scope: Scope) -> selectors.WorkerCounts:
 @coordinator_required
 def dashboard_health(request: HttpRequest) -> HttpResponse:
     def build(scope: Scope) -> dict[str, Any]:
-        def spread_figured() -> Spread:
-            spread = hours_spread(scope)
-            spread.gini, spread.top_tenth_share  # noqa: B018 - worked out before it is kept
-            return spread
-
         # The hours' spread is rollup-only: kept until the refresh, not just the minute.
-        spread = report_cached(name="spread", scope=scope, build=spread_figured)
+        spread = dashboards.spread_kept(scope)
         counts = _worker_counts(scope)
         health = selectors.pool_health(
             scope=scope, today=timezone.localdate(), spread=spread, counts=counts

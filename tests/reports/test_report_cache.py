@@ -112,3 +112,23 @@ def test_with_the_cache_down_the_figures_are_still_served(api, site, pool, setti
     }
     response = api.get(URL, RANGE)
     assert response.status_code == 200 and response.json()["shifts_requested"] == 5
+
+
+@pytest.mark.django_db(transaction=True)  # commits really happen: retire, then warm
+def test_after_beats_refresh_every_pages_default_view_is_already_computed(
+    client, coordinator, site, pool
+):
+    from reports.tasks import rollups_refresh_recent
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for days_ago in (100, 3):
+        start = now - timedelta(days=days_ago)
+        f.ShiftFactory(site=site, start=start, end=start + timedelta(hours=8))
+    rollups_refresh(pool_ids=[pool.pk])
+    rollups_refresh_recent()  # what beat runs: refresh, then warm
+    client.force_login(coordinator)
+    for name in ("dashboard", "dashboard_breakdown", "dashboard_demand", "dashboard_conduct"):
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse(f"reports:{name}"))
+        assert page.status_code == 200
+        assert not [q for q in ctx.captured_queries if _reads_rollups(q["sql"])], name

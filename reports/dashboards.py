@@ -1,0 +1,102 @@
+"""What each dashboard page shows, as figures (no request, no rendering), and the warm-up
+that computes the default view of every page after each rollup refresh.
+
+The pages (reports.views) keep these in the cache until the pool's next rollup rebuild
+(reports.cache); the first coordinator after a refresh would otherwise pay for the whole
+computation (about a second for the provider breakdown or the hours' spread at a million
+shifts). ``dashboards_warm`` runs right after beat's refresh and computes the default
+range (the last 13 weeks, no filters) of every page for every pool, under exactly the keys
+the pages read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pools.models import Pool
+from reports import tables
+from reports.cache import report_cached
+from reports.forms import default_range
+from reports.metrics import SPEND_FORMULA, Scope, Spread
+from reports.rollups import TOTAL, figures_grouped, hours_spread, report_reading
+
+
+def overview(scope: Scope) -> dict[str, Any]:
+    weeks = figures_grouped(scope, "week", with_total=True)
+    fig = weeks.pop(TOTAL)
+    headline = tables.Table("headline", "Headline figures", ["Measure", "Value"])
+    for header, cell in zip(tables.FIGURE_HEADERS, tables.figure_cells(fig), strict=True):
+        headline.rows.append([header, cell])
+    weekly = tables.weekly_table(scope, weeks)
+    return {
+        "fig": fig,
+        "fill_pct": tables.pct(fig.fill_rate),
+        "hours_fill_pct": tables.pct(fig.hours_fill_rate),
+        "median": tables.minutes(fig.median_ttf_minutes),
+        "p90": tables.minutes(fig.p90_ttf_minutes),
+        "spend_formula": SPEND_FORMULA,
+        "tables": [headline, weekly],
+    }
+
+
+def breakdown(scope: Scope) -> dict[str, Any]:
+    return {"tables": tables.breakdown_tables(scope), "title": "Breakdowns"}
+
+
+def demand(scope: Scope) -> dict[str, Any]:
+    return {"tables": tables.unfilled_tables(scope), "title": "Unfilled demand"}
+
+
+def conduct(scope: Scope) -> dict[str, Any]:
+    return {"tables": tables.conduct_tables(scope), "title": "Cancellations and provider conduct"}
+
+
+# Page (tab) → its figures; pool health mixes live counts in and keeps only its spread here.
+PAGES: dict[str, Callable[[Scope], dict[str, Any]]] = {
+    "overview": overview,
+    "breakdown": breakdown,
+    "demand": demand,
+    "conduct": conduct,
+}
+
+
+def page_figures(
+    tab: str, scope: Scope, build: Callable[[Scope], dict[str, Any]], token: str = ""
+) -> dict[str, Any]:
+    """A page's figures as of the last refresh (``token``: anything live it also shows)."""
+
+    def built() -> dict[str, Any]:
+        with report_reading():
+            return build(scope)
+
+    return report_cached(name=f"dashboard:{tab}", scope=scope, build=built, vary=(token,))
+
+
+def spread_kept(scope: Scope) -> Spread:
+    """The hours' spread of pool health, with its Gini and top share worked out once."""
+
+    def figured() -> Spread:
+        with report_reading():
+            spread = hours_spread(scope)
+        spread.gini, spread.top_tenth_share  # noqa: B018 - worked out before it is kept
+        return spread
+
+    return report_cached(name="spread", scope=scope, build=figured)
+
+
+def dashboards_warm(*, pool_ids: Iterable[int] | None = None) -> int:
+    """Compute the default view of every page for each pool (one pool's coordinators see
+    that first). Returns how many reports were computed or found kept."""
+    start, end = default_range()
+    ids = (
+        list(pool_ids) if pool_ids is not None else list(Pool.objects.values_list("pk", flat=True))
+    )
+    done = 0
+    for pk in ids:
+        scope = Scope(pool_ids=(pk,), start=start, end=end)
+        for tab, build in PAGES.items():
+            page_figures(tab, scope, build)
+            done += 1
+        spread_kept(scope)
+        done += 1
+    return done

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("flexpool.api_urls")),
     path("provider/returns/", include("reports.provider_urls")),
+    path("provider/results/", include("reports.results_urls")),
     path("provider/", include("providers.urls")),
     path("worker/", include("workers.urls")),
     path("pool/dashboard/", include("reports.urls")),

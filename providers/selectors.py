@@ -3,7 +3,6 @@ workers' details the shift needs, and the provider's results by month."""
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -262,91 +261,3 @@ def shift_status(*, shift: ShiftRequest, now: datetime | None = None) -> ShiftSt
         has_ended=shift.end <= now,
         refreshed_at=now,
     )
-
-
-# --- Results by month ----------------------------------------------------------------------
-
-
-@dataclass
-class MonthResult:
-    month: date
-    requests: int = 0
-    places: int = 0
-    places_filled: int = 0
-    hours_requested: Decimal = ZERO
-    hours_filled: Decimal = ZERO
-    spend_avoided: Decimal = ZERO
-    pool_cost: Decimal = ZERO
-    fill_minutes: list[float] = field(default_factory=list)
-
-    @property
-    def fill_rate(self) -> Decimal | None:
-        """Places filled as a percentage of places requested."""
-        if not self.places:
-            return None
-        return (Decimal(self.places_filled) * 100 / self.places).quantize(Decimal("1"))
-
-    @property
-    def hours_fill_rate(self) -> Decimal | None:
-        if not self.hours_requested:
-            return None
-        return (self.hours_filled * 100 / self.hours_requested).quantize(Decimal("1"))
-
-    @property
-    def median_minutes_to_fill(self) -> int | None:
-        if not self.fill_minutes:
-            return None
-        return round(statistics.median(self.fill_minutes))
-
-
-def provider_results(
-    *, provider: Provider, months: int = 12, now: datetime | None = None
-) -> list[MonthResult]:
-    """Per calendar month (London time) of the shifts' start, newest first: requests, places
-    filled, hours, median time to fill, agency spend avoided (hours filled × the shift's
-    agency rate) and the pool's own cost (hours filled × the pool's hourly cost for the role).
-    Cancelled requests are left out of requests and fill rate."""
-    now = now or timezone.now()
-    local_now = timezone.localtime(now)
-    first = local_now.date().replace(day=1)
-    for _ in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    costs = dict(
-        RoleRate.objects.filter(pool_id=provider.pool_id).values_list("role_id", "pool_hourly_cost")
-    )
-    shifts = list(
-        ShiftRequest.objects.filter(provider=provider, start__gte=since)
-        .exclude(status=ShiftRequest.Status.CANCELLED)
-        .only(
-            "id",
-            "start",
-            "end",
-            "headcount",
-            "agency_hourly_rate",
-            "role_id",
-            "posted_at",
-            "filled_at",
-        )
-    )
-    filled_hours: dict[int, list[Decimal]] = defaultdict(list)
-    for b in Booking.objects.filter(
-        shift__in=[s.pk for s in shifts], status__in=Booking.LIVE_STATUSES
-    ).only("shift_id", "start", "end"):
-        filled_hours[b.shift_id].append(b.hours)
-    results: dict[date, MonthResult] = {}
-    for s in shifts:
-        key = timezone.localtime(s.start).date().replace(day=1)
-        row = results.setdefault(key, MonthResult(month=key))
-        hours = filled_hours.get(s.pk, [])
-        row.requests += 1
-        row.places += s.headcount
-        row.places_filled += len(hours)
-        row.hours_requested += s.hours * s.headcount
-        got = sum(hours, ZERO)
-        row.hours_filled += got
-        row.spend_avoided += (got * s.agency_hourly_rate).quantize(Decimal("0.01"))
-        row.pool_cost += (got * costs.get(s.role_id, ZERO)).quantize(Decimal("0.01"))
-        if s.filled_at is not None:
-            row.fill_minutes.append((s.filled_at - s.posted_at).total_seconds() / 60)
-    return [results[k] for k in sorted(results, reverse=True)]

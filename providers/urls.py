@@ -25,7 +25,6 @@ urlpatterns = [
     path("bookings/<int:pk>/block/", views.worker_block, name="worker_block"),
     path("favourites/", views.favourites, name="favourites"),
     path("favourites/<int:worker_pk>/remove/", views.favourite_delete, name="favourite_delete"),
-    path("results/", views.results, name="results"),
     path("members/", views.members, name="members"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
 ]

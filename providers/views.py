@@ -524,59 +524,7 @@ def worker_block(request: HttpRequest, member: ProviderMember, pk: int) -> HttpR
     return render(request, "providers/worker_block.html", {"form": form, "booking": booking})
 
 
-# --- Results and members -------------------------------------------------------------------
-
-
-@provider_view
-def results(request: HttpRequest, member: ProviderMember) -> HttpResponse:
-    rows = selectors.provider_results(provider=member.provider)
-    chart_rows = list(reversed(rows))
-    top = max((r.spend_avoided for r in rows), default=Decimal("0"))
-    return render(
-        request,
-        "providers/results.html",
-        {
-            "rows": rows,
-            "chart_rows": chart_rows,
-            "chart": _chart(chart_rows, top),
-            "chart_width": 80 + 56 * len(chart_rows),
-            "totals": _totals(rows),
-        },
-    )
-
-
-def _chart(rows: list[selectors.MonthResult], top: Decimal) -> list[dict[str, object]]:
-    """Bar geometry for the server-rendered SVG: spend avoided against the pool's cost."""
-    scale = Decimal("160") / top if top else Decimal("0")
-    bars = []
-    for i, row in enumerate(rows):
-        avoided = int(row.spend_avoided * scale)
-        cost = int(row.pool_cost * scale)
-        bars.append(
-            {
-                "row": row,
-                "x": 60 + i * 56,
-                "avoided_h": avoided,
-                "avoided_y": 180 - avoided,
-                "cost_h": cost,
-                "cost_y": 180 - cost,
-            }
-        )
-    return bars
-
-
-def _totals(rows: list[selectors.MonthResult]) -> selectors.MonthResult:
-    total = selectors.MonthResult(month=timezone.localdate())
-    for r in rows:
-        total.requests += r.requests
-        total.places += r.places
-        total.places_filled += r.places_filled
-        total.hours_requested += r.hours_requested
-        total.hours_filled += r.hours_filled
-        total.spend_avoided += r.spend_avoided
-        total.pool_cost += r.pool_cost
-        total.fill_minutes += r.fill_minutes
-    return total
+# --- Members -------------------------------------------------------------------
 
 
 @provider_view

@@ -50,7 +50,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncMonth, TruncWeek
 
 from pools.models import RoleRate
 from reports.definitions import dashboard_definitions, ratio
@@ -297,13 +297,15 @@ def figures_grouped(scope: Scope, key: str | None) -> dict[Any, Figures]:
     qs = scope.requested()
     if key == "week":
         qs = qs.annotate(week=TruncWeek("start", tzinfo=LONDON))
+    elif key == "month":
+        qs = qs.annotate(month=TruncMonth("start", tzinfo=LONDON))
     rows = _group_rows(qs, key)
     ttf = None if _postgres() else _ttf_by_group(qs, key)
     costs = _pool_cost_by_group(qs, key)
     result: dict[Any, Figures] = {}
     for row in rows:
         group = row.get(key) if key else None
-        if key == "week" and isinstance(group, datetime):
+        if key in ("week", "month") and isinstance(group, datetime):
             group = group.astimezone(LONDON).date() if group.tzinfo else group.date()
         fig = Figures(
             shifts_requested=row["shifts_requested"] or 0,

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from pools.models import DocumentType
 from pools.selectors import APPLICANT_STATUSES, PIPELINE
-from reports.metrics import Scope, Spread
+from providers.models import Provider
+from reports.metrics import Figures, Scope, Spread, figures_grouped, figures_summary
 from reports.rollups import hours_spread
 from workers.models import Document, Worker
 
@@ -100,3 +101,38 @@ def pool_health(
         expiring_30=counts.expiring_30,
         spread=spread,
     )
+
+
+# --- A provider's own results ------------------------------------------------------------
+
+
+@dataclass
+class MonthFigures:
+    month: date
+    figures: Figures
+
+
+def provider_results(
+    *, provider: Provider, months: int = 12, today: date | None = None
+) -> list[MonthFigures]:
+    """The provider's own figures by calendar month (UK time) of the shifts' start, newest
+    first, over the last ``months`` months: the same definitions as the dashboards
+    (reports.metrics), so a provider and the council read the same fill rate and savings."""
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    scope = Scope(pool_ids=(provider.pool_id,), start=first, end=today, provider_id=provider.pk)
+    by_month = figures_grouped(scope, "month")
+    return [MonthFigures(month, by_month[month]) for month in sorted(by_month, reverse=True)]
+
+
+def provider_results_total(rows: list[MonthFigures], *, provider: Provider) -> Figures:
+    """The same figures over the whole span of ``rows`` (percentiles included)."""
+    if not rows:
+        return Figures()
+    start = rows[-1].month
+    scope = Scope(
+        pool_ids=(provider.pool_id,), start=start, end=timezone.localdate(), provider_id=provider.pk
+    )
+    return figures_summary(scope)

@@ -64,7 +64,7 @@ AUDIENCE: dict[str, frozenset[Who]] = {
                 "providers:worker_block",
                 "providers:favourites",
                 "providers:favourite_delete",
-                "providers:results",
+                "provider_reports:results",
                 "providers:members",
                 "providers:member_remove",
                 "returns:home",
@@ -167,7 +167,7 @@ OWNED_BY_MANAGER = {
 } - {
     "providers:shift_new",
     "providers:favourites",
-    "providers:results",
+    "provider_reports:results",
     "providers:members",
 }
 OWNED_BY_MANAGER |= {"api-shift", "api-shift-cancel", "api-booking-cancel"}

@@ -61,17 +61,21 @@ def test_another_provider_gets_404_on_her_bookings(client, outsider, attended, n
     assert attended.timesheet.status == "submitted"
 
 
-@pytest.mark.parametrize("name", ["dashboard", "shift_new", "results", "members", "favourites"])
+PAGES = ["providers:dashboard", "providers:shift_new", "provider_reports:results",
+         "providers:members", "providers:favourites"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PAGES)
 def test_provider_pages_open_for_a_member(client, manager, name):
     client.force_login(manager)
-    assert client.get(reverse(f"providers:{name}")).status_code == 200
+    assert client.get(reverse(name)).status_code == 200
 
 
-@pytest.mark.parametrize("name", ["dashboard", "shift_new", "results", "members", "favourites"])
+@pytest.mark.parametrize("name", PAGES)
 def test_provider_pages_are_404_for_a_worker_and_a_coordinator(client, worker, coordinator, name):
     for user in (worker.user, coordinator):
         client.force_login(user)
-        assert client.get(reverse(f"providers:{name}")).status_code == 404
+        assert client.get(reverse(name)).status_code == 404
 
 
 def test_a_stranger_is_sent_to_sign_in(client):

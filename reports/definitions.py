@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 RATIO = Decimal("0.0001")
 
@@ -34,9 +35,8 @@ def ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
 # --- What the workforce figures are computed from --------------------------------------------
 
 
-@dataclass(frozen=True)
-class Line:
-    """One role's headcounts in one provider's return."""
+class Line(NamedTuple):
+    """One role's headcounts in one provider's return (a tuple: thousands load fast)."""
 
     role_id: int
     headcount_start: int = 0
@@ -77,13 +77,19 @@ class Data:
     expected: int = 0
     living_wage_pence: int | None = None
 
-
-def _lines(data: Data) -> list[Line]:
-    return [line for r in data.returns for line in r.lines]
+    @cached_property
+    def totals(self) -> dict[str, int]:
+        """Each headcount field summed over every line, in one pass."""
+        sums = [0] * len(Line._fields)
+        for r in self.returns:
+            for line in r.lines:
+                for i, value in enumerate(line):
+                    sums[i] += value
+        return dict(zip(Line._fields, sums, strict=True))
 
 
 def _sum(data: Data, name: str) -> int:
-    return sum(getattr(line, name) for line in _lines(data))
+    return data.totals[name]
 
 
 def _whole(data: Data) -> list[Return]:

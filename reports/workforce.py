@@ -29,7 +29,6 @@ from reports.definitions import (
 )
 from reports.models import Benchmark, LivingWageRate, ReturnLine, WorkforceReturn
 from reports.quarters import Quarter
-from shifts.models import ShiftRequest
 
 LONDON = ZoneInfo("Europe/London")
 TREND_QUARTERS = 6
@@ -127,11 +126,20 @@ def living_wage_pence(*, pool_ids: Iterable[int], year: int) -> int | None:
 
 
 def providers_using_pool(*, pool_ids: Iterable[int], quarter: Quarter) -> set[int]:
-    low = datetime.combine(quarter.start, time.min, tzinfo=LONDON)
-    high = datetime.combine(quarter.end + timedelta(days=1), time.min, tzinfo=LONDON)
+    """Providers with a request (not withdrawn) starting in the quarter: read from the
+    month rollups (a quarter is three whole months; rollups_ensure covers it first)."""
+    from reports.models import Period, ShiftRollup
+
     return set(
-        ShiftRequest.objects.filter(pool_id__in=list(pool_ids), start__gte=low, start__lt=high)
-        .exclude(status=ShiftRequest.Status.CANCELLED)
+        ShiftRollup.objects.filter(
+            pool_id__in=list(pool_ids),
+            period=Period.MONTH,
+            day__gte=quarter.start,
+            day__lte=quarter.end,
+            provider__isnull=False,
+            shifts_requested__gt=0,
+        )
+        .order_by()
         .values_list("provider_id", flat=True)
         .distinct()
     )
@@ -164,6 +172,7 @@ class Loaded:
         self.wage = {
             y: living_wage_pence(pool_ids=pool_ids, year=y) for y in {q.year for q in self.quarters}
         }
+        self._years: dict[Quarter, dict[int, tuple[Return, ...]]] = {}
 
     def data(
         self,
@@ -184,13 +193,18 @@ class Loaded:
 
         now = [narrow(r) for r in self.returns.get(str(quarter), {}).values() if keep(r)]
         now = [r for r in now if r.lines or role_id is None]
-        year: dict[int, tuple[Return, ...]] = {}
-        for r in now:
-            year[r.provider_id] = tuple(
-                narrow(y)
-                for q in quarter.last(4)
-                if (y := self.returns.get(str(q), {}).get(r.provider_id)) is not None
-            )
+        # Every provider's returns for the year to ``quarter``, worked out once per quarter
+        # (the leaver rate reads the roles of the quarter's own lines from them).
+        year = self._years.get(quarter)
+        if year is None:
+            year = self._years[quarter] = {
+                pk: tuple(
+                    y
+                    for q in quarter.last(4)
+                    if (y := self.returns.get(str(q), {}).get(pk)) is not None
+                )
+                for pk in self.returns.get(str(quarter), {})
+            }
         kinds = self.expected.get(quarter) or providers_expected(
             pool_ids=self.pool_ids, quarter=quarter
         )

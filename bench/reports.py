@@ -172,8 +172,8 @@ def main() -> None:
             "page after two warm-up requests; the PDF rendered "
             f"{args.pdf_runs} times. Target: every page under 300 ms at the 95th percentile, "
             "the PDF under 5 s. The first run seeds (about 25 minutes under load: 1M shifts, "
-            "the rollups, 8 quarters of returns); later runs reuse the database. \"After any "
-            "change\" saves a Real Living Wage row before each request, which retires the kept "
+            'the rollups, 8 quarters of returns); later runs reuse the database. "After any '
+            'change" saves a Real Living Wage row before each request, which retires the kept '
             "report, so the draft is computed from the returns each time; otherwise a draft is "
             "kept in the cache until a return, benchmark, rate, provider or the rollups change "
             "(reports.workforce.workforce_generation).",

@@ -22,6 +22,7 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     chart_column: int | None = None  # draw this column as bars
     chart_values: list[float] | None = None  # the bars' lengths when the cells are text
+    text_columns: tuple[int, ...] = ()  # columns of words, aligned left
 
     def csv_response(self, filename_stem: str) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -75,6 +75,7 @@ def headline_table(report: dict[str, Any]) -> Table:
         f"Headline figures, {report['label']}",
         ["Figure", "This quarter", f"Previous quarter ({previous.get('group', '–')})",
          f"A year before ({year_ago.get('group', '–')})", "Region", "England", "Benchmark source"],
+        text_columns=(6,),
     )  # fmt: skip
     for key in HEADLINE:
         unit = UNITS[key]
@@ -158,6 +159,7 @@ def definitions_table(report: dict[str, Any]) -> Table:
         "definitions",
         f"Appendix: definitions (version {report['definitions_version']})",
         ["Figure", "Definition"],
+        text_columns=(1,),
     )
     for d in report["definitions"]:
         table.rows.append([d["name"], d["meaning"]])

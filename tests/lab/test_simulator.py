@@ -236,3 +236,24 @@ def test_policy_names_are_checked():
         "first_wave_size": 3,
         "offer_ttl_minutes": 30,
     }
+
+
+def test_a_synthetic_day_is_made_of_the_pools_own_kinds_of_request(pool, site, day):
+    from lab.simulator import demand_synthetic
+
+    for offset in range(1, 6):
+        past_shift(site, at(day - timedelta(days=offset), 7), 12, headcount=2)
+    target = day + timedelta(days=1)
+    demand = demand_synthetic(pool=pool, day=target, volume=20, urgent_share=0.5, seed=4)
+    assert demand == demand_synthetic(pool=pool, day=target, volume=20, urgent_share=0.5, seed=4)
+    assert len(demand) == 20
+    assert {(d.start, d.hours, d.headcount, d.site_id) for d in demand} == {
+        (at(target, 7), 12.0, 2, site.pk)
+    }
+    urgent = [d for d in demand if d.start - d.posted_at <= timedelta(hours=6)]
+    assert 5 <= len(urgent) <= 15
+    result = simulate_run(
+        scenario=Scenario(pool=pool, start=target, end=target, demand=demand),
+        model=EVERYONE_SAYS_YES,
+    )
+    assert len(result.demand) == 20

@@ -288,6 +288,7 @@ def demo_logins_ensure(*, pool: Pool) -> None:
         user=manager,
         defaults={"provider": site.provider, "is_admin": True, "job_title": "Registered manager"},
     )
+    _demo_reviews_ensure(site=site, manager=manager)
 
     person = _login_user(WORKER_EMAIL, "Will", "Taylor", password_hash)
     worker, created = Worker.objects.get_or_create(
@@ -326,6 +327,66 @@ def demo_logins_ensure(*, pool: Pool) -> None:
             AvailabilityRule(worker=worker, weekday=day, start_minute=0, end_minute=1440)
             for day in range(7)
         )
+
+
+DEMO_REVIEW_NOTE = "Demo: waiting for you"
+
+
+def _demo_reviews_ensure(*, site: Site, manager: User) -> None:
+    """Give the demo provider recent past shifts that wait for it, so those screens show
+    something on first start: one whose attendance is not confirmed, one whose timesheet
+    waits for approval, one attended and approved but not yet rated. Made again only when
+    none is waiting (a second run changes nothing)."""
+    provider = site.provider
+    waiting = Booking.objects.filter(shift__provider=provider, shift__notes=DEMO_REVIEW_NOTE)
+    if waiting.filter(
+        models.Q(status=Booking.Status.BOOKED)
+        | models.Q(timesheet__status=Timesheet.Status.SUBMITTED)
+        | models.Q(status=Booking.Status.ATTENDED, rating__isnull=True)
+    ).exists():
+        return
+    role = Role.objects.get(slug="care-worker")
+    rate = RoleRate.objects.filter(pool=provider.pool, role=role).first()
+    agency_rate = rate.benchmark_agency_rate if rate is not None else Decimal("24.00")
+    now = timezone.now()
+    day = timezone.localdate() - timedelta(days=1)
+    kinds = ["attendance", "timesheet", "rating"]
+    for index, kind in enumerate(kinds):
+        start = datetime.combine(day, time(7 + index), tzinfo=LONDON)
+        end = start + timedelta(hours=6)
+        busy = Booking.objects.filter(
+            status__in=Booking.LIVE_STATUSES, start__lt=end, end__gt=start
+        ).values("worker_id")
+        worker = (
+            Worker.objects.filter(pool=provider.pool, status=Worker.Status.APPROVED)
+            .exclude(user__email=WORKER_EMAIL)
+            .exclude(pk__in=busy)
+            .order_by("pk")
+            .first()
+        )
+        if worker is None:
+            return
+        shift = ShiftRequest.objects.create(
+            pool=provider.pool, provider=provider, site=site, role=role,
+            start=start, end=end, headcount=1, booked_count=1, agency_hourly_rate=agency_rate,
+            status=ShiftRequest.Status.FILLED, notes=DEMO_REVIEW_NOTE,
+            posted_at=start - timedelta(days=1), filled_at=start - timedelta(hours=20),
+            matched_at=start - timedelta(days=1), created_by=manager,
+        )  # fmt: skip
+        booking = Booking.objects.create(
+            shift=shift, worker=worker, start=start, end=end,
+            booked_at=start - timedelta(hours=20),
+            status=Booking.Status.BOOKED if kind == "attendance" else Booking.Status.ATTENDED,
+        )  # fmt: skip
+        if kind != "attendance":
+            Timesheet.objects.create(
+                booking=booking, clock_in=start + timedelta(minutes=3), clock_out=end,
+                break_minutes=30,
+                status=Timesheet.Status.SUBMITTED if kind == "timesheet"
+                else Timesheet.Status.APPROVED,
+                reviewed_by=manager if kind == "rating" else None,
+                reviewed_at=now if kind == "rating" else None,
+            )  # fmt: skip
 
 
 def demo_data_delete() -> None:

@@ -18,6 +18,7 @@ from accounts.models import User
 from pools.demo import (
     COORDINATOR_EMAIL,
     DEMO_PASSWORD,
+    DEMO_REVIEW_NOTE,
     DEMO_TOTP_SECRET,
     PROVIDER_EMAIL,
     WORKER_EMAIL,
@@ -80,7 +81,10 @@ def test_the_scale_options_set_how_much_is_built():
     assert Provider.objects.filter(pool=bury).count() == 9
     # The generated workers plus the demo worker.
     assert Worker.objects.filter(pool=bury).count() == 51
-    assert ShiftRequest.objects.filter(pool=bury, start__lt=midnight).count() == 500
+    history = ShiftRequest.objects.filter(pool=bury, start__lt=midnight)
+    # The history option counts the history; the demo login's three shifts waiting for
+    # review come on top.
+    assert history.exclude(notes=DEMO_REVIEW_NOTE).count() == 500
     first_day = midnight - timedelta(days=10)
     assert not ShiftRequest.objects.filter(start__lt=first_day).exists()
 
@@ -204,3 +208,20 @@ def test_a_wrong_password_does_not_sign_in(client):
     )
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_the_demo_provider_has_past_shifts_waiting_for_attendance_timesheet_and_rating():
+    from providers.selectors import provider_reviews_due
+
+    seed()
+    provider = ProviderMember.objects.get(user__email="provider@flexpool.test").provider
+    due = provider_reviews_due(provider=provider)
+    assert any(b.status == Booking.Status.BOOKED for b in due)  # attendance to confirm
+    assert any(
+        getattr(b, "timesheet", None) and b.timesheet.status == Timesheet.Status.SUBMITTED
+        for b in due
+    )
+    assert Booking.objects.filter(
+        shift__provider=provider, status=Booking.Status.ATTENDED, rating__isnull=True,
+        timesheet__status=Timesheet.Status.APPROVED,
+    ).exists()  # fmt: skip

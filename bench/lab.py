@@ -138,7 +138,7 @@ def _write(
     marker = "## Matching lab"
     block = [
         "",
-        f"### {date.today()}: `{' '.join(command[:1] + command[7:])}` "
+        f"### {date.today()}: `manage.py {' '.join(command)}` "
         f"(load average {before} before, {after} after)",
         "",
         "| figure | value |",

@@ -9,8 +9,11 @@ everyone else, and the after-commit work (message delivery, Celery tasks) is reg
 with ``transaction.on_commit`` and so is dropped with the rollback: no message is ever sent.
 The cost is row locks for the length of a run on the few live rows the simulation writes:
 the pool row (when a policy is changed) and the bookings of the replayed shifts (set aside
-so the replay starts from an empty range). Ranges must end before today, so no live open
-shift is within reach of the escalation and closing sweeps run at simulated times.
+so the replay starts from an empty range). Ranges must end before today, so the closing
+sweep (``shifts_close_past``) run at simulated times never reaches a live open shift; the
+escalation sweep can, if a live open shift starts within the pool's escalation window of the
+last simulated moment (at most 168 hours): it is then row-locked, never changed, until the
+run rolls back.
 
 The simulated clock: the public matching functions take ``now``; the two offer services
 (``offer_accept``, ``offer_decline``) read ``django.utils.timezone.now``, which the

@@ -57,7 +57,9 @@ def pipeline_counts(*, pool: Pool) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in PIPELINE}
 
 
-def pool_workers(*, pool: Pool, status: str | None = None) -> QuerySet[Worker]:
+def pool_workers(*, pool: Pool, status: str | None = None, query: str = "") -> QuerySet[Worker]:
+    """The pool's workers at a stage (or all), optionally those whose name or e-mail
+    address contains ``query``."""
     pending = Document.objects.filter(worker=OuterRef("pk"), status=Document.Status.PENDING)
     qs = Worker.objects.filter(pool=pool).annotate(
         pending_documents=Count("documents", filter=Q(documents__status=Document.Status.PENDING)),
@@ -65,7 +67,10 @@ def pool_workers(*, pool: Pool, status: str | None = None) -> QuerySet[Worker]:
     )
     if status:
         qs = qs.filter(status=status)
-    return qs.order_by("created_at", "id")
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(display_name__icontains=query) | Q(user__email__icontains=query))
+    return qs.select_related("user").order_by("created_at", "id")
 
 
 def worker_documents(*, worker: Worker) -> QuerySet[Document]:

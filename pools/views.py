@@ -189,22 +189,27 @@ def shift_critical(request: HttpRequest, pk: int) -> HttpResponse:
 
 @coordinator_required
 def workers(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status") or Worker.Status.DOCUMENTS_SUBMITTED
-    if status not in Worker.Status.values:
+    query = request.GET.get("q", "")[:100].replace("\x00", "")
+    # A search without a stage looks at every stage.
+    default = "all" if query.strip() else Worker.Status.DOCUMENTS_SUBMITTED
+    status = request.GET.get("status") or default
+    if status != "all" and status not in Worker.Status.values:
         raise Http404
     counts = selectors.pipeline_counts(pool=_pool(request))
     stages = [(s, Worker.Status(s).label, counts[s]) for s in selectors.PIPELINE]
-    page = Paginator(selectors.pool_workers(pool=_pool(request), status=status), 50).get_page(
-        request.GET.get("page")
+    workers_qs = selectors.pool_workers(
+        pool=_pool(request), status=None if status == "all" else status, query=query
     )
+    page = Paginator(workers_qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "pools/workers.html",
         {
             "stages": stages,
             "status": status,
-            "status_label": Worker.Status(status).label,
+            "status_label": "All stages" if status == "all" else Worker.Status(status).label,
             "page": page,
+            "query": query,
         },
     )
 

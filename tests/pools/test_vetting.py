@@ -157,3 +157,26 @@ def test_moving_an_applicant_to_checks_in_progress(client, coordinator, applican
     applicant.refresh_from_db()
     assert applicant.status == Worker.Status.CHECKS
     assert AuditEntry.objects.filter(action="worker.stage.checks").exists()
+
+
+def test_a_coordinator_finds_workers_by_name_or_email_across_stages(
+    client, coordinator, applicant, worker
+):
+    client.force_login(coordinator)
+    by_name = client.get(reverse("pools:workers"), {"q": "wendy"}).content.decode()
+    assert "Wendy Walker" in by_name and "Amy Applicant" not in by_name
+    by_email = client.get(
+        reverse("pools:workers"), {"q": applicant.user.email[:6].upper()}
+    ).content.decode()
+    assert "Amy Applicant" in by_email
+    within = client.get(reverse("pools:workers"), {"q": "wendy", "status": "documents_submitted"})
+    assert "Wendy Walker" not in within.content.decode()
+    none = client.get(reverse("pools:workers"), {"q": "zzz\x00"})
+    assert none.status_code == 200 and "contains" in none.content.decode()
+
+
+def test_the_search_never_shows_another_pools_workers(client, coordinator, reference):
+    other = f.WorkerFactory(pool=f.PoolFactory(name="Bolton", slug="bolton"))
+    client.force_login(coordinator)
+    page = client.get(reverse("pools:workers"), {"q": other.display_name[:4]}).content.decode()
+    assert other.display_name not in page

@@ -33,7 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = "fp_bench_matching"
+# Another name (BENCH_MATCHING_DB) keeps parallel checkouts' runs apart on one server.
+DB_NAME = os.environ.get("BENCH_MATCHING_DB", "fp_bench_matching")
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")

@@ -178,7 +178,7 @@ def worker_opt_out_record(*, worker: Worker, signed_on: date, by: User) -> Worke
 
 def worker_suspend(*, worker: Worker, by: User, reason: str) -> Worker:
     """Stop a worker getting offers: their pending offers are withdrawn at once."""
-    from shifts.services.offers import offers_withdraw_for_worker
+    from shifts.services.lifecycle import offers_withdraw_for_worker
 
     reason = reason.strip()
     if not reason:

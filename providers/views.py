@@ -326,7 +326,7 @@ def shift_cancel(request: HttpRequest, member: ProviderMember, pk: int) -> HttpR
         raise Http404
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from shifts.services.posting import shift_cancel as cancel
+        from shifts.services.lifecycle import shift_cancel as cancel
 
         try:
             cancel(shift=shift, by=_user(request), reason=form.cleaned_data["reason"])
@@ -368,7 +368,7 @@ def shift_outcome(request: HttpRequest, member: ProviderMember, pk: int) -> Http
 @provider_view
 def booking_no_show(request: HttpRequest, member: ProviderMember, pk: int) -> HttpResponse:
     booking = _own_booking(member, pk)
-    from shifts.services.bookings import booking_record_no_show
+    from shifts.services.lifecycle import booking_record_no_show
 
     try:
         booking_record_no_show(booking=booking, by=_user(request))

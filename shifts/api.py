@@ -28,9 +28,9 @@ from providers.models import Provider, Site
 from shifts import selectors
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer, ShiftRequest
-from shifts.services.bookings import booking_cancel
+from shifts.services.lifecycle import booking_cancel, shift_cancel
 from shifts.services.offers import offer_accept, offer_decline
-from shifts.services.posting import shift_cancel, shift_post
+from shifts.services.posting import shift_post
 from workers.models import Worker
 
 LIST_LIMIT = 200

@@ -15,7 +15,7 @@ from django.utils import timezone
 from outbox.services import OutboxRetry, outbox_handler
 from shifts import matching
 from shifts.models import ShiftRequest
-from shifts.services import offers
+from shifts.services import lifecycle, offers
 
 log = logging.getLogger("flexpool.matching")
 
@@ -67,9 +67,9 @@ def offers_expire() -> int:
 
 @shared_task(acks_late=True)
 def shifts_escalate() -> int:
-    return matching.shifts_escalate()
+    return lifecycle.shifts_escalate()
 
 
 @shared_task(acks_late=True)
 def shifts_close_past() -> int:
-    return matching.shifts_close_past()
+    return lifecycle.shifts_close_past()

@@ -19,7 +19,7 @@ from accounts.models import User
 from geo.services import Location
 from pools.models import DocumentType, Pool, Role, Skill
 from shifts.models import Booking
-from shifts.services.offers import offers_withdraw_for_worker
+from shifts.services.lifecycle import offers_withdraw_for_worker
 from workers.models import (
     WORKING_TIME_LIMIT_HOURS,
     AvailabilityException,

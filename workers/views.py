@@ -29,7 +29,7 @@ from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer
 from shifts.services import attendance
 from shifts.services import offers as offers_service
-from shifts.services.bookings import booking_cancel
+from shifts.services.lifecycle import booking_cancel
 from workers import forms, selectors, services
 from workers.calendar import bookings_icalendar
 from workers.models import Worker

@@ -49,11 +49,13 @@ from shifts.matching.waves import (
     offer_expiry,
     offers_notify,
     shift_match_wave,
-    shifts_close_past,
     shifts_due_for_matching,
-    shifts_escalate,
     wave_interval,
 )
+
+# Escalating and closing are lifecycle transitions; they are named here too for callers
+# (the lab) that drive a pool through matching's public names.
+from shifts.services.lifecycle import shifts_close_past, shifts_escalate
 
 __all__ = [
     "DISTANCE_BAND_KM",

@@ -18,10 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from notifications.services import notifications_send_many
-from pools.models import Coordinator
 from shifts.matching.ranking import Candidate, _evaluate
-from shifts.matching.rules import LONDON
-from shifts.models import Booking, MatchRun, Offer, ShiftRequest
+from shifts.models import MatchRun, Offer, ShiftRequest
 from shifts.offer_text import offer_messages
 
 
@@ -160,68 +158,3 @@ def matching_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
         if shift_match_wave(shift_id=shift_id, now=now) is not None:
             ran += 1
     return ran
-
-
-def shifts_escalate(*, now: datetime | None = None) -> int:
-    """Escalate open shifts close to their start to the pool's coordinators, once each."""
-    from notifications.services import notification_send
-
-    now = now or timezone.now()
-    escalated = 0
-    horizon = now + timedelta(hours=168)
-    candidates = ShiftRequest.objects.filter(
-        status=ShiftRequest.Status.OPEN,
-        escalated_at__isnull=True,
-        start__gt=now,
-        start__lte=horizon,
-    ).select_related("pool", "site", "role")
-    for shift in candidates:
-        hours = (
-            shift.pool.critical_escalate_within_hours
-            if shift.is_critical
-            else shift.pool.escalate_within_hours
-        )
-        if shift.start - now > timedelta(hours=hours):
-            continue
-        with transaction.atomic():
-            claimed = ShiftRequest.objects.filter(
-                pk=shift.pk, escalated_at__isnull=True, status=ShiftRequest.Status.OPEN
-            ).update(escalated_at=now)
-            if not claimed:
-                continue
-            escalated += 1
-            places = shift.headcount - shift.booked_count
-            for coordinator in Coordinator.objects.filter(pool_id=shift.pool_id).select_related(
-                "user"
-            ):
-                notification_send(
-                    user=coordinator.user,
-                    kind="shift_escalated",
-                    subject=f"Unfilled shift needs help: {shift}",
-                    body=(
-                        f"{places} of {shift.headcount} places still open, starting "
-                        f"{shift.start.astimezone(LONDON):%a %d %b %H:%M}."
-                    ),
-                )
-    return escalated
-
-
-def shifts_close_past(*, now: datetime | None = None) -> int:
-    """Open shifts whose start has passed with places unfilled become expired; their
-    pending offers expire with them."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            ShiftRequest.objects.select_for_update(skip_locked=True)
-            .filter(status=ShiftRequest.Status.OPEN, start__lte=now)
-            .exclude(bookings__status=Booking.Status.NO_SHOW, end__gt=now)
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            return 0
-        Offer.objects.filter(shift_id__in=ids, status=Offer.Status.PENDING).update(
-            status=Offer.Status.EXPIRED
-        )
-        return ShiftRequest.objects.filter(pk__in=ids, status=ShiftRequest.Status.OPEN).update(
-            status=ShiftRequest.Status.EXPIRED, next_wave_at=None
-        )

@@ -29,9 +29,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from notifications.services import Message, notifications_send_many
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer, ShiftRequest
+from shifts.services.lifecycle import shift_fill
 from workers.models import Worker
 
 log = logging.getLogger("flexpool.offers")
@@ -120,7 +120,7 @@ def offer_accept(*, offer: Offer, worker: Worker) -> Booking:
             if ACCEPT_GUARD:
                 shift.refresh_from_db(fields=["booked_count", "status"])
             if shift.booked_count >= shift.headcount and shift.is_open:
-                _fill(shift, now)
+                shift_fill(shift=shift, now=now)
     except IntegrityError as exc:
         raise OfferUnavailable("clash") from exc
     offer.status = Offer.Status.ACCEPTED
@@ -130,37 +130,6 @@ def offer_accept(*, offer: Offer, worker: Worker) -> Booking:
         extra={"offer_id": offer.pk, "shift_id": offer.shift_id, "booking_id": booking.pk},
     )
     return booking
-
-
-def _fill(shift: ShiftRequest, now: datetime) -> None:
-    shift.status = ShiftRequest.Status.FILLED
-    shift.filled_at = now
-    shift.next_wave_at = None
-    shift.save(update_fields=["status", "filled_at", "next_wave_at"])
-    pending = list(
-        Offer.objects.select_for_update(of=("self",))
-        .filter(shift=shift, status=Offer.Status.PENDING)
-        .select_related("worker__user")
-        .order_by("pk")
-    )
-    if not pending:
-        return
-    Offer.objects.filter(pk__in=[o.pk for o in pending]).update(
-        status=Offer.Status.WITHDRAWN, responded_at=now
-    )
-    # The messages and their delivery (an outbox row) commit with the withdrawal.
-    notifications_send_many(
-        messages=[
-            Message(
-                user_id=o.worker.user_id,
-                kind="offer_withdrawn",
-                subject=f"Shift filled: {shift}",
-                body="Thank you for your interest: this shift has now been filled.",
-            )
-            for o in pending
-            if o.worker.user_id is not None
-        ]
-    )
 
 
 def offer_decline(*, offer: Offer, worker: Worker, reason: str = "") -> Offer:
@@ -224,13 +193,6 @@ def offer_send_direct(*, shift: ShiftRequest, worker: Worker, by: User | None) -
         )
         offers_notify([offer.pk])
     return offer
-
-
-def offers_withdraw_for_worker(*, worker: Worker, reason: str) -> int:
-    """Withdraw all of a worker's pending offers (they were suspended or left)."""
-    return Offer.objects.filter(worker=worker, status=Offer.Status.PENDING).update(
-        status=Offer.Status.WITHDRAWN, responded_at=timezone.now(), decline_reason=reason[:200]
-    )
 
 
 def offers_expire(*, now: datetime | None = None) -> int:

@@ -16,6 +16,7 @@ from outbox.services import outbox_put
 from pools.models import Role, RoleRate, Skill
 from providers.models import Provider, Site
 from shifts.models import Booking, Offer, ShiftRequest
+from shifts.services.lifecycle import offers_withdraw
 from workers.models import Worker
 
 MIN_SHIFT = timedelta(hours=1)
@@ -134,78 +135,12 @@ def shift_post(
     return shift
 
 
-def _withdraw_pending(shift: ShiftRequest, *, tell: bool, why: str) -> int:
-    """Withdraw the shift's pending offers; optionally tell each worker. Caller holds the
-    shift lock."""
-    pending = list(
-        Offer.objects.filter(shift=shift, status=Offer.Status.PENDING).select_related(
-            "worker__user"
-        )
-    )
-    if not pending:
-        return 0
-    Offer.objects.filter(pk__in=[o.pk for o in pending]).update(
-        status=Offer.Status.WITHDRAWN, responded_at=timezone.now()
-    )
-    if tell:
-        for offer in pending:
-            if offer.worker.user is not None:
-                notification_send(
-                    user=offer.worker.user,
-                    kind="offer_withdrawn",
-                    subject=f"Shift no longer available: {shift}",
-                    body=why,
-                )
-    return len(pending)
-
-
 def _lock(shift: ShiftRequest) -> ShiftRequest:
     return (
         ShiftRequest.objects.select_for_update(of=("self",))
         .select_related("pool", "site")
         .get(pk=shift.pk)
     )
-
-
-def shift_cancel(*, shift: ShiftRequest, by: User | None, reason: str = "") -> ShiftRequest:
-    """Cancel an open or filled shift: withdraw its offers and tell booked workers."""
-    with transaction.atomic():
-        locked = _lock(shift)
-        if locked.status not in (ShiftRequest.Status.OPEN, ShiftRequest.Status.FILLED):
-            raise ValidationError({"status": ["Only an open or filled shift can be cancelled."]})
-        now = timezone.now()
-        if locked.end <= now:
-            raise ValidationError({"status": ["This shift has already ended."]})
-        _withdraw_pending(locked, tell=True, why="The provider cancelled this shift.")
-        booked = list(
-            Booking.objects.select_for_update(of=("self",))
-            .filter(shift=locked, status=Booking.Status.BOOKED)
-            .select_related("worker__user")
-        )
-        cancelled_by = (
-            Booking.CancelledBy.POOL
-            if by is not None and getattr(by, "is_coordinator", False)
-            else Booking.CancelledBy.PROVIDER
-        )
-        for booking in booked:
-            booking.status = Booking.Status.CANCELLED
-            booking.cancelled_at = now
-            booking.cancelled_by = cancelled_by
-            booking.cancel_reason = (reason or "Shift cancelled")[:200]
-            booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
-            if booking.worker.user is not None:
-                notification_send(
-                    user=booking.worker.user,
-                    kind="booking_cancelled",
-                    subject=f"Shift cancelled: {locked}",
-                    body=reason or "The provider cancelled this shift. You are no longer booked.",
-                )
-        locked.status = ShiftRequest.Status.CANCELLED
-        locked.cancelled_at = now
-        locked.booked_count = 0
-        locked.next_wave_at = None
-        locked.save(update_fields=["status", "cancelled_at", "booked_count", "next_wave_at"])
-    return locked
 
 
 def shift_update(
@@ -264,7 +199,7 @@ def shift_update(
             locked.skills.set(new_skills)
         now = timezone.now()
         if changed_terms:
-            _withdraw_pending(locked, tell=True, why="The shift's details changed.")
+            offers_withdraw(shift=locked, tell=True, why="The shift's details changed.")
             booked = list(
                 Booking.objects.select_for_update(of=("self",))
                 .filter(shift=locked, status=Booking.Status.BOOKED)

@@ -3,8 +3,6 @@ status page's buttons."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from django.urls import reverse
 
@@ -102,10 +100,6 @@ def test_a_worker_never_booked_here_cannot_be_favoured(provider, manager, other_
         favourite_add(provider=provider, worker=other_worker, by=manager)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("shifts.services.bookings") is None,
-    reason="shifts.services.bookings (H1) has not landed yet",
-)
 def test_a_no_show_is_one_step_and_re_posts_the_place_as_urgent(client, manager, worked):
     client.force_login(manager)
     response = client.post(url("booking_no_show", worked))

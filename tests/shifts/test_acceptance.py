@@ -11,9 +11,9 @@ from pools.models import Role
 from shifts.exceptions import OfferUnavailable
 from shifts.matching import shift_match_wave
 from shifts.models import Booking, Offer, ShiftRequest
-from shifts.services.bookings import booking_cancel
+from shifts.services.lifecycle import booking_cancel, shift_cancel
 from shifts.services.offers import offer_accept, offer_decline
-from shifts.services.posting import shift_cancel, shift_post
+from shifts.services.posting import shift_post
 
 
 def _post(provider, site, **kw):

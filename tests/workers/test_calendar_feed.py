@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from shifts.services.bookings import booking_cancel
+from shifts.services.lifecycle import booking_cancel
 from tests.workers.conftest import make_booking, shift_at
 from workers.services import worker_calendar_token_reset
 

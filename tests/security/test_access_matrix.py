@@ -9,7 +9,7 @@ back, so a POST that is let through changes nothing for the next one.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from accounts.access import Who, access_roles
 from lab.models import LabRun
 from pools.models import DocumentType
-from providers.models import Favourite
+from providers.models import Favourite, ShiftTemplate
 from shifts.models import Timesheet
 from tests import factories as f
 from tests.pools.conftest import give_totp
@@ -49,6 +49,10 @@ AUDIENCE: dict[str, frozenset[Who]] = {
             [
                 "providers:dashboard",
                 "providers:shift_new",
+                "providers:week_copy",
+                "providers:template_save",
+                "providers:template_post",
+                "providers:template_delete",
                 "providers:shift_detail",
                 "providers:shift_live",
                 "providers:shift_edit",
@@ -166,6 +170,7 @@ OWNED_BY_MANAGER = {
     if name.startswith("providers:") and name not in {"providers:dashboard"}
 } - {
     "providers:shift_new",
+    "providers:week_copy",
     "providers:favourites",
     "provider_reports:results",
     "providers:members",
@@ -227,6 +232,10 @@ def world(pool, site, manager, outsider, worker, coordinator, settings):
     Favourite.objects.create(provider=site.provider, worker=worker)
     worker.calendar_token = "feed-secret-for-the-matrix"
     worker.save(update_fields=["calendar_token"])
+    template = ShiftTemplate.objects.create(
+        provider=site.provider, name="Early", site=site, role=offered.role,
+        start_time=time(7), end_time=time(15),
+    )  # fmt: skip
     lab_run = LabRun.objects.create(
         pool=pool, kind="recruit", inputs={}, status="done", outputs={"moves": []}
     )
@@ -239,6 +248,9 @@ def world(pool, site, manager, outsider, worker, coordinator, settings):
         "providers:shift_cancel": {"pk": offered.pk},
         "providers:shift_outcome": {"pk": booked.pk},
         "providers:favourite_delete": {"worker_pk": worker.pk},
+        "providers:template_save": {"pk": offered.pk},
+        "providers:template_post": {"pk": template.pk},
+        "providers:template_delete": {"pk": template.pk},
         "providers:member_remove": {"pk": manager.provider_membership.pk},
         "workers:document_file": {"pk": document.pk},
         "workers:offer": {"pk": offer.pk},

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -101,18 +102,23 @@ def live_key(name: str, parts: tuple[object, ...]) -> str:
 
 def live_cached(*, name: str, parts: tuple[object, ...], seconds: int, build: Callable[[], T]) -> T:
     """``build()``'s result kept for ``seconds`` (for live counts a page may show a minute
-    old, saying when they were counted). A cache outage builds it every time."""
+    old, saying when they were counted). When it is older, one request rebuilds it while the
+    others keep answering from the old one (never more than three times ``seconds`` old), so
+    a slow count is never run by many requests at once. A cache outage builds it every time."""
     key = live_key(name, parts)
     try:
         hit = cache.get(key)
+        if hit is not None:
+            made, value = hit
+            if time.time() - made < seconds or not cache.add(f"{key}:rebuilding", 1, 30):
+                return value  # type: ignore[no-any-return]
     except Exception:  # noqa: BLE001
         log.warning("report cache unavailable; building %s", name, exc_info=True)
         return build()
-    if hit is not None:
-        return hit  # type: ignore[no-any-return]
     value = build()
     try:
-        cache.set(key, value, seconds)
+        cache.set(key, (time.time(), value), 3 * seconds)
+        cache.delete(f"{key}:rebuilding")
     except Exception:  # noqa: BLE001
         log.warning("report cache unavailable; %s not kept", name, exc_info=True)
     return value

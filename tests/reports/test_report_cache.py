@@ -4,6 +4,7 @@ again; what is live (workers, documents) is read every time; a cache outage only
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -132,3 +133,25 @@ def test_after_beats_refresh_every_pages_default_view_is_already_computed(
             page = client.get(reverse(f"reports:{name}"))
         assert page.status_code == 200
         assert not [q for q in ctx.captured_queries if _reads_rollups(q["sql"])], name
+
+
+def test_a_stale_live_count_is_rebuilt_by_one_request_while_the_others_see_the_old_one():
+    from reports.cache import live_cached
+
+    calls: list[int] = []
+
+    def build() -> int:
+        calls.append(1)
+        return len(calls)
+
+    parts = (uuid.uuid4().hex,)
+    assert live_cached(name="test", parts=parts, seconds=60, build=build) == 1
+    assert live_cached(name="test", parts=parts, seconds=60, build=build) == 1  # kept
+    key = live_key("test", parts)
+    made, value = cache.get(key)
+    cache.set(key, (made - 61, value), 180)  # a minute on
+    cache.add(f"{key}:rebuilding", 1, 30)  # another request is already counting
+    assert live_cached(name="test", parts=parts, seconds=60, build=build) == 1
+    cache.delete(f"{key}:rebuilding")
+    assert live_cached(name="test", parts=parts, seconds=60, build=build) == 2  # this one counts
+    assert live_cached(name="test", parts=parts, seconds=60, build=build) == 2

@@ -108,7 +108,7 @@ def live_cached(*, name: str, parts: tuple[object, ...], seconds: int, build: Ca
     key = live_key(name, parts)
     try:
         hit = cache.get(key)
-        if hit is not None:
+        if isinstance(hit, tuple) and len(hit) == 2:  # (when counted, what)
             made, value = hit
             if time.time() - made < seconds or not cache.add(f"{key}:rebuilding", 1, 30):
                 return value  # type: ignore[no-any-return]

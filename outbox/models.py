@@ -14,6 +14,9 @@ class OutboxMessage(models.Model):
         max_length=120, help_text="Dotted path of a function marked with @outbox_handler."
     )
     payload = models.JSONField(default=dict)
+    priority = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Broker priority (Redis: 0 first, 9 last); none: 0."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     available_at = models.DateTimeField(
         default=timezone.now,

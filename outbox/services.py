@@ -85,7 +85,9 @@ def outbox_put_many(
     now = timezone.now()
     path = _path(handler)
     rows = OutboxMessage.objects.bulk_create(
-        OutboxMessage(handler=path, payload=p, created_at=now, available_at=now + _grace())
+        OutboxMessage(
+            handler=path, payload=p, priority=priority, created_at=now, available_at=now + _grace()
+        )
         for p in payloads
     )
     ids = [r.pk for r in rows if r.pk is not None]
@@ -125,19 +127,25 @@ def outbox_relay(*, now: datetime | None = None, limit: int = 500) -> int:
     """Republish the rows whose time has come. Safe to run twice at once."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
+        due = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(done_at__isnull=True, available_at__lte=now)
             .order_by("available_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "priority")[:limit]
         )
+        ids = [pk for pk, _ in due]
         if ids:
             OutboxMessage.objects.filter(pk__in=ids).update(
                 available_at=now + _grace(), published_count=F("published_count") + 1
             )
     if ids:
         log.info("outbox relay: republishing %d message(s)", len(ids))
-        outbox_publish(message_ids=ids)
+        # Each with its own priority, so a backlog of deliveries stays behind matching.
+        by_priority: dict[int | None, list[int]] = {}
+        for pk, priority in due:
+            by_priority.setdefault(priority, []).append(pk)
+        for priority, group in sorted(by_priority.items(), key=lambda kv: kv[0] or 0):
+            outbox_publish(message_ids=group, priority=priority)
     return len(ids)
 
 

@@ -182,3 +182,23 @@ def test_with_redis_down_posting_answers_201_and_redirect_and_matching_catches_u
         )
     assert not OutboxMessage.objects.filter(done_at__isnull=True).exists()
     assert MatchRun.objects.filter(wave=1).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_keeps_each_rows_priority_so_deliveries_stay_behind_matching(
+    own_redis, provider, site
+):
+    import redis
+
+    from notifications.services import BULK_PRIORITY, DELIVER_HANDLER
+    from outbox.services import outbox_put_many
+
+    _post(provider, site)
+    outbox_put_many(
+        handler=DELIVER_HANDLER, payloads=[{"notification_ids": []}], priority=BULK_PRIORITY
+    )
+    broker = redis.Redis.from_url(own_redis.url())
+    broker.flushdb()  # as if both immediate publishes had been lost
+    assert outbox_relay(now=timezone.now() + timedelta(minutes=1)) == 2
+    assert broker.llen("celery") == 1  # matching: served first
+    assert broker.llen(f"celery\x06\x16{BULK_PRIORITY}") == 1  # the delivery: served last

@@ -118,6 +118,8 @@ class ShiftStatus:
     time_to_escalation: timedelta | None
     is_escalated: bool
     has_started: bool
+    can_change: bool
+    needs_outcome: bool
     has_ended: bool
     refreshed_at: datetime = field(default_factory=timezone.now)
 
@@ -237,14 +239,10 @@ def shift_status(*, shift: ShiftRequest, now: datetime | None = None) -> ShiftSt
                 has_rating=hasattr(b, "rating"),
             )
         )
-    pool = shift.pool
-    hours = pool.critical_escalate_within_hours if shift.is_critical else pool.escalate_within_hours
-    escalate_at = shift.start - timedelta(hours=hours) if shift.is_open else None
-    time_left = (
-        max(escalate_at - now, timedelta(0))
-        if escalate_at is not None and shift.escalated_at is None
-        else None
-    )
+    with_coordinators = shift.is_with_coordinators(now)
+    # Only a time still ahead is promised; once it passes the shift is with the coordinators.
+    escalate_at = shift.escalate_at if shift.is_open and not with_coordinators else None
+    time_left = escalate_at - now if escalate_at is not None else None
     return ShiftStatus(
         shift=shift,
         waves=waves,
@@ -255,9 +253,10 @@ def shift_status(*, shift: ShiftRequest, now: datetime | None = None) -> ShiftSt
         past_bookings=past,
         escalate_at=escalate_at,
         time_to_escalation=time_left,
-        is_escalated=shift.escalated_at is not None
-        or (escalate_at is not None and escalate_at <= now),
+        is_escalated=with_coordinators,
         has_started=shift.start <= now,
+        can_change=shift.can_change(now),
+        needs_outcome=shift.needs_outcome(now),
         has_ended=shift.end <= now,
         refreshed_at=now,
     )

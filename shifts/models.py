@@ -124,6 +124,41 @@ class ShiftRequest(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    # --- Predicates: the one answer templates, selectors and services all ask ----------
+
+    @property
+    def escalate_at(self) -> datetime:
+        """When an open shift that is not filling goes to the pool's coordinators."""
+        pool = self.pool
+        hours = (
+            pool.critical_escalate_within_hours if self.is_critical else pool.escalate_within_hours
+        )
+        return self.start - timedelta(hours=hours)
+
+    def is_with_coordinators(self, now: datetime) -> bool:
+        """Open, and escalated (or past its escalation time, whether or not beat ran yet)."""
+        return self.is_open and (self.escalated_at is not None or self.escalate_at <= now)
+
+    def can_change(self, now: datetime) -> bool:
+        """The provider may still change or cancel it: open or filled, and not started."""
+        return self.status in (self.Status.OPEN, self.Status.FILLED) and self.start > now
+
+    def needs_outcome(self, now: datetime) -> bool:
+        """Places the pool did not fill, once that is settled (the shift has started or
+        closed), and no one has said what became of them yet."""
+        settled = self.start <= now or self.status == self.Status.EXPIRED
+        return (
+            settled
+            and self.status != self.Status.CANCELLED
+            and self.booked_count < self.headcount
+            and not self.outcome
+        )
+
+    def is_late_cancellation(self, now: datetime) -> bool:
+        """Cancelling a booking on it now is late (within the pool's window of the start),
+        whoever cancels and whether one booking or the whole shift."""
+        return self.start - now < timedelta(hours=self.pool.late_cancellation_hours)
+
     def is_urgent(self, now: datetime) -> bool:
         """Urgent: marked critical, or starting within the pool's urgent window. An urgent
         shift goes to every eligible worker at once, and to workers who said they are ready

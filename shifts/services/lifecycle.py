@@ -74,9 +74,7 @@ def booking_cancel(*, booking: Booking, by: User, reason: str) -> Booking:
         locked.cancelled_at = now
         locked.cancelled_by = cancelled_by
         locked.cancel_reason = reason.strip()[:200]
-        locked.late_cancellation = locked.start - now < timedelta(
-            hours=shift.pool.late_cancellation_hours
-        )
+        locked.late_cancellation = shift.is_late_cancellation(now)
         locked.save(
             update_fields=[
                 "status",
@@ -234,7 +232,17 @@ def shift_cancel(*, shift: ShiftRequest, by: User | None, reason: str = "") -> S
             booking.cancelled_at = now
             booking.cancelled_by = cancelled_by
             booking.cancel_reason = (reason or "Shift cancelled")[:200]
-            booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+            # Counted as a single cancel is: the provider (or pool) let this worker go late.
+            booking.late_cancellation = locked.is_late_cancellation(now)
+            booking.save(
+                update_fields=[
+                    "status",
+                    "cancelled_at",
+                    "cancelled_by",
+                    "cancel_reason",
+                    "late_cancellation",
+                ]
+            )
             if booking.worker.user is not None:
                 notification_send(
                     user=booking.worker.user,
@@ -262,12 +270,7 @@ def shifts_escalate(*, now: datetime | None = None) -> int:
         start__lte=horizon,
     ).select_related("pool", "site", "role")
     for shift in candidates:
-        hours = (
-            shift.pool.critical_escalate_within_hours
-            if shift.is_critical
-            else shift.pool.escalate_within_hours
-        )
-        if shift.start - now > timedelta(hours=hours):
+        if shift.escalate_at > now:
             continue
         with transaction.atomic():
             claimed = ShiftRequest.objects.filter(

@@ -241,6 +241,10 @@ def shift_mark_outcome(
     """Record what became of places the pool did not fill."""
     if outcome not in ShiftRequest.Outcome.values:
         raise ValidationError({"outcome": ["Choose a recorded outcome."]})
+    if not shift.needs_outcome(timezone.now()):
+        raise ValidationError(
+            {"outcome": ["Record what happened once the shift has started with places unfilled."]}
+        )
     ShiftRequest.objects.filter(pk=shift.pk).update(outcome=outcome)
     shift.outcome = outcome
     return shift

@@ -31,12 +31,27 @@ def test_she_cancels_a_request(client, manager, upcoming, django_capture_on_comm
 
 
 def test_she_records_that_a_request_went_to_an_agency(client, manager, upcoming):
+    started = timezone.now() - timedelta(hours=1)
+    ShiftRequest.objects.filter(pk=upcoming.pk).update(
+        start=started, end=started + timedelta(hours=8)
+    )
     client.force_login(manager)
     client.post(
         reverse("providers:shift_outcome", kwargs={"pk": upcoming.pk}), {"outcome": "agency"}
     )
     upcoming.refresh_from_db()
     assert upcoming.outcome == ShiftRequest.Outcome.AGENCY
+
+
+def test_she_is_not_asked_what_happened_before_the_shift_starts(client, manager, upcoming):
+    client.force_login(manager)
+    page = client.get(reverse("providers:shift_detail", kwargs={"pk": upcoming.pk}))
+    assert "It went to an agency" not in page.content.decode()
+    client.post(
+        reverse("providers:shift_outcome", kwargs={"pk": upcoming.pk}), {"outcome": "agency"}
+    )
+    upcoming.refresh_from_db()
+    assert upcoming.outcome == ""
 
 
 def test_an_outcome_must_be_chosen(client, manager, upcoming):

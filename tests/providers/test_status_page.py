@@ -119,3 +119,19 @@ def test_the_dashboard_lists_what_waits_for_her_review(client, manager, worked, 
     assert b"Confirm attendance" in page.content
     client.force_login(outsider)
     assert client.get(reverse("providers:dashboard")).context["reviews"] == []
+
+
+def test_a_shift_past_its_escalation_time_is_shown_with_the_coordinators(client, manager, site):
+    """Not 'coordinators step in at 01:00' for a time already gone, before beat ran."""
+    from shifts.models import ShiftRequest
+
+    soon = f.ShiftFactory(
+        site=site,
+        start=timezone.now() + timedelta(hours=2),
+        end=timezone.now() + timedelta(hours=10),
+    )
+    assert soon.escalated_at is None and soon.status == ShiftRequest.Status.OPEN
+    client.force_login(manager)
+    page = client.get(reverse("providers:shift_detail", kwargs={"pk": soon.pk})).content.decode()
+    assert "step in at" not in page
+    assert "With the coordinators" in page

@@ -184,3 +184,23 @@ def test_accepting_is_refused_when_it_would_break_the_rest_rule(provider, site, 
     with pytest.raises(OfferUnavailable) as exc:
         offer_accept(offer=Offer.objects.get(shift=second), worker=worker)
     assert exc.value.code == "clash" and "11 hours' rest" in exc.value.message
+
+
+def test_a_provider_cancelling_a_whole_shift_shortly_before_is_a_late_cancellation(
+    provider, site, worker, manager
+):
+    shift = _post(provider, site, start=timezone.now() + timedelta(hours=5))
+    shift_match_wave(shift_id=shift.pk)
+    offer_accept(offer=Offer.objects.get(shift=shift, worker=worker), worker=worker)
+    shift_cancel(shift=shift, by=manager, reason="Resident moved")
+    booking = Booking.objects.get(worker=worker, shift=shift)
+    assert booking.cancelled_by == Booking.CancelledBy.PROVIDER
+    assert booking.late_cancellation is True
+
+
+def test_a_whole_shift_cancelled_well_ahead_is_not_late(provider, site, worker, manager):
+    shift = _post(provider, site, start=timezone.now() + timedelta(days=3))
+    shift_match_wave(shift_id=shift.pk)
+    offer_accept(offer=Offer.objects.get(shift=shift, worker=worker), worker=worker)
+    shift_cancel(shift=shift, by=manager, reason="")
+    assert Booking.objects.get(worker=worker, shift=shift).late_cancellation is False

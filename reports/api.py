@@ -108,6 +108,9 @@ class StatsWorkforceApi(APIView):
                 raise serializers.ValidationError(str(exc)) from exc
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "StatsWorkforce"  # two nested "OutputSerializer"s share one name
+
         quarter = serializers.CharField()
         pool = serializers.CharField()
         vacancy_rate = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)

@@ -9,6 +9,7 @@ back, so a POST that is let through changes nothing for the next one.
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -341,17 +342,41 @@ def _ask(persona: str, user, url: str, route: Route):
     return response
 
 
+# Data islands (type="application/json") are not run, so the policy allows them.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>", re.I)
+STYLE_ATTRIBUTE = re.compile(r"<[^>]+\sstyle=", re.I)
+STYLE_ELEMENT = re.compile(r"<style(?P<attrs>[^>]*)>", re.I)
+
+
+def _inline_code(response) -> list[str]:
+    """Inline script or style the Content-Security-Policy would block on this page."""
+    if "text/html" not in response.get("Content-Type", "") or response.streaming:
+        return []
+    html = response.content.decode()
+    found = [m.group(0) for m in INLINE_SCRIPT.finditer(html)]
+    found += [m.group(0)[:60] for m in STYLE_ATTRIBUTE.finditer(html)]
+    policy = response.get("Content-Security-Policy", "")
+    for m in STYLE_ELEMENT.finditer(html):
+        nonce = re.search(r'nonce="([^"]+)"', m.group("attrs"))
+        if not nonce or f"'nonce-{nonce.group(1)}'" not in policy:
+            found.append(m.group(0))
+    return found
+
+
 @pytest.mark.parametrize("persona", list(PERSONAS))
 def test_each_person_gets_exactly_the_urls_meant_for_them(persona, world):
     values, users = world
     wrong = []
+    inline = []
     for route in _project_routes():
         url = route.url(**values.get(route.name, {}))
         response = _ask(persona, users.get(persona), url, route)
         got, expected = _outcome(route, response), _expected(persona, route)
         if got != expected:
             wrong.append(f"{url}: expected {expected}, got {got} ({response.status_code})")
+        inline += [f"{url}: {code}" for code in _inline_code(response)]
     assert wrong == []
+    assert inline == [], "move inline script and style to static files (CSP)"
 
 
 @pytest.fixture

@@ -108,3 +108,34 @@ def test_two_worker_nodes_share_a_burst_and_match_no_shift_twice(
     assert len(offers) == 2 * BURST and set(offers.values()) == {1}
     # Both nodes did part of the work (each consumed some of the 2 × BURST deliveries).
     assert min(shared) > 0 and sum(shared) >= BURST, shared
+
+
+def test_the_control_a_second_delivery_without_the_guard_matches_the_shift_again(
+    provider, site, worker, other_worker
+):
+    """What the test above guards against does happen without the guard: a wave forced past
+    the due check (``force=True``, what a second delivery would do unguarded) matches a shift
+    that is already matched; the guarded call does not."""
+    from shifts.matching import shift_match_wave
+
+    start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    care = Role.objects.get(slug="care-worker")
+    shifts = [
+        shift_post(
+            provider=provider,
+            site=site,
+            role=care,
+            skills=[],
+            start=start + timedelta(hours=10 * i),
+            end=start + timedelta(hours=10 * i + 6),
+            headcount=1,
+        )
+        for i in range(2)
+    ]
+    guarded, unguarded = shifts
+    for shift in shifts:
+        assert shift_match_wave(shift_id=shift.pk) is not None
+    assert shift_match_wave(shift_id=guarded.pk) is None  # the guard: not due again
+    assert shift_match_wave(shift_id=unguarded.pk, force=True) is not None  # no guard
+    assert MatchRun.objects.filter(shift=guarded).count() == 1
+    assert MatchRun.objects.filter(shift=unguarded).count() == 2

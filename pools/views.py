@@ -35,6 +35,7 @@ from pools.forms import (
 from pools.models import Coordinator, Pool
 from providers.models import Provider
 from shifts.models import ShiftRequest
+from shifts.selectors import shift_why_not
 from workers.models import Document, Worker
 
 View = Callable[..., HttpResponse]
@@ -112,8 +113,11 @@ def _shift_page(request: HttpRequest, shift: ShiftRequest, **forms: Any) -> Http
             exclusions = selectors.shift_exclusions(shift=shift, workers=nearby)
     except ImportError:
         matching_ready = False
+    who = request.GET.get("who", "").strip()[:60]
     context = {
         "shift": shift,
+        "who": who,
+        "why_not": shift_why_not(shift=shift, name=who) if who else [],
         "offers": selectors.shift_offers(shift=shift),
         "runs": shift.match_runs.all()[:10],
         "candidates": candidates,

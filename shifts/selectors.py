@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from accounts.models import User
 from providers.models import Provider
@@ -92,3 +95,96 @@ def bookings_visible_to(*, user: User) -> QuerySet[Booking]:
 
 def shift_match_runs(*, shift: ShiftRequest) -> QuerySet[MatchRun]:
     return MatchRun.objects.filter(shift=shift).order_by("wave", "id")
+
+
+@dataclass
+class RuleCheck:
+    name: str
+    sentence: str
+    passed: bool
+    words: list[str]
+
+
+@dataclass
+class WhyNot:
+    """One worker judged against one shift, rule by rule."""
+
+    worker: Worker
+    offered: bool
+    checks: list[RuleCheck]
+
+    @property
+    def eligible(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def shift_why_not(
+    *, shift: ShiftRequest, name: str, now: datetime | None = None, limit: int = 5
+) -> list[WhyNot]:
+    """Workers of the shift's pool (or opted in to it) whose name contains ``name``, each
+    judged against every eligibility rule (matching's own ``ELIGIBILITY``), for a
+    coordinator asking "why was she not offered this?"."""
+    from shifts.matching import ELIGIBILITY, worker_rule_failures
+
+    name = name.strip()
+    if not name:
+        return []
+    now = now or timezone.now()
+    workers = list(
+        Worker.objects.filter(Q(pool_id=shift.pool_id) | Q(extra_pools=shift.pool_id))
+        .filter(display_name__icontains=name)
+        .distinct()
+        .order_by("display_name", "pk")[:limit]
+    )
+    offered = set(
+        Offer.objects.filter(shift=shift, worker__in=workers).values_list("worker_id", flat=True)
+    )
+    out = []
+    for worker in workers:
+        verdict = worker_rule_failures(shift=shift, worker_id=worker.pk, now=now)
+        failed = {rule.name for rule in verdict.failed}
+        checks = []
+        for rule in ELIGIBILITY:
+            words = verdict.words_for(rule) if rule.name in failed else []
+            checks.append(RuleCheck(rule.name, rule.sentence, rule.name not in failed, words))
+        out.append(WhyNot(worker=worker, offered=worker.pk in offered, checks=checks))
+    return out
+
+
+@dataclass
+class MissedShift:
+    shift: ShiftRequest
+    reasons: list[str]
+
+
+def worker_shifts_not_offered(
+    *, worker: Worker, now: datetime | None = None, days: int = 14, limit: int = 10
+) -> list[MissedShift]:
+    """Shifts of the last ``days`` days, in the worker's pools and roles, that matching ran
+    on and did not offer them, each with why in the worker's own words (what to renew or
+    learn). Nothing about where the provider is beyond the area."""
+    from shifts.matching import matching_explain
+
+    now = now or timezone.now()
+    pools = [worker.pool_id, *worker.extra_pools.values_list("pk", flat=True)]
+    shifts = list(
+        ShiftRequest.objects.filter(
+            pool_id__in=pools,
+            role__in=worker.roles.all(),
+            posted_at__gte=now - timedelta(days=days),
+            posted_at__lte=now,
+            matched_at__isnull=False,
+        )
+        .exclude(offers__worker=worker)
+        .select_related("pool", "site", "role")
+        .order_by("-start", "-pk")[:limit]
+    )
+    out = []
+    for shift in shifts:
+        # Judged as at the shift's first wave; documents and bookings as they are now.
+        at = shift.matched_at or shift.posted_at
+        reasons = matching_explain(shift=shift, worker=worker, now=at, audience="worker")
+        if not reasons:
+            reasons = ["it was filled before your turn came (others nearer or favourites first)"]
+        out.append(MissedShift(shift=shift, reasons=reasons))
+    return out

@@ -27,6 +27,7 @@ from notifications.services import notification_preference_update, notifications
 from pools.services import document_view_record
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer
+from shifts.selectors import worker_shifts_not_offered
 from shifts.services import attendance
 from shifts.services import offers as offers_service
 from shifts.services.lifecycle import booking_cancel
@@ -599,7 +600,11 @@ def record(request: HttpRequest, *, worker: Worker) -> HttpResponse:
     return render(
         request,
         "workers/record.html",
-        {"worker": worker, "record": selectors.worker_record(worker=worker)},
+        {
+            "worker": worker,
+            "record": selectors.worker_record(worker=worker),
+            "missed": worker_shifts_not_offered(worker=worker),
+        },
     )
 
 

@@ -735,17 +735,16 @@ class Verdict:
     distance_km: float | None
 
     def words(self, audience: Audience = "coordinator") -> list[str]:
-        out: list[str] = []
-        for rule in self.failed:
-            if rule.name == "distance" and self.distance_km is None:
-                out.append(
-                    "we have no home location for this worker"
-                    if audience == "coordinator"
-                    else "we have no home address for you"
-                )
-                continue
-            out.extend(rule.words(self.ctx, self.facts, audience))
-        return out
+        return [w for rule in self.failed for w in self.words_for(rule, audience)]
+
+    def words_for(self, rule: Rule, audience: Audience = "coordinator") -> list[str]:
+        if rule.name == "distance" and self.distance_km is None:
+            return [
+                "we have no home location for this worker"
+                if audience == "coordinator"
+                else "we have no home address for you"
+            ]
+        return rule.words(self.ctx, self.facts, audience)
 
 
 def worker_rule_failures(

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.access import Who, allow
 from accounts.client_ip import client_ip
 from accounts.models import User
+from flexpool.input import TextField
 
 
 def _mfa_code_valid(user: User, code: str) -> bool:
@@ -49,7 +50,7 @@ class TokenApi(APIView):
 
         email = serializers.EmailField()
         password = serializers.CharField(trim_whitespace=False)
-        code = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        code = TextField(required=False, allow_blank=True, max_length=64)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

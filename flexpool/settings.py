@@ -292,6 +292,12 @@ REST_FRAMEWORK = {
     # Every endpoint says whom it is for with accounts.access.allow; one that does not is refused.
     "DEFAULT_PERMISSION_CLASSES": ["accounts.access.AccessPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies nest at most flexpool.input.MAX_JSON_DEPTH deep (else 400, not a crash).
+    "DEFAULT_PARSER_CLASSES": [
+        "flexpool.input.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_TOKEN_THROTTLE_RATE", "10/min")},
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,

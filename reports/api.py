@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Who, allow
+from flexpool.input import SaneDateField
 from pools.selectors import coordinator_of, pools_visible
 from reports.cache import report_cached
 from reports.definitions import current_version
@@ -25,8 +26,8 @@ from reports.workforce import workforce_figures
 @allow(Who.COORDINATOR)
 class StatsSummaryApi(APIView):
     class InputSerializer(serializers.Serializer):
-        locals()["from"] = serializers.DateField()
-        to = serializers.DateField()
+        locals()["from"] = SaneDateField()
+        to = SaneDateField()
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs["to"] < attrs["from"]:

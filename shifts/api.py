@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.access import Who, allow
 from accounts.models import User
+from flexpool.input import SlugRelatedField, TextField
 from pools.models import Role, Skill
 from providers.models import Provider, Site
 from shifts import selectors
@@ -162,8 +163,8 @@ class ShiftListCreateApi(APIView):
             ref_name = "ShiftCreate"
 
         site = serializers.IntegerField()
-        role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
-        skills = serializers.SlugRelatedField(
+        role = SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+        skills = SlugRelatedField(
             slug_field="slug", queryset=Skill.objects.all(), many=True, required=False
         )
         start = serializers.DateTimeField()
@@ -172,7 +173,7 @@ class ShiftListCreateApi(APIView):
         agency_hourly_rate = serializers.DecimalField(
             max_digits=8, decimal_places=2, min_value=0, required=False, allow_null=True
         )
-        notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        notes = TextField(required=False, allow_blank=True, max_length=2000)
 
     @extend_schema(responses={200: ShiftOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -221,7 +222,7 @@ class ShiftCancelApi(APIView):
         class Meta:
             ref_name = "ShiftCancel"
 
-        reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        reason = TextField(required=False, allow_blank=True, max_length=200)
 
     @extend_schema(request=InputSerializer, responses={200: ShiftOutputSerializer})
     def post(self, request: Request, shift_id: int) -> Response:
@@ -348,7 +349,7 @@ class OfferDeclineApi(APIView):
         class Meta:
             ref_name = "OfferDecline"
 
-        reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        reason = TextField(required=False, allow_blank=True, max_length=200)
 
     @extend_schema(
         request=InputSerializer, responses={200: OfferOutputSerializer, 409: ConflictSerializer}
@@ -381,7 +382,7 @@ class BookingCancelApi(APIView):
         class Meta:
             ref_name = "BookingCancel"
 
-        reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        reason = TextField(required=False, allow_blank=True, max_length=200)
 
     @extend_schema(request=InputSerializer, responses={200: BookingOutputSerializer})
     def post(self, request: Request, booking_id: int) -> Response:

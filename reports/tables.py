@@ -66,6 +66,7 @@ def weekly_table(scope: Scope, weeks: dict[Any, Figures] | None = None) -> Table
         "Week by week (weeks start on Monday)",
         ["Week beginning", *FIGURE_HEADERS],
         chart_column=5,
+        chart_kind="line",
     )
     for monday in weeks_in(scope):
         table.rows.append(

@@ -28,7 +28,9 @@ def test_the_dashboard_shows_the_headline_figures_and_the_formula(client, coordi
     assert "£1,308.00" in page
     assert "filled places × shift length (hours) × agency hourly rate" in page
     assert "counted by the day each shift starts" in page
-    assert '<svg class="flexpool-chart" role="img"' in page
+    # The week-by-week chart is a trend line, its table beside it.
+    assert '<svg class="flexpool-chart flexpool-chart--line" role="img"' in page
+    assert "<polyline" in page and 'id="table-weekly"' in page
 
 
 def test_every_dashboard_table_downloads_as_csv(client, coordinator, history):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from geo.services import Location
 from pools.models import DocumentType, Pool, Role, Skill
-from shifts.models import Booking
+from shifts.models import Booking, Offer
 from shifts.services.lifecycle import offers_withdraw_for_worker
 from workers.models import (
     WORKING_TIME_LIMIT_HOURS,
@@ -365,6 +365,12 @@ def worker_close_account(*, worker: Worker, now: datetime | None = None) -> Work
             {"__all__": ["Cancel your upcoming shifts before you close your account."]}
         )
     offers_withdraw_for_worker(worker=worker, reason="The worker left the pool.")
+    # Free text the worker wrote about themselves: why they declined offers, why they
+    # cancelled bookings (the facts, declined or cancelled, stay for the statistics).
+    Offer.objects.filter(worker=worker).exclude(decline_reason="").update(decline_reason="")
+    Booking.objects.filter(worker=worker, cancelled_by=Booking.CancelledBy.WORKER).exclude(
+        cancel_reason=""
+    ).update(cancel_reason="")
     for document in Document.objects.filter(worker=worker).exclude(file=""):
         document.file.delete(save=False)
     Document.objects.filter(worker=worker).delete()
@@ -387,8 +393,11 @@ def worker_close_account(*, worker: Worker, now: datetime | None = None) -> Work
 
     if user is not None:
         from allauth.account.models import EmailAddress
+        from allauth.mfa.models import Authenticator
 
         EmailAddress.objects.filter(user=user).delete()
+        Authenticator.objects.filter(user=user).delete()
+        user.push_subscriptions.all().delete()  # type: ignore[attr-defined]
         user.notifications.all().delete()
         user.email = f"closed-{user.pk}@flexpool.invalid"
         user.first_name = ""

@@ -24,6 +24,7 @@ from shifts.matching.rules import (
     _ids_filter,
     _prefiltered_rows,
     fact_failures,
+    fact_rules,
     hours_booked_in_week,
     is_ready_now,
     worker_facts,
@@ -116,10 +117,11 @@ def _examine(
     """The per-worker rules (``fact_rules()``) on one slice, then the ranking facts of those
     who pass: six queries (documents, weekly patterns, exceptions, bookings, two of history)
     whatever its size."""
-    facts = worker_facts(ctx, [(r[0], r[3], r[4], r[6], r[7], r[8]) for r in rows])
+    facts = worker_facts(ctx, [(r[0], r[3], r[4]) for r in rows])
     passed: list[tuple[dict[str, Any], float, float, bool]] = []
-    for (pk, user_id, distance, _c, _r, favourite, *_opt), worker in zip(rows, facts, strict=True):
-        failed = fact_failures(ctx, worker, every=False)
+    rules = fact_rules()
+    for (pk, user_id, distance, _c, _r, favourite), worker in zip(rows, facts, strict=True):
+        failed = fact_failures(ctx, worker, every=False, rules=rules)
         if failed:
             excluded[failed[0].name].append(pk)
             continue

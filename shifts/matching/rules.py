@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -91,6 +92,10 @@ class _Context:
     rest: timedelta
     urgent: bool
 
+    @cached_property
+    def needed(self) -> list[tuple[date, int, int]]:
+        return _needed_minutes(self)
+
     @property
     def first_day(self) -> date:
         return self.start_local.date()
@@ -118,17 +123,10 @@ class Facts:
     weekly_totals: dict[date, float] = field(default_factory=dict)
 
 
-# What the per-worker rules need from a worker's own row: id, weekly cap, ready-now-until,
-# opt-out signed on, opt-out withdrawn on, approved at.
-WorkerRow = tuple[int, int | None, datetime | None, date | None, date | None, datetime | None]
-WORKER_ROW_COLUMNS = (
-    "pk",
-    "weekly_hours_cap",
-    "ready_now_until",
-    "opt_out_signed_on",
-    "opt_out_withdrawn_on",
-    "approved_at",
-)
+# What the per-worker rules need from the prefilter's row: id, weekly cap, ready-now-until.
+# (The opt-out and start date are loaded by ``worker_facts`` for the few who have them.)
+WorkerRow = tuple[int, int | None, datetime | None]
+WORKER_ROW_COLUMNS = ("pk", "weekly_hours_cap", "ready_now_until")
 
 
 @dataclass(frozen=True)
@@ -280,7 +278,7 @@ def _not_offered(ctx: _Context) -> Q:
 
 
 def _holds_documents(ctx: _Context, facts: Facts) -> bool:
-    return all(pk in facts.documents for pk in ctx.documents)
+    return ctx.documents.keys() <= facts.documents
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -359,7 +357,7 @@ def is_ready_now(ctx: _Context, facts: Facts) -> bool:
 def _available(ctx: _Context, facts: Facts) -> bool:
     if is_ready_now(ctx, facts):
         return True
-    return _is_available(_needed_minutes(ctx), facts.availability, facts.exceptions)
+    return _is_available(ctx.needed, facts.availability, facts.exceptions)
 
 
 def _no_overlap(ctx: _Context, facts: Facts) -> bool:
@@ -403,8 +401,10 @@ def _within_working_time(ctx: _Context, facts: Facts) -> bool:
     unless the worker has opted out in writing. Every 17-week window that holds the shift's
     week must stay within 48 hours times its length; a window never reaches back before the
     worker's first week (a newer worker's reference period is the time since they started)."""
-    if facts.opted_out:
-        return True
+    shift_hours = (ctx.shift.end - ctx.shift.start).total_seconds() / 3600
+    if facts.opted_out or not facts.weekly_totals:
+        # No other hours in the 33 weeks around: one shift (at most 14 h) cannot break it.
+        return facts.opted_out or shift_hours <= WORKING_TIME_LIMIT_HOURS
     week = _monday(ctx.first_day)
     first = min(facts.first_week, week) if facts.first_week is not None else None
     shift_hours = (ctx.shift.end - ctx.shift.start).total_seconds() / 3600
@@ -562,7 +562,8 @@ RULES: dict[str, str] = {rule.name: rule.sentence for rule in ELIGIBILITY}
 
 
 def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
-    """Five queries, whatever the number of workers: the documents valid through the shift,
+    """Six queries, whatever the number of workers: opt-outs and recent joiners, the
+    documents valid through the shift,
     the weekly patterns for the weekdays it touches, the exceptions on its days, the live
     bookings near it or in its week, and the weekly totals for the 17-week average (for
     those not opted out). ``rows`` are ``WorkerRow`` tuples."""
@@ -572,15 +573,8 @@ def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
             worker_id=pk,
             weekly_hours_cap=cap if cap is not None else pool.default_weekly_hours_cap,
             ready_now_until=ready,
-            opted_out=working_time_opted_out(
-                signed_on=signed_on,
-                withdrawn_on=withdrawn_on,
-                notice_days=pool.opt_out_notice_days,
-                day=ctx.first_day,
-            ),
-            first_week=_monday(approved_at.astimezone(LONDON).date()) if approved_at else None,
         )
-        for pk, cap, ready, signed_on, withdrawn_on, approved_at in rows
+        for pk, cap, ready in rows
     ]
     if not facts:
         return facts
@@ -596,8 +590,32 @@ def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
         )
         for wid, doc_type_id in docs.order_by().values_list("worker_id", "doc_type_id"):
             by_id[wid].documents.add(doc_type_id)
-    needed = _needed_minutes(ctx)
-    days = [d for d, _a, _b in needed]
+    # The few with an opt-out on record, or who joined within the 17 weeks before the
+    # shift's week (their reference period is shorter): one small query.
+    week_monday = _monday(ctx.first_day)
+    joined_after = datetime.combine(
+        week_monday - timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1),
+        datetime.min.time(),
+        tzinfo=LONDON,
+    )
+    special = _ids_filter(
+        Worker.objects.filter(Q(opt_out_signed_on__isnull=False) | Q(approved_at__gt=joined_after)),
+        "id",
+        ids,
+    )
+    for wid, signed_on, withdrawn_on, approved_at in special.values_list(
+        "pk", "opt_out_signed_on", "opt_out_withdrawn_on", "approved_at"
+    ):
+        worker = by_id[wid]
+        worker.opted_out = working_time_opted_out(
+            signed_on=signed_on,
+            withdrawn_on=withdrawn_on,
+            notice_days=pool.opt_out_notice_days,
+            day=ctx.first_day,
+        )
+        if approved_at is not None and approved_at > joined_after:
+            worker.first_week = _monday(approved_at.astimezone(LONDON).date())
+    days = [d for d, _a, _b in ctx.needed]
     weekdays = sorted({d.weekday() for d in days})
     rule_qs = _ids_filter(AvailabilityRule.objects.filter(weekday__in=weekdays), "worker_id", ids)
     for wid, wd, s, e in rule_qs.values_list("worker_id", "weekday", "start_minute", "end_minute"):
@@ -660,8 +678,7 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     """One query: the workers who pass every SQL rule (``sql_rules()``: pool, vetted, role,
     skills, within their travel radius by great-circle distance, neither block, not yet
     offered), favourites first, then by half-kilometre band, then id. Rows are
-    (id, user id, distance km, weekly hours cap, ready-now-until, favourite, opt-out signed
-    on, opt-out withdrawn on, approved at).
+    (id, user id, distance km, weekly hours cap, ready-now-until, favourite).
 
     Written for the executor's per-row cost, which is what a run on a big pool pays for
     (every vetted worker of the role within range comes back, thousands of rows): the blocks,
@@ -696,7 +713,6 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
         "weekly_hours_cap",
         "ready_now_until",
         "_favourite",
-        *WORKER_ROW_COLUMNS[3:],
     )
     if connection.vendor == "postgresql":
         # The same query with the great circle (``_within_reach``) filtered and sorted on
@@ -710,8 +726,7 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
         inner, params = qs.order_by().values_list(*columns, "_radius").query.sql_with_params()
         sql = (
             'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
-            'w."ready_now_until", w."_favourite", w."opt_out_signed_on", '
-            'w."opt_out_withdrawn_on", w."approved_at" FROM (' + inner + " OFFSET 0) AS w "
+            'w."ready_now_until", w."_favourite" FROM (' + inner + " OFFSET 0) AS w "
             'WHERE w."_distance" <= w."_radius" '
             'ORDER BY ((NOT w."_favourite")::int::bigint << 56)'
             ' | (FLOOR(w."_distance" / %s)::bigint << 40) | w."pk"'

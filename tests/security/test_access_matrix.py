@@ -13,6 +13,7 @@ import re
 from datetime import time, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
@@ -185,6 +186,16 @@ NOT_FOUND_FOR = {
     "reports:region": {"coordinator"},
     "metrics": set(PERSONAS),  # without the scraper's bearer token it does not exist
 }
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Throttle counts live in the cache: keep this test's (it posts to the token endpoint
+    as each of the cast) out of the shared Redis the other tests see."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "m"}
+    }
+    cache.clear()
 
 
 def _project_routes() -> list[Route]:

@@ -369,12 +369,10 @@ CANCELLED = Booking.Status.CANCELLED
 BY = Booking.CancelledBy
 
 
-def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
-    """Cancellations, no-shows and timesheet approval lag, grouped by ``key`` (a path from
-    the shift, e.g. ``provider__name``) or in one group. "Turned away" = a booking the
-    provider cancelled after the shift had started: the worker came and was sent home."""
-    booking_key = f"shift__{key}" if key else None
-    aggregates = {
+def conduct_counts() -> dict[str, Count]:
+    """The booking counts behind provider conduct, as aggregates over bookings: one
+    definition for the live figures and the rollups."""
+    return {
         "bookings": Count("id"),
         "cancelled_by_worker": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.WORKER)),
         "cancelled_by_provider": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.PROVIDER)),
@@ -391,6 +389,14 @@ def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
         ),
         "no_shows": Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
     }
+
+
+def conduct_grouped(scope: Scope, key: str | None) -> dict[Any, Conduct]:
+    """Cancellations, no-shows and timesheet approval lag, grouped by ``key`` (a path from
+    the shift, e.g. ``provider__name``) or in one group. "Turned away" = a booking the
+    provider cancelled after the shift had started: the worker came and was sent home."""
+    booking_key = f"shift__{key}" if key else None
+    aggregates = conduct_counts()
     bookings = scope.bookings()
     rows = (
         [bookings.aggregate(**aggregates)]

@@ -33,8 +33,6 @@ from providers.models import Provider
 from reports.cache import report_cache_retire
 from reports.metrics import (
     _AGGREGATES,
-    BY,
-    CANCELLED,
     IS_FILLED,
     LONDON,
     SHIFT_MINUTES,
@@ -48,6 +46,7 @@ from reports.metrics import (
     Scope,
     Spread,
     Unfilled,
+    conduct_counts,
     money,
 )
 from reports.models import (
@@ -155,23 +154,7 @@ def _span(pool: Pool, start: date, end: date) -> None:
         histograms[_key(row)][str(row["ttf"])] = row["n"]
 
     bookings = Booking.objects.filter(shift__in=shifts.values("id"))
-    conduct = {
-        "bookings": Count("id"),
-        "cancelled_by_worker": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.WORKER)),
-        "cancelled_by_provider": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.PROVIDER)),
-        "cancelled_by_pool": Count("id", filter=Q(status=CANCELLED, cancelled_by=BY.POOL)),
-        "late_by_worker": Count(
-            "id", filter=Q(status=CANCELLED, cancelled_by=BY.WORKER, late_cancellation=True)
-        ),
-        "late_by_provider": Count(
-            "id", filter=Q(status=CANCELLED, cancelled_by=BY.PROVIDER, late_cancellation=True)
-        ),
-        "turned_away": Count(
-            "id",
-            filter=Q(status=CANCELLED, cancelled_by=BY.PROVIDER, cancelled_at__gte=F("start")),
-        ),
-        "no_shows": Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
-    }
+    conduct = conduct_counts()
     for row in _grouped(bookings, "shift__", conduct):
         rows[_key(row)].update({k: row[k] for k in conduct})
     sheets = Timesheet.objects.filter(

@@ -48,6 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from docs_section import benchmarks_section_write  # noqa: E402  (bench/ is on sys.path)
+
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 WORKERS, PROVIDERS, HISTORY, DAYS = 20_000, 500, 1_000_000, 730
@@ -534,15 +536,7 @@ def _report(args, data, started, finished, rows, labels) -> str:  # type: ignore
 
 
 def _write(report: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text()
-    pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: report.rstrip("\n") + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + report
-    path.write_text(text)
-    print(f"Recorded in {path.relative_to(ROOT)}")
+    benchmarks_section_write(SECTION, report)
 
 
 if __name__ == "__main__":

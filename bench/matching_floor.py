@@ -31,7 +31,6 @@ import argparse
 import os
 import platform
 import random
-import re
 import statistics
 import sys
 import time
@@ -39,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from docs_section import benchmarks_section_write  # noqa: E402  (bench/ is on sys.path)
+
 sys.path.insert(0, str(ROOT / "bench"))
 SECTION = "## Matching against its floor"
 
@@ -182,15 +183,7 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if args.write:
-        path = ROOT / "docs" / "benchmarks.md"
-        text = path.read_text()
-        pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda _: report.rstrip("\n") + "\n", text)
-        else:
-            text = text.rstrip("\n") + "\n\n" + report
-        path.write_text(text)
-        print(f"Recorded in {path.relative_to(ROOT)}")
+        benchmarks_section_write(SECTION, report)
 
 
 if __name__ == "__main__":

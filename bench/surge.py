@@ -29,7 +29,6 @@ import contextlib
 import os
 import platform
 import random
-import re
 import secrets
 import signal
 import statistics
@@ -42,6 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from docs_section import benchmarks_section_write  # noqa: E402  (bench/ is on sys.path)
+
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOTE = "bench surge"
 WORKERS = 20_000
@@ -314,15 +315,7 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
 
 
 def _write(report: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text()
-    pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: report.rstrip("\n") + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + report
-    path.write_text(text)
-    print(f"Recorded in {path.relative_to(ROOT)}")
+    benchmarks_section_write(SECTION, report)
 
 
 if __name__ == "__main__":

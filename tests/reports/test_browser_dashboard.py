@@ -19,7 +19,7 @@ def test_a_coordinator_reads_the_dashboard(live_server, desktop, coordinator, si
     build_history(site, pool)
     page = sign_in(desktop, live_server, coordinator)
     page.goto(live_server.url + "/pool/dashboard/")
-    page.get_by_label("From").fill(FROM.isoformat())
+    page.get_by_role("textbox", name="From").fill(FROM.isoformat())
     page.get_by_label("To", exact=True).fill(TO.isoformat())
     page.get_by_role("button", name="Update figures").click()
     cards = page.locator(".flexpool-cards").inner_text()

@@ -70,6 +70,7 @@ def database_down_later():
 @pytest.fixture
 def redis_down(tmp_path, settings):
     """Cache and broker on a redis-server of our own, stopped before the test runs."""
+    original_broker = settings.CELERY_BROKER_URL  # a test may repoint settings before teardown
     redis = OwnRedis(tmp_path)
     settings.CACHES = {
         "default": {
@@ -81,7 +82,7 @@ def redis_down(tmp_path, settings):
     celery_app_broker(redis.url())
     yield redis
     redis.stop()
-    celery_app_broker(settings.CELERY_BROKER_URL)
+    celery_app_broker(original_broker)
 
 
 @pytest.mark.django_db

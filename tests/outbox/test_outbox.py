@@ -103,14 +103,15 @@ def test_the_relay_republishes_only_rows_whose_time_has_come(provider, site, mon
 
 @pytest.fixture
 def own_redis(tmp_path):
+    from django.conf import settings
+
+    original_broker = settings.CELERY_BROKER_URL
     redis = OwnRedis(tmp_path)
     redis.start()
     celery_app_broker(redis.url())
     yield redis
     redis.stop()
-    from django.conf import settings
-
-    celery_app_broker(settings.CELERY_BROKER_URL)
+    celery_app_broker(original_broker)
 
 
 @pytest.mark.postgres

@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def broker(tmp_path, settings):
+    original_broker = settings.CELERY_BROKER_URL
     own = OwnRedis(tmp_path)
     own.start()
     celery_app_broker(own.url())
@@ -43,7 +44,7 @@ def broker(tmp_path, settings):
     yield client
     FlakyBackend.reset()
     own.stop()
-    celery_app_broker(settings.CELERY_BROKER_URL)
+    celery_app_broker(original_broker)
 
 
 def _twice(job) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
@@ -353,13 +352,15 @@ def provider_admin_invite(
     first_name: str,
     last_name: str,
     by: User,
-    request: HttpRequest,
 ) -> ProviderMember:
-    """Create the provider's first admin and e-mail them a link to set their password
-    (allauth's password reset, so the link expires and works once)."""
-    from allauth.account.forms import ResetPasswordForm
+    """Create the provider's first admin and e-mail them a link to set their password.
+
+    The e-mail is the same invitation a provider's admin sends a colleague
+    (``providers.services.member_invite_send``), written to the outbox in this transaction:
+    a mail server that is down delays it and never fails the onboarding."""
     from allauth.account.models import EmailAddress
-    from allauth.core.context import request_context
+
+    from outbox.services import outbox_put
 
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -379,16 +380,10 @@ def provider_admin_invite(
             target=provider,
             reason=email,
         )
-
-        def send() -> None:
-            # allauth finds the request through a context variable; on_commit may run
-            # outside the view's own context (tests, nested atomics), so set it here.
-            with request_context(request):
-                form = ResetPasswordForm(data={"email": email})
-                if form.is_valid():
-                    form.save(request)
-
-        transaction.on_commit(send)
+        outbox_put(
+            handler="providers.tasks.member_invite_send",
+            payload={"member_id": member.pk, "inviter": by.get_full_name() or by.email},
+        )
     return member
 
 

@@ -427,7 +427,6 @@ def provider_new(request: HttpRequest) -> HttpResponse:
                         first_name=data["admin_first_name"],
                         last_name=data["admin_last_name"],
                         by=_me(request),
-                        request=request,
                     )
                 except ValidationError as exc:
                     form.add_error("admin_email", " ".join(exc.messages))

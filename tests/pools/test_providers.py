@@ -5,6 +5,8 @@ from django.core import mail
 from django.urls import reverse
 
 from geo.services import district_centroid_set
+from outbox.models import OutboxMessage
+from outbox.services import outbox_consume
 from pools.models import AuditEntry
 from providers.models import Provider, ProviderMember, Site
 
@@ -37,8 +39,11 @@ def test_onboarding_creates_provider_site_and_admin_and_emails_a_set_password_li
     client, coordinator, pool, bury_districts, django_capture_on_commit_callbacks
 ):
     client.force_login(coordinator)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):
         response = _post(client)
+    assert len(mail.outbox) == 0  # sent after commit, by a worker: here, by hand
+    invite = OutboxMessage.objects.get(handler="providers.tasks.member_invite_send")
+    assert outbox_consume(message_id=invite.pk) is True
     provider = Provider.objects.get(name="Birch Lodge Care")
     assert response.status_code == 302
     assert provider.pool == pool
@@ -51,6 +56,24 @@ def test_onboarding_creates_provider_site_and_admin_and_emails_a_set_password_li
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"provider.onboard", "site.add", "provider.invite_admin"} <= actions
+
+
+def test_onboarding_while_the_mail_server_is_down_keeps_the_provider_and_the_invitation(
+    client, coordinator, pool, bury_districts, settings, django_capture_on_commit_callbacks
+):
+    """Before the outbox, the set-password e-mail went out in the request: an SMTP server
+    that refused connections turned the onboarding into a 500."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 1
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = _post(client)
+    assert response.status_code == 302
+    assert ProviderMember.objects.filter(provider__name="Birch Lodge Care").exists()
+    invite = OutboxMessage.objects.get(handler="providers.tasks.member_invite_send")
+    assert outbox_consume(message_id=invite.pk) is False  # the mail server is still down
+    invite.refresh_from_db()
+    assert invite.done_at is None and invite.attempts == 1  # kept, tried again later
 
 
 def test_a_bad_cqc_location_id_is_a_field_error_and_nothing_is_saved(

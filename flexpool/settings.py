@@ -299,8 +299,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_TOKEN_THROTTLE_RATE", "10/min")},
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
-    "PAGE_SIZE": 100,
+    # Lists come in pages of 50 (?limit= up to 200, ?offset=): flexpool/pagination.py.
+    "DEFAULT_PAGINATION_CLASS": "flexpool.pagination.Pagination",
     # DRF's own throttles key on the client address the same way (accounts/client_ip.py).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

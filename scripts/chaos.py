@@ -678,7 +678,7 @@ def main() -> int:
                 time.sleep(0.5)
         answer = _api("/api/v1/auth/token/", data={"email": PROVIDER_EMAIL, "password": PASSWORD})
         token = str(answer["token"])  # type: ignore[index]
-        site = int(_api("/api/v1/sites/", token=token)[0]["id"])  # type: ignore[index]
+        site = int(_api("/api/v1/sites/", token=token)["results"][0]["id"])  # type: ignore[index]
         load = Load(token=token, site=site)
 
         only = {x for x in args.only.split(",") if x}

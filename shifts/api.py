@@ -14,7 +14,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
@@ -24,6 +29,7 @@ from rest_framework.views import APIView
 from accounts.access import Who, allow
 from accounts.models import User
 from flexpool.input import SlugRelatedField, TextField
+from flexpool.pagination import Pagination, page_response
 from pools.models import Role, Skill
 from providers.models import Provider, Site
 from shifts import selectors
@@ -33,8 +39,6 @@ from shifts.services.lifecycle import booking_cancel, shift_cancel
 from shifts.services.offers import offer_accept, offer_decline
 from shifts.services.posting import shift_post
 from workers.models import Worker
-
-LIST_LIMIT = 200
 
 ConflictSerializer = inline_serializer(
     "Conflict", {"detail": serializers.CharField(), "code": serializers.CharField()}
@@ -91,20 +95,36 @@ class SlugNameSerializer(serializers.Serializer):
 
 @allow(Who.SIGNED_IN)
 class RoleListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: SlugNameSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(SlugNameSerializer(Role.objects.order_by("name"), many=True).data)
+        return page_response(
+            view=self,
+            request=request,
+            queryset=Role.objects.order_by("name", "pk"),
+            serialize=lambda rows: SlugNameSerializer(rows, many=True).data,
+        )
 
 
 @allow(Who.SIGNED_IN)
 class SkillListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: SlugNameSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(SlugNameSerializer(Skill.objects.order_by("name"), many=True).data)
+        return page_response(
+            view=self,
+            request=request,
+            queryset=Skill.objects.order_by("name", "pk"),
+            serialize=lambda rows: SlugNameSerializer(rows, many=True).data,
+        )
 
 
 @allow(Who.PROVIDER)
 class SiteListApi(APIView):
+    pagination_class = Pagination
+
     class OutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "Site"
@@ -118,8 +138,12 @@ class SiteListApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        sites = Site.objects.filter(provider=_provider(request)).order_by("name")
-        return Response(self.OutputSerializer(sites, many=True).data)
+        return page_response(
+            view=self,
+            request=request,
+            queryset=Site.objects.filter(provider=_provider(request)).order_by("name", "pk"),
+            serialize=lambda rows: self.OutputSerializer(rows, many=True).data,
+        )
 
 
 class BookedWorkerSerializer(serializers.Serializer):
@@ -158,6 +182,8 @@ def _shift_out(provider: Provider, shift_id: int) -> dict[str, Any]:
 
 @allow(Who.PROVIDER)
 class ShiftListCreateApi(APIView):
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ShiftCreate"
@@ -177,8 +203,12 @@ class ShiftListCreateApi(APIView):
 
     @extend_schema(responses={200: ShiftOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        shifts = selectors.shifts_for_provider(provider=_provider(request))[:LIST_LIMIT]
-        return Response(ShiftOutputSerializer(shifts, many=True).data)
+        return page_response(
+            view=self,
+            request=request,
+            queryset=selectors.shifts_for_provider(provider=_provider(request)),
+            serialize=lambda rows: ShiftOutputSerializer(rows, many=True).data,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: ShiftOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -307,21 +337,44 @@ def _own_offer(request: Request, offer_id: int) -> tuple[Worker, Offer]:
 
 @allow(Who.WORKER)
 class OfferListApi(APIView):
-    @extend_schema(responses={200: OfferOutputSerializer(many=True)})
+    pagination_class = Pagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="The ETag of the page the client has.",
+            )
+        ],
+        responses={
+            200: OfferOutputSerializer(many=True),
+            304: OpenApiResponse(description="Not modified: the page is as the ETag says."),
+        },
+    )
     def get(self, request: Request) -> Response:
         worker = _worker(request)
         # A phone polling its offers mostly finds nothing new: it sends the ETag it has
         # and gets 304 from one small query, before any offer is loaded or serialised.
-        etag = f'"{selectors.offers_for_worker_version(worker=worker)}"'
+        # Each page has its own ETag (the fingerprint and the page's limit and offset).
+        paginator = self.pagination_class()
+        version = selectors.offers_for_worker_version(worker=worker)
+        etag = f'"{version}-{paginator.page_key(request)}"'
         if get_conditional_response(request, etag=etag) is not None:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        # The list as of this fingerprint is kept a few minutes, so a client that does not
-        # send If-None-Match still costs one query while nothing changes.
-        key = f"api-offers:{worker.pk}:{etag}"
+        # The page as of this fingerprint is kept a few minutes, so a client that does not
+        # send If-None-Match still costs one query while nothing changes. (Its next and
+        # previous links name the host asked.)
+        key = f"api-offers:{worker.pk}:{etag}:{request.get_host()}"
         data = _cache_get(key)
         if data is None:
-            offers = selectors.offers_for_worker(worker=worker)[:LIST_LIMIT]
-            data = OfferOutputSerializer(offers, many=True).data
+            offers = paginator.paginate_queryset(
+                selectors.offers_for_worker(worker=worker), request, view=self
+            )
+            page = OfferOutputSerializer(offers or [], many=True).data
+            data = paginator.get_paginated_response(page).data
             _cache_set(key, data, OFFER_LIST_KEEP_SECONDS)
         response = Response(data)
         response["ETag"] = etag
@@ -370,10 +423,16 @@ class OfferDeclineApi(APIView):
 
 @allow(Who.WORKER)
 class BookingListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: BookingOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        bookings = selectors.bookings_for_worker(worker=_worker(request))[:LIST_LIMIT]
-        return Response(BookingOutputSerializer(bookings, many=True).data)
+        return page_response(
+            view=self,
+            request=request,
+            queryset=selectors.bookings_for_worker(worker=_worker(request)),
+            serialize=lambda rows: BookingOutputSerializer(rows, many=True).data,
+        )
 
 
 @allow(Who.WORKER, Who.PROVIDER)

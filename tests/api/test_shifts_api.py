@@ -40,16 +40,16 @@ def test_anonymous_requests_are_refused(db):
 
 def test_roles_and_skills_are_slug_and_name_lists(worker):
     client = client_for(worker.user)
-    roles = client.get("/api/v1/roles/").json()
+    roles = client.get("/api/v1/roles/").json()["results"]
     assert {"slug": "care-worker", "name": "Care worker"} in roles
-    skills = client.get("/api/v1/skills/").json()
+    skills = client.get("/api/v1/skills/").json()["results"]
     assert {"slug": "hoist", "name": "Hoist and moving and handling"} in skills
 
 
 def test_a_provider_lists_only_its_own_sites(manager, outsider, site):
-    mine = client_for(manager).get("/api/v1/sites/").json()
+    mine = client_for(manager).get("/api/v1/sites/").json()["results"]
     assert [s["id"] for s in mine] == [site.pk]
-    theirs = client_for(outsider).get("/api/v1/sites/").json()
+    theirs = client_for(outsider).get("/api/v1/sites/").json()["results"]
     assert site.pk not in [s["id"] for s in theirs]
 
 
@@ -128,7 +128,7 @@ def test_a_provider_sees_its_shift_with_counts_and_booked_workers(manager, shift
     )
     ShiftRequest.objects.filter(pk=shift.pk).update(booked_count=1)
     client = client_for(manager)
-    listed = client.get("/api/v1/shifts/").json()
+    listed = client.get("/api/v1/shifts/").json()["results"]
     assert [s["id"] for s in listed] == [shift.pk]
     detail = client.get(f"/api/v1/shifts/{shift.pk}/").json()
     assert detail["offers_sent"] == 2 and detail["filled_count"] == 1 and detail["headcount"] == 2
@@ -137,7 +137,7 @@ def test_a_provider_sees_its_shift_with_counts_and_booked_workers(manager, shift
 
 def test_an_outsider_gets_404_for_anothers_shift(outsider, shift):
     client = client_for(outsider)
-    assert client.get("/api/v1/shifts/").json() == []
+    assert client.get("/api/v1/shifts/").json()["results"] == []
     assert client.get(f"/api/v1/shifts/{shift.pk}/").status_code == 404
     assert client.post(f"/api/v1/shifts/{shift.pk}/cancel/").status_code == 404
     shift.refresh_from_db()
@@ -157,7 +157,7 @@ def test_a_worker_lists_own_offers_pending_first(worker, offered, site):
     older = f.ShiftFactory(site=site, start=timezone.now() + timedelta(days=3))
     shift_match_wave(shift_id=older.pk)
     Offer.objects.filter(shift=older, worker=worker).update(status=Offer.Status.DECLINED)
-    data = client_for(worker.user).get("/api/v1/offers/").json()
+    data = client_for(worker.user).get("/api/v1/offers/").json()["results"]
     assert [o["status"] for o in data] == ["pending", "declined"]
     assert data[0]["id"] == offered.pk and data[0]["expires_at"]
     assert data[0]["shift"]["site_name"] == offered.shift.site.name
@@ -195,14 +195,14 @@ def test_another_workers_offer_is_404(other_worker, offered, manager):
     offered.refresh_from_db()
     assert offered.status == Offer.Status.PENDING
     assert offered.pk not in [
-        o["id"] for o in client_for(other_worker.user).get("/api/v1/offers/").json()
+        o["id"] for o in client_for(other_worker.user).get("/api/v1/offers/").json()["results"]
     ]
 
 
 def test_a_worker_lists_and_cancels_own_bookings(worker, offered):
     client = client_for(worker.user)
     booking_id = client.post(f"/api/v1/offers/{offered.pk}/accept/").json()["id"]
-    assert [b["id"] for b in client.get("/api/v1/bookings/").json()] == [booking_id]
+    assert [b["id"] for b in client.get("/api/v1/bookings/").json()["results"]] == [booking_id]
     response = client.post(
         f"/api/v1/bookings/{booking_id}/cancel/", {"reason": "Unwell"}, format="json"
     )
@@ -216,7 +216,7 @@ def test_another_workers_booking_is_404(worker, other_worker, offered, outsider)
     for user in (other_worker.user, outsider):
         client = client_for(user)
         assert client.post(f"/api/v1/bookings/{booking_id}/cancel/").status_code == 404
-    assert client_for(other_worker.user).get("/api/v1/bookings/").json() == []
+    assert client_for(other_worker.user).get("/api/v1/bookings/").json()["results"] == []
     assert Booking.objects.get(pk=booking_id).status == Booking.Status.BOOKED
 
 

@@ -107,7 +107,7 @@ def test_the_offers_api_answers_304_to_its_etag_until_an_offer_or_its_shift_chan
     offer = make_offer(f.ShiftFactory(site=site), worker)
     listed = client.get("/api/v1/offers/")
     etag = listed["ETag"]
-    assert listed.status_code == 200 and [o["id"] for o in listed.json()] == [offer.pk]
+    assert listed.status_code == 200 and [o["id"] for o in listed.json()["results"]] == [offer.pk]
 
     with CaptureQueriesContext(connection) as ctx:
         unchanged = client.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=etag)
@@ -117,12 +117,12 @@ def test_the_offers_api_answers_304_to_its_etag_until_an_offer_or_its_shift_chan
     ShiftRequest.objects.filter(pk=offer.shift_id).update(notes="Park at the back")
     edited = client.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=etag)
     assert edited.status_code == 200
-    assert edited.json()[0]["shift"]["notes"] == "Park at the back"
+    assert edited.json()["results"][0]["shift"]["notes"] == "Park at the back"
     etag = edited["ETag"]
 
     offer_decline(offer=offer, worker=worker, reason="")
     answered = client.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=etag)
-    assert answered.status_code == 200 and answered.json()[0]["status"] == "declined"
+    assert answered.status_code == 200 and answered.json()["results"][0]["status"] == "declined"
     assert client.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=answered["ETag"]).status_code == 304
 
 
@@ -136,4 +136,4 @@ def test_the_offers_api_without_an_etag_is_served_from_the_kept_list_until_it_ch
     assert len(ctx.captured_queries) <= 2  # the worker, the fingerprint
     offer_decline(offer=offer, worker=worker, reason="")
     changed = client.get("/api/v1/offers/")
-    assert changed.json()[0]["status"] == "declined" and changed["ETag"] != first["ETag"]
+    assert changed.json()["results"][0]["status"] == "declined" and changed["ETag"] != first["ETag"]

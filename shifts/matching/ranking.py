@@ -9,6 +9,7 @@ whole bands as it needs; each candidate carries human reasons for its place.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils import timezone
 from providers.models import Site
 from shifts.matching.rules import (
     DISTANCE_BAND_KM,
+    Facts,
     _Context,
     _context,
     _ids_filter,
@@ -50,15 +52,13 @@ class Evaluation:
 
 
 def _reliability(worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
-    """Two queries: each worker's offer responses and attendance, smoothed so a newcomer
-    starts in the middle rather than at the top or bottom."""
+    """Two queries: each worker's offer responses and attendance, scored by
+    ``reliability_scores``."""
     offers: dict[int, dict[str, int]] = defaultdict(dict)
     attendance: dict[int, dict[str, int]] = defaultdict(dict)
     if worker_ids:
         offer_qs = _ids_filter(
-            Offer.objects.filter(
-                status__in=[Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED]
-            ),
+            Offer.objects.filter(status__in=RELIABILITY_OFFER_STATUSES),
             "worker_id",
             worker_ids,
         )
@@ -67,7 +67,7 @@ def _reliability(worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
         ):
             offers[wid][status] = n
         booking_qs = _ids_filter(
-            Booking.objects.filter(status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW]),
+            Booking.objects.filter(status__in=RELIABILITY_BOOKING_STATUSES),
             "worker_id",
             worker_ids,
         )
@@ -75,6 +75,21 @@ def _reliability(worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
             booking_qs.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
         ):
             attendance[wid][status] = n
+    return reliability_scores(worker_ids, offers, attendance)
+
+
+# The answers and the outcomes reliability counts.
+RELIABILITY_OFFER_STATUSES = (Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED)
+RELIABILITY_BOOKING_STATUSES = (Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
+
+
+def reliability_scores(
+    worker_ids: list[int],
+    offers: Mapping[int, Mapping[str, int]],
+    attendance: Mapping[int, Mapping[str, int]],
+) -> dict[int, tuple[float, list[str]]]:
+    """Each worker's offer responses (counts by status) and attendance, smoothed so a
+    newcomer starts in the middle rather than at the top or bottom; with the words."""
     result: dict[int, tuple[float, list[str]]] = {}
     for wid in worker_ids:
         o, a = offers.get(wid, {}), attendance.get(wid, {})
@@ -118,6 +133,21 @@ def _examine(
     who pass: six queries (documents, weekly patterns, exceptions, bookings, two of history)
     whatever its size."""
     facts = worker_facts(ctx, [(r[0], r[3], r[4]) for r in rows])
+    return examine_facts(ctx, rows, facts, excluded, _reliability)
+
+
+Reliability = Callable[[list[int]], dict[int, tuple[float, list[str]]]]
+
+
+def examine_facts(
+    ctx: _Context,
+    rows: list[tuple[Any, ...]],
+    facts: list[Facts],
+    excluded: dict[str, list[int]],
+    reliability_of: Reliability,
+) -> list[Candidate]:
+    """``_examine`` once the slice's facts are at hand (from the database, or held in memory
+    by ``shifts.matching.memory``): the per-worker rules, then the ranking facts."""
     passed: list[tuple[dict[str, Any], float, float, bool]] = []
     rules = fact_rules()
     for (pk, user_id, distance, _c, _r, favourite), worker in zip(rows, facts, strict=True):
@@ -127,7 +157,7 @@ def _examine(
             continue
         row = {"pk": pk, "user_id": user_id, "favourite": favourite}
         passed.append((row, distance, hours_booked_in_week(ctx, worker), is_ready_now(ctx, worker)))
-    reliability = _reliability([row["pk"] for row, *_rest in passed])
+    reliability = reliability_of([row["pk"] for row, *_rest in passed])
     favourite_text = (
         "favourite of this home"
         if ctx.site.site_type == Site.SiteType.RESIDENTIAL
@@ -169,14 +199,23 @@ def _evaluate(shift: ShiftRequest, now: datetime, need: int | None = None) -> Ev
     ``"not_reached"`` and examined by later waves. At most two slices, so a run costs the
     same bounded number of queries whatever the pool's size."""
     ctx = _context(shift, now)
+    return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
+
+
+Examine = Callable[[_Context, list[tuple[Any, ...]], dict[str, list[int]]], list[Candidate]]
+
+
+def evaluate_rows(
+    ctx: _Context, located: list[tuple[Any, ...]], need: int | None, examine: Examine
+) -> Evaluation:
+    """``_evaluate`` once the prefilter's rows are at hand: ``examine`` slice by slice."""
     excluded: dict[str, list[int]] = defaultdict(list)
-    located = _prefiltered_rows(ctx)
     candidates: list[Candidate] = []
     for index, chunk in enumerate(_slices(located, need)):
         if index and need is not None and len(candidates) >= need:
             excluded["not_reached"] = [row[0] for row in chunk]
             break
-        candidates.extend(_examine(ctx, chunk, excluded))
+        candidates.extend(examine(ctx, chunk, excluded))
     candidates.sort(key=_rank_key)
     return Evaluation(candidates=candidates, excluded=dict(excluded))
 

@@ -37,6 +37,7 @@ export FLEXPOOL_VAR_DIR="$work/var" STATIC_ROOT="$work/staticfiles"
 export PORT=${SMOKE_PORT:-8790} WEB_BIND=127.0.0.1 WEB_CONCURRENCY=2
 export CELERY_WORKER_NAME="smoke@$(hostname)"
 export LOG_LEVEL=WARNING
+export METRICS_TOKEN=smoke-metrics-token
 mkdir -p "$FLEXPOOL_VAR_DIR"
 
 echo "prod smoke: database $db, broker $REDIS_URL, port $PORT"
@@ -63,6 +64,17 @@ for _ in $(seq 60); do
 done
 [ -n "$ok" ] || fail "web never answered /healthz with 200"
 cat "$work/health.txt"
+
+# /metrics adds up every gunicorn process's counters: 40 requests spread over two
+# processes must all be counted, whichever process answers the scrape.
+for _ in $(seq 40); do
+  curl -s -o /dev/null -H "Host: flexpool.localhost" -H "X-Forwarded-Proto: https" "http://127.0.0.1:$PORT/healthz"
+done
+counted=$(curl -s -H "Host: flexpool.localhost" -H "X-Forwarded-Proto: https" \
+  -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$PORT/metrics" |
+  awk '/^django_http_requests_before_middlewares_total/ {s += $2} END {print int(s)}')
+[ "${counted:-0}" -ge 40 ] || fail "/metrics counted ${counted:-0} of 40+ requests (one process only?)"
+echo "metrics: $counted requests counted across the web processes"
 
 # Production settings: plain HTTP is redirected to HTTPS; static files come from WhiteNoise
 # under their hashed names with a far-future cache header.

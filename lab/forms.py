@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from flexpool.input import Form
 from lab.models import LabRun
 from lab.simulator import POLICY_LIMITS, ScenarioError, workers_parse
 
@@ -33,7 +34,7 @@ def _policy_field(name: str, label: str) -> forms.Field:
     return forms.IntegerField(label=label, required=False, min_value=int(low), max_value=int(high))
 
 
-class RunForm(forms.Form):
+class RunForm(Form):
     """``kind`` decides which fields count: the policy alternatives for a what-if, the
     recruits for a recruitment what-if, the number of moves for the ranked list."""
 

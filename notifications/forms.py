@@ -5,6 +5,8 @@ import binascii
 
 from django import forms
 
+from flexpool.input import Form
+
 
 def _b64url_bytes(value: str) -> bytes | None:
     try:
@@ -13,7 +15,7 @@ def _b64url_bytes(value: str) -> bytes | None:
         return None
 
 
-class PushSubscriptionForm(forms.Form):
+class PushSubscriptionForm(Form):
     """A browser's ``PushSubscription.toJSON()``, flattened: the push service's address,
     the browser's P-256 public key (65 bytes) and its 16-byte auth secret, both base64url."""
 
@@ -36,11 +38,11 @@ class PushSubscriptionForm(forms.Form):
         return value
 
 
-class PushUnsubscribeForm(forms.Form):
+class PushUnsubscribeForm(Form):
     endpoint = forms.URLField(max_length=1000, assume_scheme="https")
 
 
-class InboundSmsForm(forms.Form):
+class InboundSmsForm(Form):
     """The fields of GOV.UK Notify's inbound-SMS callback that FlexPool uses."""
 
     source_number = forms.RegexField(regex=r"^\+?[0-9 ]{6,20}$", max_length=20)

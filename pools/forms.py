@@ -7,12 +7,13 @@ from typing import Any
 
 from django import forms
 
+from flexpool.input import Form, ModelForm
 from pools.models import Pool, Role, RoleRate
 from pools.services import POLICY_FIELDS
 from providers.models import Provider, Site
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -21,7 +22,7 @@ class ReasonForm(forms.Form):
     )
 
 
-class OptionalReasonForm(forms.Form):
+class OptionalReasonForm(Form):
     reason = forms.CharField(
         label="Note (optional)",
         required=False,
@@ -30,7 +31,7 @@ class OptionalReasonForm(forms.Form):
     )
 
 
-class ProviderOnboardForm(forms.Form):
+class ProviderOnboardForm(Form):
     name = forms.CharField(
         label="Provider name",
         max_length=160,
@@ -56,7 +57,7 @@ class ProviderOnboardForm(forms.Form):
     )
 
 
-class SiteForm(forms.Form):
+class SiteForm(Form):
     name = forms.CharField(
         label="Site name", max_length=160, error_messages={"required": "Enter the site's name."}
     )
@@ -103,11 +104,11 @@ class SiteForm(forms.Form):
     )
 
 
-class OptOutForm(forms.Form):
+class OptOutForm(Form):
     signed_on = forms.DateField(label="Signed on")
 
 
-class PoolSettingsForm(forms.ModelForm):
+class PoolSettingsForm(ModelForm):
     class Meta:
         model = Pool
         fields = list(POLICY_FIELDS)
@@ -127,7 +128,7 @@ class PoolSettingsForm(forms.ModelForm):
         }
 
 
-class RoleRatesForm(forms.Form):
+class RoleRatesForm(Form):
     """A benchmark agency rate and the pool's own hourly cost for every role."""
 
     def __init__(self, *args: Any, pool: Pool, **kwargs: Any) -> None:
@@ -158,7 +159,7 @@ class RoleRatesForm(forms.Form):
         ]
 
 
-class WidenForm(forms.Form):
+class WidenForm(Form):
     extra_km = forms.DecimalField(
         label="Widen the search by (km)",
         min_value=Decimal("0.5"),
@@ -169,5 +170,5 @@ class WidenForm(forms.Form):
     )
 
 
-class DirectOfferForm(forms.Form):
+class DirectOfferForm(Form):
     worker = forms.IntegerField(widget=forms.HiddenInput)

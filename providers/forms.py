@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
+from flexpool.input import Form
 from pools.models import Role, Skill
 from providers.models import Favourite, Provider, Site
 from shifts.models import ShiftRequest
@@ -111,7 +112,7 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs={"class": "govuk-input govuk-input--width-10"}, format="%H:%M")
 
 
-class ShiftFieldsForm(forms.Form):
+class ShiftFieldsForm(Form):
     """Role, skills, when, how many, notes and the agency rate: shared by post and edit."""
 
     role = forms.ModelChoiceField(
@@ -294,7 +295,7 @@ def shift_initial(shift: ShiftRequest, *, day: date | None = None) -> dict[str, 
     }
 
 
-class CancelForm(forms.Form):
+class CancelForm(Form):
     reason = forms.CharField(
         label="Why are you cancelling? (optional)",
         required=False,
@@ -303,7 +304,7 @@ class CancelForm(forms.Form):
     )
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(Form):
     outcome = forms.ChoiceField(
         label="What happened to the places we did not fill?",
         choices=[
@@ -314,7 +315,7 @@ class OutcomeForm(forms.Form):
     )
 
 
-class TimesheetCorrectForm(forms.Form):
+class TimesheetCorrectForm(Form):
     start_time = forms.TimeField(label="Actual start", widget=TimeInput())
     end_time = forms.TimeField(
         label="Actual finish",
@@ -359,7 +360,7 @@ class TimesheetCorrectForm(forms.Form):
 SCORES = [(str(n), str(n)) for n in range(5, 0, -1)]
 
 
-class RatingForm(forms.Form):
+class RatingForm(Form):
     punctuality = forms.TypedChoiceField(
         label="Punctuality", choices=SCORES, coerce=int, widget=forms.RadioSelect,
         help_text="5 is on time and ready; 1 is very late.",
@@ -380,7 +381,7 @@ class RatingForm(forms.Form):
     )
 
 
-class BlockForm(forms.Form):
+class BlockForm(Form):
     reason = forms.CharField(
         label="Why should the pool not send this worker again?",
         help_text="The pool's coordinators read this. Stick to facts.",
@@ -389,7 +390,7 @@ class BlockForm(forms.Form):
     )
 
 
-class InviteForm(forms.Form):
+class InviteForm(Form):
     first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs=TEXT))
     last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs=TEXT))
     email = forms.EmailField(

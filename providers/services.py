@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import User
+from flexpool.input import text_check
 from outbox.services import outbox_put
 from pools.services import audit_record
 from providers.models import Favourite, Provider, ProviderBlock, ProviderMember, ShiftTemplate
@@ -189,6 +190,7 @@ def shift_template_save(
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Give the template a name, like 'Weekday early'."]})
+    text_check(name, multiline=False, field="name")
     if shift.provider_id != provider.pk:
         raise ValidationError({"name": ["That request is not your own."]})
     try:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Who, allow
-from flexpool.input import SaneDateField
+from flexpool.input import SaneDateField, TextField
 from pools.selectors import coordinator_of, pools_visible
 from reports.cache import report_cached
 from reports.definitions import current_version
@@ -99,7 +99,7 @@ class StatsWorkforceApi(APIView):
     404); ``pool`` picks one of the pools a regional coordinator sees (another: 404)."""
 
     class InputSerializer(serializers.Serializer):
-        quarter = serializers.CharField()
+        quarter = TextField()
         pool = serializers.SlugField(required=False)
 
         def validate_quarter(self, value: str) -> Quarter:
@@ -112,7 +112,7 @@ class StatsWorkforceApi(APIView):
         class Meta:
             ref_name = "StatsWorkforce"  # two nested "OutputSerializer"s share one name
 
-        quarter = serializers.CharField()
+        quarter = TextField()
         pool = serializers.CharField()
         vacancy_rate = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
         leaver_rate = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from flexpool.input import Form
 from pools.models import Pool, Role
 from providers.models import Provider, Site
 
@@ -22,7 +23,7 @@ def default_range(today: date | None = None) -> tuple[date, date]:
     return monday - timedelta(weeks=12), today
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(Form):
     start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

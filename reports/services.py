@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from flexpool.input import text_check
 from notifications.services import Message, notifications_send_many
 from pools.models import Pool, Role
 from pools.services import audit_record
@@ -273,6 +274,10 @@ def return_save(
     correcting = workforce_return.status == WorkforceReturn.Status.SUBMITTED
     if correcting and not reason.strip():
         errors.setdefault("reason", []).append("Say why the submitted return is corrected.")
+    try:
+        text_check(reason, multiline=True)
+    except ValidationError as exc:
+        errors.setdefault("reason", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from flexpool.input import Form
 from pools import selectors as pool_selectors
 from pools.models import Coordinator
 from pools.views import coordinator_required
@@ -197,7 +198,7 @@ def _coordinator(request: HttpRequest) -> Coordinator:
     return coordinator
 
 
-class LivingWageForm(forms.Form):
+class LivingWageForm(Form):
     year = forms.IntegerField(label="Year", min_value=2000, max_value=2100)
     hourly = forms.DecimalField(
         label="Real Living Wage (£ an hour)", min_value=Decimal("1"), max_value=Decimal("100"),
@@ -205,7 +206,7 @@ class LivingWageForm(forms.Form):
     )  # fmt: skip
 
 
-class BenchmarkForm(forms.Form):
+class BenchmarkForm(Form):
     quarter = forms.CharField(label="Quarter", help_text="For example 2026-Q3")
     figure = forms.ChoiceField(label="Figure")
     area = forms.ChoiceField(label="Compared with", choices=Benchmark.Area.choices)
@@ -340,7 +341,7 @@ def benchmarks(request: HttpRequest) -> HttpResponse:
     )
 
 
-class NotesForm(forms.Form):
+class NotesForm(Form):
     officer_notes = forms.CharField(
         label="Notes by the officer", required=False, max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 6}),

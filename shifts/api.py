@@ -199,7 +199,7 @@ class ShiftListCreateApi(APIView):
         agency_hourly_rate = serializers.DecimalField(
             max_digits=8, decimal_places=2, min_value=0, required=False, allow_null=True
         )
-        notes = TextField(required=False, allow_blank=True, max_length=2000)
+        notes = TextField(multiline=True, required=False, allow_blank=True, max_length=2000)
 
     @extend_schema(responses={200: ShiftOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -441,7 +441,7 @@ class BookingCancelApi(APIView):
         class Meta:
             ref_name = "BookingCancel"
 
-        reason = TextField(required=False, allow_blank=True, max_length=200)
+        reason = TextField(multiline=True, required=False, allow_blank=True, max_length=200)
 
     @extend_schema(request=InputSerializer, responses={200: BookingOutputSerializer})
     def post(self, request: Request, booking_id: int) -> Response:

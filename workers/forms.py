@@ -9,13 +9,14 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from flexpool.input import Form
 from geo.services import UnknownPostcode, postcode_locate
 from pools.models import DocumentType, Pool, Role, Skill
 from workers.models import Worker
 from workers.services import AVAILABILITY_PRESETS, document_file_check
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(Form):
     display_name = forms.CharField(
         label="Full name",
         max_length=120,
@@ -116,7 +117,7 @@ class ProfileForm(forms.Form):
         return self.location.postcode
 
 
-class DocumentRowForm(forms.Form):
+class DocumentRowForm(Form):
     """One outstanding document on the documents page; a row without a file is left out."""
 
     file = forms.FileField(
@@ -176,7 +177,7 @@ def _minutes(value: time | None, *, end: bool = False) -> int:
     return 1440 if end and minutes == 0 else minutes
 
 
-class _TimeSpanForm(forms.Form):
+class _TimeSpanForm(Form):
     """A part of one day: both times empty means the whole day; "until 00:00" means midnight.
     ``cleaned_data`` gains ``start_minute`` and ``end_minute``."""
 
@@ -215,7 +216,7 @@ class AvailabilityExceptionForm(_TimeSpanForm):
     field_order = ["day", "available", "start", "end"]
 
 
-class AvailabilityPresetForm(forms.Form):
+class AvailabilityPresetForm(Form):
     preset = forms.ChoiceField(
         label="Choose a pattern",
         choices=[(key, label) for key, (label, _spans) in AVAILABILITY_PRESETS.items()],
@@ -224,7 +225,7 @@ class AvailabilityPresetForm(forms.Form):
     )
 
 
-class ReadyNowForm(forms.Form):
+class ReadyNowForm(Form):
     hours = forms.TypedChoiceField(
         label="I can start work now, for the next",
         choices=[(2, "2 hours"), (4, "4 hours"), (8, "8 hours"), (0, "Switch off")],
@@ -233,7 +234,7 @@ class ReadyNowForm(forms.Form):
     )
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(Form):
     reason = forms.ChoiceField(
         label="Why are you declining? (optional)",
         required=False,
@@ -248,7 +249,7 @@ class DeclineForm(forms.Form):
     )
 
 
-class CancelBookingForm(forms.Form):
+class CancelBookingForm(Form):
     reason = forms.CharField(
         label="Why are you cancelling?",
         max_length=200,
@@ -257,7 +258,7 @@ class CancelBookingForm(forms.Form):
     )
 
 
-class ClockOutForm(forms.Form):
+class ClockOutForm(Form):
     break_minutes = forms.IntegerField(
         label="Unpaid break, in minutes",
         min_value=0,
@@ -267,7 +268,7 @@ class ClockOutForm(forms.Form):
     )
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(Form):
     email = forms.BooleanField(label="E-mail", required=False)
     sms = forms.BooleanField(label="Text message (SMS)", required=False)
     quiet_start = forms.TimeField(
@@ -287,7 +288,7 @@ class PreferencesForm(forms.Form):
         return data
 
 
-class CloseAccountForm(forms.Form):
+class CloseAccountForm(Form):
     confirm = forms.BooleanField(
         label="I understand my account and personal details will be deleted",
         error_messages={"required": "Confirm that you want to close your account."},

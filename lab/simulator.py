@@ -469,13 +469,50 @@ def _post_copies(pool: Pool, demand: list[Demand]) -> dict[int, Demand]:
     return {c.pk: d for c, d in zip(copies, demand, strict=True)}
 
 
-def _run(
-    scenario: Scenario,
-    demand: list[Demand],
-    model: ResponseModel,
-    with_eligibility: bool,
-    progress: Callable[[float], None] | None,
-) -> RunResult:
+@dataclass
+class _Prepared:
+    """The run's starting point, the same for either engine: the policy set, the recruits
+    added, the range's own bookings set aside and a copy of each request posted."""
+
+    pool: Pool
+    new_keys: dict[int, str]
+    by_id: dict[int, Demand]
+    shifts: dict[int, ShiftRequest]
+    statuses: dict[int, str]
+    caps: dict[int, int]
+    held: dict[int, list[tuple[datetime, datetime]]]
+    answer_of: Callable[[Demand, int, float], Answer]
+    answers: dict[tuple[str, int], Answer]
+
+    def result(
+        self,
+        demand: list[Demand],
+        placed: list[PlacedBooking],
+        offers_made: list[tuple[str, int, datetime]],
+        escalations: int,
+        eligible: dict[str, list[dict[str, Any]]] | None,
+    ) -> RunResult:
+        pool = self.pool
+        rates = {
+            r.role_id: (r.benchmark_agency_rate, r.pool_hourly_cost)
+            for r in RoleRate.objects.filter(pool=pool)
+        }
+        return RunResult(
+            demand=demand,
+            bookings=placed,
+            offers=offers_made,
+            escalations=escalations,
+            active_workers=sorted(self.statuses),
+            rates=rates,
+            eligible=eligible,
+            worker_facts={pk: {"cap": self.caps[pk]} for pk in self.caps},
+            rest_hours=pool.rest_hours,
+            week_hours=dict(self.held),
+            answers=self.answers,
+        )
+
+
+def _prepare(scenario: Scenario, demand: list[Demand], model: ResponseModel) -> _Prepared:
     pool = _apply_policy(scenario.pool, scenario.policy)
     new_keys = _add_workers(pool, scenario.add_workers, scenario.seed)
     originals = [d.original_id for d in demand if d.original_id is not None]
@@ -521,6 +558,30 @@ def _run(
             answers[key] = model.answer(x, pair_uniforms(scenario.seed, d.key, worker_key))
         return answers[key]
 
+    return _Prepared(
+        pool=pool,
+        new_keys=new_keys,
+        by_id=by_id,
+        shifts=shifts,
+        statuses=statuses,
+        caps=caps,
+        held=held,
+        answer_of=answer_of,
+        answers=answers,
+    )
+
+
+def _run(
+    scenario: Scenario,
+    demand: list[Demand],
+    model: ResponseModel,
+    with_eligibility: bool,
+    progress: Callable[[float], None] | None,
+) -> RunResult:
+    """The replay through the offer services and the database (``engine="services"``)."""
+    prep = _prepare(scenario, demand, model)
+    pool, by_id, shifts, statuses = prep.pool, prep.by_id, prep.shifts, prep.statuses
+    answer_of = prep.answer_of
     eligible: dict[str, list[dict[str, Any]]] | None = None
     if with_eligibility:
         eligible = {}
@@ -652,23 +713,7 @@ def _run(
     escalations = ShiftRequest.objects.filter(
         pk__in=list(by_id), escalated_at__isnull=False
     ).count()
-    rates = {
-        r.role_id: (r.benchmark_agency_rate, r.pool_hourly_cost)
-        for r in RoleRate.objects.filter(pool=pool)
-    }
-    return RunResult(
-        demand=demand,
-        bookings=placed,
-        offers=offers_made,
-        escalations=escalations,
-        active_workers=sorted(statuses),
-        rates=rates,
-        eligible=eligible,
-        worker_facts={pk: {"cap": caps[pk]} for pk in caps},
-        rest_hours=pool.rest_hours,
-        week_hours=dict(held),
-        answers=answers,
-    )
+    return prep.result(demand, placed, offers_made, escalations, eligible)
 
 
 def _advance(

@@ -164,10 +164,20 @@ def _iso_week(local: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _context(shift: ShiftRequest, now: datetime) -> _Context:
+def _context(
+    shift: ShiftRequest,
+    now: datetime,
+    *,
+    skill_ids: list[int] | None = None,
+    documents: dict[int, str] | None = None,
+) -> _Context:
+    """The shift's context at ``now``; a caller that already knows the shift's skills and
+    the documents they need (``needed_documents``) passes them and saves two queries."""
     pool = shift.pool
-    skill_ids = list(shift.skills.values_list("pk", flat=True))
-    docs = DocumentType.objects.needed_for(role_ids=[shift.role_id], skill_ids=skill_ids)
+    if skill_ids is None:
+        skill_ids = list(shift.skills.values_list("pk", flat=True))
+    if documents is None:
+        documents = needed_documents(shift.role_id, skill_ids)
     start_local = shift.start.astimezone(LONDON)
     week_start, week_end = _iso_week(start_local)
     return _Context(
@@ -175,7 +185,7 @@ def _context(shift: ShiftRequest, now: datetime) -> _Context:
         site=shift.site,
         now=now,
         skill_ids=skill_ids,
-        documents=dict(docs.values_list("pk", "name")),
+        documents=documents,
         start_local=start_local,
         end_local=shift.end.astimezone(LONDON),
         week_start=week_start,
@@ -183,6 +193,12 @@ def _context(shift: ShiftRequest, now: datetime) -> _Context:
         rest=timedelta(hours=pool.rest_hours),
         urgent=shift.is_urgent(now),
     )
+
+
+def needed_documents(role_id: int, skill_ids: list[int]) -> dict[int, str]:
+    """The document types (id -> name) a shift of this role needing these skills asks for."""
+    docs = DocumentType.objects.needed_for(role_ids=[role_id], skill_ids=skill_ids)
+    return dict(docs.values_list("pk", "name"))
 
 
 def _ids_filter(qs: QuerySet[Any], column: str, ids: list[int]) -> QuerySet[Any]:

@@ -65,6 +65,9 @@ from pools.models import DocumentType, Pool, Role, RoleRate, Skill
 from providers.models import Favourite
 from shifts.exceptions import OfferUnavailable
 from shifts.matching import (
+    FactsBook,
+    ShiftMatching,
+    Wave,
     is_urgent,
     shift_eligible_workers,
     shift_match_wave,
@@ -337,8 +340,14 @@ def simulate_run(
     model: ResponseModel,
     with_eligibility: bool = False,
     progress: Callable[[float], None] | None = None,
+    engine: str = "memory",
 ) -> RunResult:
-    """Replay the scenario's demand (see the module's docstring); nothing it writes survives."""
+    """Replay the scenario's demand (see the module's docstring); nothing it writes survives.
+    ``engine="services"`` drives the offer services and the lifecycle sweeps through the
+    database; ``"memory"`` (the default, many times faster) keeps what they would write in
+    memory and matches over ``shifts.matching.memory``'s facts book."""
+    if engine not in ("memory", "services"):
+        raise ScenarioError(f"Unknown engine {engine!r}.")
     today = timezone.localdate()
     if scenario.end < scenario.start:
         raise ScenarioError("The range ends before it starts.")
@@ -353,7 +362,8 @@ def simulate_run(
     holder: list[RunResult] = []
     try:
         with transaction.atomic():
-            holder.append(_run(scenario, demand, model, with_eligibility, progress))
+            run = _run_memory if engine == "memory" else _run
+            holder.append(run(scenario, demand, model, with_eligibility, progress))
             raise _Rollback
     except _Rollback:
         pass
@@ -714,6 +724,209 @@ def _run(
         pk__in=list(by_id), escalated_at__isnull=False
     ).count()
     return prep.result(demand, placed, offers_made, escalations, eligible)
+
+
+class _Offer:
+    """An offer made in memory: its shift, worker, expiry and status."""
+
+    __slots__ = ("shift_id", "worker_id", "expires", "status")
+
+    def __init__(self, shift_id: int, worker_id: int, expires: datetime) -> None:
+        self.shift_id, self.worker_id, self.expires = shift_id, worker_id, expires
+        self.status: str = Offer.Status.PENDING
+
+
+def _run_memory(
+    scenario: Scenario,
+    demand: list[Demand],
+    model: ResponseModel,
+    with_eligibility: bool,
+    progress: Callable[[float], None] | None,
+) -> RunResult:
+    """The same replay with matching's facts held in memory (``engine="memory"``, see
+    ``shifts.matching.memory``): the waves, rules, ranking, wave sizes and expiry are
+    matching's own functions; what the offer services and the lifecycle sweeps would write
+    (offers, bookings, fills, withdrawals, expiry, escalation, closing) is kept here, in the
+    same order of events as ``_run``, and told to the facts book. The database is read
+    once per shift (matching's SQL prefilter) and in bulk."""
+    prep = _prepare(scenario, demand, model)
+    pool, by_id, shifts = prep.pool, prep.by_id, prep.shifts
+    answer_of = prep.answer_of
+    lo = min((d.start for d in demand), default=timezone.now())
+    hi = max((d.end for d in demand), default=timezone.now())
+    book = FactsBook(pool=pool, worker_ids=prep.statuses, lo=lo, hi=hi)
+    matchings = {
+        sid: ShiftMatching(shift=shifts[sid], book=book, skill_ids=list(d.skill_ids))
+        for sid, d in by_id.items()
+    }
+    state: list[_Offer] = []
+    expiry: list[tuple[datetime, int]] = []
+    shift_offers: dict[int, list[int]] = defaultdict(list)
+    # Pending offers already in the database expire too (``offers_expire`` is global).
+    for worker_id, expires in Offer.objects.filter(status=Offer.Status.PENDING).values_list(
+        "worker_id", "expires_at"
+    ):
+        state.append(_Offer(0, worker_id, expires))
+        heapq.heappush(expiry, (expires, len(state) - 1))
+
+    def offer_lapses(offer: _Offer, status: str) -> None:
+        if offer.status == Offer.Status.PENDING:
+            offer.status = status
+            if status != Offer.Status.WITHDRAWN:
+                book.answered(worker_id=offer.worker_id, status=status)
+
+    def expire(now: datetime) -> None:
+        """``offers_expire``."""
+        while expiry and expiry[0][0] <= now:
+            _at, offer_id = heapq.heappop(expiry)
+            offer_lapses(state[offer_id], Offer.Status.EXPIRED)
+
+    eligible: dict[str, list[dict[str, Any]]] | None = None
+    if with_eligibility:
+        eligible = {}
+        for sid, d in by_id.items():
+            candidates = matchings[sid].evaluate(d.posted_at, None).candidates
+            eligible[d.key] = [
+                {"worker_id": c.worker_id, "distance_km": c.distance_km} for c in candidates
+            ]
+            for c in candidates:
+                answer_of(d, c.worker_id, c.distance_km)
+
+    clock_at = min((d.posted_at for d in demand), default=timezone.now())
+    events: list[tuple[datetime, int, str, int, int]] = []
+    counter = 0
+
+    def push(at: datetime, kind: str, a: int, b: int = 0) -> None:
+        nonlocal counter
+        counter += 1
+        heapq.heappush(events, (at, counter, kind, a, b))
+
+    for sid, d in by_id.items():
+        push(d.posted_at, "wave", sid)
+        hours = pool.critical_escalate_within_hours if d.is_critical else pool.escalate_within_hours
+        push(max(d.start - timedelta(hours=hours), d.posted_at + timedelta(minutes=1)), "esc", sid)
+        push(d.start, "close", sid)
+
+    open_ids = set(by_id)
+    escalated: set[int] = set()
+    booked: dict[int, int] = defaultdict(int)
+    pending: dict[int, set[int]] = defaultdict(set)
+    placed: list[PlacedBooking] = []
+    offers_made: list[tuple[str, int, datetime]] = []
+    last_expire = first_at = clock_at
+    span = max(((max((d.start for d in demand), default=first_at)) - first_at).total_seconds(), 1)
+    processed = 0
+
+    def after_wave(sid: int, wave: Wave, now: datetime) -> None:
+        d = by_id[sid]
+        for c in wave.picked:
+            state.append(_Offer(sid, c.worker_id, wave.expires))
+            offer_id = len(state) - 1
+            heapq.heappush(expiry, (wave.expires, offer_id))
+            shift_offers[sid].append(offer_id)
+            offers_made.append((d.key, c.worker_id, now))
+            pending[sid].add(offer_id)
+            km = float(Decimal(str(c.distance_km)).quantize(Decimal("0.1")))
+            answer = answer_of(d, c.worker_id, km)
+            at = now + answer.delay
+            if (answer.accepts or answer.declines) and at < wave.expires:
+                push(at, "accept" if answer.accepts else "decline", offer_id, c.worker_id)
+            elif scenario.advance_on_answer:
+                push(wave.expires, "lapse", offer_id, sid)
+        remaining = wave.remaining
+        shift = shifts[sid]
+        if not wave.picked and remaining > 0:
+            return
+        if remaining > 0:
+            next_at = shift.next_wave_at
+            if next_at is not None and not scenario.advance_on_answer:
+                push(next_at, "wave", sid)
+            elif next_at is not None and not pending[sid]:
+                push(now, "force", sid)
+        elif not is_urgent(shift, now) and pool.urgent_within_hours:
+            push(d.start - timedelta(hours=pool.urgent_within_hours), "force", sid)
+
+    def close(sid: int, status: str) -> None:
+        shift = shifts[sid]
+        shift.status = status
+        shift.next_wave_at = None
+        lapse = Offer.Status.WITHDRAWN if status == "filled" else Offer.Status.EXPIRED
+        for offer_id in shift_offers[sid]:
+            offer_lapses(state[offer_id], lapse)
+        open_ids.discard(sid)
+        matchings[sid].forget()
+
+    def accept(offer_id: int, worker_id: int, at: datetime) -> bool:
+        """``offer_accept``'s checks, in its order."""
+        offer = state[offer_id]
+        sid = offer.shift_id
+        shift = shifts[sid]
+        if offer.status != Offer.Status.PENDING or offer.expires <= at:
+            return False
+        if not shift.is_open or booked[sid] >= shift.headcount or shift.start <= at:
+            return False
+        if matchings[sid].acceptance_failures(worker_id, at):
+            return False
+        offer.status = Offer.Status.ACCEPTED
+        book.answered(worker_id=worker_id, status=Offer.Status.ACCEPTED)
+        book.booked(worker_id=worker_id, shift_id=sid, start=shift.start, end=shift.end)
+        booked[sid] += 1
+        placed.append(PlacedBooking(by_id[sid].key, worker_id, at))
+        if booked[sid] >= shift.headcount:
+            close(sid, ShiftRequest.Status.FILLED)
+        return True
+
+    while events:
+        at, _n, kind, a, b = heapq.heappop(events)
+        processed += 1
+        if progress is not None and processed % 200 == 0:
+            progress(min((at - first_at).total_seconds() / span, 1.0))
+        if kind in ("wave", "force"):
+            if a not in open_ids or at >= shifts[a].start:
+                continue
+            if kind == "force" and scenario.advance_on_answer and pending[a]:
+                continue
+            if at - last_expire >= timedelta(minutes=15):
+                expire(at)
+                last_expire = at
+            wave = matchings[a].wave(at, force=kind == "force")
+            if wave is not None:
+                after_wave(a, wave, at)
+        elif kind == "accept":
+            sid = state[a].shift_id
+            pending[sid].discard(a)
+            if sid not in open_ids:
+                continue
+            if not accept(a, b, at) or sid in open_ids:
+                _advance(scenario, pending, sid, open_ids, at, push)
+        elif kind == "decline":
+            sid = state[a].shift_id
+            pending[sid].discard(a)
+            if sid not in open_ids:
+                continue
+            if state[a].status == Offer.Status.PENDING:
+                state[a].status = Offer.Status.DECLINED
+                book.answered(worker_id=b, status=Offer.Status.DECLINED)
+            _advance(scenario, pending, sid, open_ids, at, push)
+        elif kind == "lapse":
+            pending[b].discard(a)
+            if b in open_ids:
+                expire(at)
+                _advance(scenario, pending, b, open_ids, at, push)
+        elif kind == "esc":
+            if a in open_ids:
+                # ``shifts_escalate``: every open shift past its escalation time, once.
+                horizon = at + timedelta(hours=168)
+                for sid in open_ids:
+                    shift = shifts[sid]
+                    due = at < shift.start <= horizon and shift.escalate_at <= at
+                    if due and sid not in escalated:
+                        escalated.add(sid)
+        elif kind == "close" and a in open_ids:
+            # ``shifts_close_past``: open shifts that have started expire, with their offers.
+            for sid in [sid for sid in open_ids if shifts[sid].start <= at]:
+                close(sid, ShiftRequest.Status.EXPIRED)
+    return prep.result(demand, placed, offers_made, len(escalated), eligible)
 
 
 def _advance(

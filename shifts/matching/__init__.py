@@ -22,10 +22,12 @@ of the pool.
 The package's modules: ``rules`` (every eligibility rule as one ``Rule`` object in
 ``ELIGIBILITY``; ``worker_rule_failures`` and ``matching_explain`` judge one worker),
 ``ranking`` (who first, ``shift_eligible_workers``), ``waves`` (offers over time and
-the periodic jobs). Callers import from ``shifts.matching`` only; the names below are the
+the periodic jobs), ``memory`` (the same rules, ranking and waves over facts loaded in bulk
+and held in memory, for the matching lab's replays). Callers import from ``shifts.matching`` only; the names below are the
 package's public API.
 """
 
+from shifts.matching.memory import FactsBook, ShiftMatching, Wave
 from shifts.matching.ranking import Candidate, Evaluation, shift_eligible_workers
 from shifts.matching.rules import (
     DISTANCE_BAND_KM,
@@ -68,8 +70,11 @@ __all__ = [
     "Candidate",
     "Evaluation",
     "Facts",
+    "FactsBook",
     "Rule",
+    "ShiftMatching",
     "Verdict",
+    "Wave",
     "acceptance_rules",
     "haversine_km",
     "is_urgent",

@@ -1,0 +1,357 @@
+"""Matching over facts held in memory, for a caller that runs many waves across a range of
+time and tells matching what changed (the matching lab's simulator).
+
+Live matching loads each wave's facts with a fixed number of queries (``worker_facts``,
+the reliability counts). A replay of three months runs thousands of waves, and at a few
+milliseconds a round trip those queries are most of its time. ``FactsBook`` loads the same
+facts for a set of workers once, in bulk, for a whole range, and ``facts(ctx, rows)`` builds
+the same ``Facts`` that ``worker_facts`` would; the rules that judge them (``fact_rules()``,
+``acceptance_rules()``), the ranking (``examine_facts``, ``evaluate_rows``) and the wave
+sizes, picks, expiry and intervals (``waves``) are matching's own: one definition per rule.
+The caller tells the book what changes: a booking made, an offer answered or expired.
+
+What is loaded, and how often:
+
+- documents: with the one definition of validity (``Document.objects.valid_between``),
+  once per distinct (first day, last day) of the shifts asked about;
+- opt-outs and recent joiners: the same query as ``worker_facts``, once per week;
+- weekly patterns, and the exceptions in the range: once;
+- live bookings from 18 weeks before the range to 18 weeks after: once, then kept up to date;
+- offer answers and attendance (reliability): once, then kept up to date.
+
+The SQL rules stay in the database: ``ShiftMatching`` runs matching's own prefilter
+(``_prefiltered_rows``, every rule with a ``where``) once per shift and keeps its rows; each
+later wave drops the workers already offered the shift. That is the ``already_offered``
+rule, the only SQL rule whose answer changes while a shift is matched: the others read the
+pool, the worker's vetting, roles, skills, home and the blocks, none of which a caller of
+this module changes while it matches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+
+from pools.models import Pool
+from shifts.matching.ranking import (
+    RELIABILITY_BOOKING_STATUSES,
+    RELIABILITY_OFFER_STATUSES,
+    Candidate,
+    Evaluation,
+    evaluate_rows,
+    examine_facts,
+    reliability_scores,
+)
+from shifts.matching.rules import (
+    LONDON,
+    Facts,
+    Rule,
+    _Context,
+    _context,
+    _ids_filter,
+    _monday,
+    _prefiltered_rows,
+    acceptance_rules,
+    fact_failures,
+    needed_documents,
+)
+from shifts.matching.waves import _due, _wave_pick, _wave_size, offer_expiry, wave_interval
+from shifts.models import Booking, Offer, ShiftRequest
+from workers.models import (
+    WORKING_TIME_REFERENCE_WEEKS,
+    AvailabilityException,
+    AvailabilityRule,
+    Document,
+    Worker,
+    working_time_opted_out,
+)
+
+Row = tuple[Any, ...]
+MARGIN = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS + 1)
+
+
+class FactsBook:
+    """Every per-worker fact matching reads, for ``worker_ids`` around ``lo``..``hi``.
+    Workers asked about but not given are loaded when first asked about."""
+
+    def __init__(self, *, pool: Pool, worker_ids: Iterable[int], lo: datetime, hi: datetime):
+        self.pool = pool
+        self.lo, self.hi = lo - MARGIN, hi + MARGIN
+        self.known: set[int] = set()
+        self.availability: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        self.exceptions: dict[int, list[tuple[date, bool, int, int]]] = defaultdict(list)
+        self.bookings: dict[int, list[tuple[datetime, datetime, int]]] = defaultdict(list)
+        self.offers: dict[int, dict[str, int]] = defaultdict(dict)
+        self.attendance: dict[int, dict[str, int]] = defaultdict(dict)
+        # (first day, last day) -> worker -> document types valid throughout
+        self._documents: dict[tuple[date, date], dict[int, set[int]]] = {}
+        # Monday -> worker -> (opt-out signed, withdrawn, approved at), for the few with one
+        self._special: dict[date, dict[int, tuple[Any, Any, Any]]] = {}
+        self._needed: dict[tuple[int, tuple[int, ...]], dict[int, str]] = {}
+        self._load(sorted(set(worker_ids)))
+
+    # --- loading ------------------------------------------------------------------------
+
+    def _load(self, ids: list[int]) -> None:
+        ids = [i for i in ids if i not in self.known]
+        if not ids:
+            return
+        self.known.update(ids)
+        rules = _ids_filter(AvailabilityRule.objects.all(), "worker_id", ids)
+        for wid, wd, s, e in rules.values_list(
+            "worker_id", "weekday", "start_minute", "end_minute"
+        ):
+            self.availability[wid].append((wd, s, e))
+        exceptions = _ids_filter(
+            AvailabilityException.objects.filter(
+                day__gte=self.lo.astimezone(LONDON).date(),
+                day__lte=self.hi.astimezone(LONDON).date(),
+            ),
+            "worker_id",
+            ids,
+        )
+        for wid, day, available, s, e in exceptions.values_list(
+            "worker_id", "day", "available", "start_minute", "end_minute"
+        ):
+            self.exceptions[wid].append((day, available, s, e))
+        bookings = _ids_filter(
+            Booking.objects.filter(
+                status__in=Booking.LIVE_STATUSES, start__lt=self.hi, end__gt=self.lo
+            ),
+            "worker_id",
+            ids,
+        )
+        for wid, start, end, shift_id in bookings.values_list(
+            "worker_id", "start", "end", "shift_id"
+        ):
+            self.bookings[wid].append((start, end, shift_id))
+        offers = _ids_filter(
+            Offer.objects.filter(status__in=RELIABILITY_OFFER_STATUSES), "worker_id", ids
+        )
+        for wid, status, n in (
+            offers.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
+        ):
+            self.offers[wid][status] = n
+        attended = _ids_filter(
+            Booking.objects.filter(status__in=RELIABILITY_BOOKING_STATUSES), "worker_id", ids
+        )
+        for wid, status, n in (
+            attended.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
+        ):
+            self.attendance[wid][status] = n
+        # Memos made before these workers were known must be made again.
+        self._documents.clear()
+        self._special.clear()
+
+    def needed_documents(self, role_id: int, skill_ids: list[int]) -> dict[int, str]:
+        key = (role_id, tuple(sorted(skill_ids)))
+        if key not in self._needed:
+            self._needed[key] = needed_documents(role_id, skill_ids)
+        return self._needed[key]
+
+    def _valid_documents(self, first: date, last: date) -> dict[int, set[int]]:
+        key = (first, last)
+        if key not in self._documents:
+            held: dict[int, set[int]] = defaultdict(set)
+            docs = _ids_filter(
+                Document.objects.valid_between(first, last), "worker_id", sorted(self.known)
+            )
+            for wid, doc_type_id in docs.order_by().values_list("worker_id", "doc_type_id"):
+                held[wid].add(doc_type_id)
+            self._documents[key] = held
+        return self._documents[key]
+
+    def _special_rows(self, monday: date) -> dict[int, tuple[Any, Any, Any]]:
+        if monday not in self._special:
+            joined_after = _joined_after(monday)
+            special = _ids_filter(
+                Worker.objects.filter(
+                    Q(opt_out_signed_on__isnull=False) | Q(approved_at__gt=joined_after)
+                ),
+                "id",
+                sorted(self.known),
+            )
+            self._special[monday] = {
+                wid: (signed, withdrawn, approved)
+                for wid, signed, withdrawn, approved in special.values_list(
+                    "pk", "opt_out_signed_on", "opt_out_withdrawn_on", "approved_at"
+                )
+            }
+        return self._special[monday]
+
+    # --- what changes -------------------------------------------------------------------
+
+    def booked(self, *, worker_id: int, shift_id: int, start: datetime, end: datetime) -> None:
+        self._load([worker_id])
+        self.bookings[worker_id].append((start, end, shift_id))
+
+    def answered(self, *, worker_id: int, status: str) -> None:
+        """An offer to the worker was accepted, declined or expired."""
+        self._load([worker_id])
+        counts = self.offers[worker_id]
+        counts[status] = counts.get(status, 0) + 1
+
+    # --- what matching reads ------------------------------------------------------------
+
+    def reliability(self, worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
+        return reliability_scores(worker_ids, self.offers, self.attendance)
+
+    def facts(
+        self, ctx: _Context, rows: list[tuple[int, int | None, datetime | None]]
+    ) -> list[Facts]:
+        """What ``worker_facts(ctx, rows)`` returns, from memory (``rows`` are ``WorkerRow``s)."""
+        self._load([pk for pk, _cap, _ready in rows])
+        pool = ctx.shift.pool
+        shift_id = ctx.shift.pk
+        documents = self._valid_documents(ctx.first_day, ctx.last_day) if ctx.documents else {}
+        needed_types = ctx.documents.keys()
+        monday = _monday(ctx.first_day)
+        joined_after = _joined_after(monday)
+        special = self._special_rows(monday)
+        days = {d for d, _a, _b in ctx.needed}
+        weekdays = {d.weekday() for d in days}
+        lo = min(ctx.week_start, ctx.shift.start - ctx.rest)
+        hi = max(ctx.week_end, ctx.shift.end + ctx.rest)
+        week = datetime.combine(monday, time.min, tzinfo=LONDON)
+        span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
+        totals_lo, totals_hi = week - span, week + span + timedelta(weeks=1)
+        out: list[Facts] = []
+        for pk, cap, ready in rows:
+            facts = Facts(
+                worker_id=pk,
+                weekly_hours_cap=cap if cap is not None else pool.default_weekly_hours_cap,
+                ready_now_until=ready,
+            )
+            if pk in documents:
+                facts.documents = documents[pk] & needed_types
+            if pk in special:
+                signed, withdrawn, approved = special[pk]
+                facts.opted_out = working_time_opted_out(
+                    signed_on=signed,
+                    withdrawn_on=withdrawn,
+                    notice_days=pool.opt_out_notice_days,
+                    day=ctx.first_day,
+                )
+                if approved is not None and approved > joined_after:
+                    facts.first_week = _monday(approved.astimezone(LONDON).date())
+            facts.availability = [r for r in self.availability.get(pk, ()) if r[0] in weekdays]
+            facts.exceptions = [x for x in self.exceptions.get(pk, ()) if x[0] in days]
+            held = self.bookings.get(pk, ())
+            facts.bookings = [(s, e) for s, e, sid in held if s < hi and e > lo and sid != shift_id]
+            if not facts.opted_out:
+                totals: dict[date, float] = {}
+                for s, e, sid in held:
+                    if totals_lo <= s < totals_hi and sid != shift_id:
+                        monday_of = _monday(s.astimezone(LONDON).date())
+                        totals[monday_of] = (
+                            totals.get(monday_of, 0.0) + (e - s).total_seconds() / 3600
+                        )
+                facts.weekly_totals = totals
+            out.append(facts)
+        return out
+
+
+def _joined_after(monday: date) -> datetime:
+    """As ``worker_facts``: joined within the 17 weeks before the shift's week."""
+    return datetime.combine(
+        monday - timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1), time.min, tzinfo=LONDON
+    )
+
+
+@dataclass
+class Wave:
+    """What one wave in memory did (the fields of a ``MatchRun`` a caller reads)."""
+
+    wave: int
+    picked: list[Candidate]
+    expires: datetime
+    eligible_count: int
+    not_reached: int
+
+    @property
+    def remaining(self) -> int:
+        """Eligible workers not offered yet, counting those the wave did not reach."""
+        return self.eligible_count - len(self.picked) + self.not_reached
+
+
+@dataclass
+class ShiftMatching:
+    """One shift matched in memory: ``shift`` is a ``ShiftRequest`` (saved, with its pool
+    attached) whose wave, times and status this object keeps, as ``shift_match_wave`` keeps
+    them in the database."""
+
+    shift: ShiftRequest
+    book: FactsBook
+    skill_ids: list[int]
+    documents: dict[int, str] | None = None
+    offered: set[int] = field(default_factory=set)
+    _rows: list[Row] | None = None
+    _by_worker: dict[int, Row] = field(default_factory=dict)
+
+    def context(self, now: datetime) -> _Context:
+        if self.documents is None:
+            self.documents = self.book.needed_documents(self.shift.role_id, self.skill_ids)
+        return _context(self.shift, now, skill_ids=self.skill_ids, documents=self.documents)
+
+    def rows(self, ctx: _Context) -> list[Row]:
+        """The prefilter's rows (every SQL rule), run once; less those offered since."""
+        if self._rows is None:
+            self._rows = _prefiltered_rows(ctx)
+            self._by_worker = {row[0]: row for row in self._rows}
+        return [row for row in self._rows if row[0] not in self.offered]
+
+    def forget(self) -> None:
+        """The shift is closed: its rows are not needed again."""
+        self._rows = None
+        self._by_worker = {}
+
+    def evaluate(self, now: datetime, need: int | None) -> Evaluation:
+        """``_evaluate`` (the ranking) with the facts from the book."""
+        ctx = self.context(now)
+
+        def examine(
+            ctx: _Context, chunk: list[Row], excluded: dict[str, list[int]]
+        ) -> list[Candidate]:
+            facts = self.book.facts(ctx, [(r[0], r[3], r[4]) for r in chunk])
+            return examine_facts(ctx, chunk, facts, excluded, self.book.reliability)
+
+        return evaluate_rows(ctx, self.rows(ctx), need, examine)
+
+    def wave(self, now: datetime, *, force: bool = False) -> Wave | None:
+        """``shift_match_wave`` in memory: the next wave if due (or ``force``), its offers
+        picked, sized, timed and scheduled by matching's own wave functions."""
+        shift = self.shift
+        if not (force or _due(shift, now)):
+            return None
+        if not shift.is_open or shift.end <= now:
+            return None
+        evaluation = self.evaluate(now, _wave_size(shift, now))
+        picked = _wave_pick(shift, evaluation.candidates, now)
+        wave = Wave(
+            wave=shift.wave + 1,
+            picked=picked,
+            expires=offer_expiry(shift, now),
+            eligible_count=len(evaluation.candidates),
+            not_reached=len(evaluation.excluded.get("not_reached", [])),
+        )
+        self.offered.update(c.worker_id for c in picked)
+        shift.wave = wave.wave
+        shift.matched_at = now
+        shift.next_wave_at = now + wave_interval(shift, now)
+        return wave
+
+    def acceptance_failures(self, worker_id: int, now: datetime) -> list[Rule]:
+        """The rules ``offer_accept`` re-checks (``acceptance_rules()``) that the worker
+        breaks now, judged on the book's facts. Those with a ``where`` passed the prefilter
+        and read nothing a caller of this module changes."""
+        ctx = self.context(now)
+        row = self._by_worker.get(worker_id)
+        cap, ready = (row[3], row[4]) if row is not None else (None, None)
+        facts = self.book.facts(ctx, [(worker_id, cap, ready)])[0]
+        rules = tuple(r for r in acceptance_rules() if r.passes is not None)
+        return fact_failures(ctx, facts, every=False, rules=rules)

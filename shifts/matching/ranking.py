@@ -209,13 +209,30 @@ def evaluate_rows(
     ctx: _Context, located: list[tuple[Any, ...]], need: int | None, examine: Examine
 ) -> Evaluation:
     """``_evaluate`` once the prefilter's rows are at hand: ``examine`` slice by slice."""
+    slices = _slices(located, need)
+    first = slices[0] if slices else []
+    rest = slices[1] if len(slices) > 1 else []
+    return evaluate_slices(ctx, first, [row[0] for row in rest], lambda: rest, need, examine)
+
+
+def evaluate_slices(
+    ctx: _Context,
+    first: list[tuple[Any, ...]],
+    rest_ids: list[int],
+    rest_rows: Callable[[], list[tuple[Any, ...]]],
+    need: int | None,
+    examine: Examine,
+) -> Evaluation:
+    """Examine the first slice's rows; the rest (``rest_ids``, in ranking order) only if the
+    first does not yield ``need`` candidates, loading their rows then (``rest_rows``);
+    otherwise they are listed as not reached."""
     excluded: dict[str, list[int]] = defaultdict(list)
-    candidates: list[Candidate] = []
-    for index, chunk in enumerate(_slices(located, need)):
-        if index and need is not None and len(candidates) >= need:
-            excluded["not_reached"] = [row[0] for row in chunk]
-            break
-        candidates.extend(examine(ctx, chunk, excluded))
+    candidates: list[Candidate] = examine(ctx, first, excluded) if first else []
+    if rest_ids:
+        if need is not None and len(candidates) >= need:
+            excluded["not_reached"] = list(rest_ids)
+        else:
+            candidates.extend(examine(ctx, rest_rows(), excluded))
     candidates.sort(key=_rank_key)
     return Evaluation(candidates=candidates, excluded=dict(excluded))
 

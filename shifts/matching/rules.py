@@ -690,18 +690,27 @@ def fact_failures(
     return failed
 
 
-def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
-    """One query: the workers who pass every SQL rule (``sql_rules()``: pool, vetted, role,
-    skills, within their travel radius by great-circle distance, neither block, not yet
-    offered), favourites first, then by half-kilometre band, then id. Rows are
-    (id, user id, distance km, weekly hours cap, ready-now-until, favourite).
+# The prefilter's columns: (id, user id, distance km, weekly hours cap, ready-now-until,
+# favourite).
+PREFILTER_COLUMNS = (
+    "pk",
+    "user_id",
+    "_distance",
+    "weekly_hours_cap",
+    "ready_now_until",
+    "_favourite",
+)
+
+
+def _prefilter_queryset(ctx: _Context) -> QuerySet[Worker]:
+    """The workers who pass every SQL rule (``sql_rules()``), annotated with ``_distance``,
+    ``_radius`` and ``_favourite``; on PostgreSQL the great circle is still to be compared
+    (``_within_reach``), see ``_prefiltered_rows``.
 
     Written for the executor's per-row cost, which is what a run on a big pool pays for
     (every vetted worker of the role within range comes back, thousands of rows): the blocks,
     the offers already made and the favourites are ``IN (subquery)`` tests, which PostgreSQL
-    answers by hashing the (small) subquery once, not by a join node probing each row; and on
-    PostgreSQL the distance is computed once per row in a subquery, not again for the filter,
-    the result and the sort."""
+    answers by hashing the (small) subquery once, not by a join node probing each row."""
     provider_id = ctx.shift.provider_id
     distance = _distance_annotations(ctx)
     qs = Worker.objects.all()
@@ -722,14 +731,20 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
             output_field=BooleanField(),
         ),
     )
-    columns = (
-        "pk",
-        "user_id",
-        "_distance",
-        "weekly_hours_cap",
-        "ready_now_until",
-        "_favourite",
-    )
+    return qs
+
+
+def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
+    """One query: the workers who pass every SQL rule (``sql_rules()``: pool, vetted, role,
+    skills, within their travel radius by great-circle distance, neither block, not yet
+    offered), favourites first, then by half-kilometre band, then id. Rows are
+    ``PREFILTER_COLUMNS``: (id, user id, distance km, weekly hours cap, ready-now-until,
+    favourite).
+
+    On PostgreSQL the distance is computed once per row in a subquery, not again for the
+    filter, the result and the sort."""
+    qs = _prefilter_queryset(ctx)
+    columns = PREFILTER_COLUMNS
     if connection.vendor == "postgresql":
         # The same query with the great circle (``_within_reach``) filtered and sorted on
         # outside it (OFFSET 0 keeps the planner from folding the distance back into the

@@ -354,16 +354,30 @@ def worker_calendar_revoke(*, worker: Worker) -> Worker:
 
 @transaction.atomic
 def worker_close_account(*, worker: Worker, now: datetime | None = None) -> Worker:
-    """The worker leaves. Their name, contact details, home location, documents (files
-    and records) and sign-in are erased; the worker row stays, anonymised, so the pool's
-    bookings and statistics still add up. Upcoming bookings must be cancelled first, so
-    no provider is left waiting for someone who has gone."""
+    """The worker leaves and asks to be forgotten: everything ``worker_personal_data_erase``
+    removes goes at once. Upcoming bookings must be cancelled first, so no provider is left
+    waiting for someone who has gone."""
     now = now or timezone.now()
     worker = Worker.objects.select_for_update(of=("self",)).select_related("user").get(pk=worker.pk)
-    if Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, end__gt=now).exists():
+    if worker_has_upcoming_bookings(worker=worker, now=now):
         raise ValidationError(
             {"__all__": ["Cancel your upcoming shifts before you close your account."]}
         )
+    return worker_personal_data_erase(worker=worker, now=now)
+
+
+def worker_has_upcoming_bookings(*, worker: Worker, now: datetime) -> bool:
+    """A worker with a booking still to come cannot leave until it is cancelled (one rule
+    for the worker closing their account and a coordinator marking them left)."""
+    return Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, end__gt=now).exists()
+
+
+def worker_personal_data_erase(*, worker: Worker, now: datetime) -> Worker:
+    """Erase what identifies a worker: name, contact details, home location, documents
+    (files and records), availability, free text they wrote, and their sign-in (e-mail
+    addresses, second factors, push subscriptions, messages). The worker row stays,
+    anonymised and marked left, so the pool's bookings and statistics still add up.
+    Call inside a transaction with the worker row locked."""
     offers_withdraw_for_worker(worker=worker, reason="The worker left the pool.")
     # Free text the worker wrote about themselves: why they declined offers, why they
     # cancelled bookings (the facts, declined or cancelled, stay for the statistics).

@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "pools.tasks.documents_send_expiry_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "workers-erase-after-retention": {
+        "task": "pools.tasks.workers_erase_after_retention",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "dashboard-rollups": {
         "task": "reports.tasks.rollups_refresh_recent",
         "schedule": timedelta(minutes=5),

@@ -977,6 +977,9 @@ class _Builder:
                 weekly_hours_cap=60 if opted_out else None,
                 opt_out_signed_on=approved_at.date() if opted_out and approved_at else None,
                 approved_at=approved_at,
+                # Left three weeks ago: inside any pool's retention period (no draw from
+                # rng, so the rest of the demo stays as it was).
+                left_at=self.anchor - timedelta(days=21) if status == Worker.Status.LEFT else None,
             )
             for slug in roles:
                 w.add(Worker.roles.through, worker_id=worker_id, role_id=self.roles[slug].pk)

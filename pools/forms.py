@@ -125,6 +125,7 @@ class PoolSettingsForm(ModelForm):
             "late_cancellation_hours": "Late cancellation within (hours of the start)",
             "default_weekly_hours_cap": "Default weekly hours cap",
             "opt_out_notice_days": "Notice before a 48-hour opt-out withdrawal takes effect (days)",
+            "leaver_retention_days": "Keep a leaver's documents and personal details for (days)",
         }
 
 

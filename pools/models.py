@@ -77,6 +77,15 @@ class Pool(models.Model):
         validators=[MaxValueValidator(90)],
         help_text="Days after a worker withdraws their 48-hour opt-out before it stops.",
     )
+    leaver_retention_days = models.PositiveSmallIntegerField(
+        default=183,
+        validators=[MinValueValidator(30), MaxValueValidator(2190)],
+        help_text=(
+            "Days a worker's documents and personal details are kept after they leave, then "
+            "deleted. The DBS code of practice asks for certificate information to be kept "
+            "no longer than six months unless there is a reason to."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -5,7 +5,7 @@ action is written to the pool's append-only audit log in the same transaction.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -201,6 +201,89 @@ def worker_suspend(*, worker: Worker, by: User, reason: str) -> Worker:
             body=f"A coordinator has suspended your account: {reason}",
         )
     return locked
+
+
+def worker_mark_left(*, worker: Worker, by: User, reason: str) -> Worker:
+    """A coordinator records that a worker has left the pool (moved away, stopped caring,
+    dismissed). They get no more offers; their documents and personal details are kept
+    for the pool's ``leaver_retention_days`` and then erased by
+    ``workers_erase_after_retention``."""
+    from shifts.services.lifecycle import offers_withdraw_for_worker
+    from workers.services import worker_has_upcoming_bookings
+
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the worker has left."]})
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Worker.objects.select_for_update().get(pk=worker.pk)
+        if locked.status == Worker.Status.LEFT:
+            raise ValidationError({"reason": ["This worker has already left the pool."]})
+        if worker_has_upcoming_bookings(worker=locked, now=now):
+            raise ValidationError(
+                {"reason": ["Cancel the worker's upcoming shifts before marking them left."]}
+            )
+        locked.status = Worker.Status.LEFT
+        locked.left_at = now
+        locked.ready_now_until = None
+        locked.calendar_token = None
+        locked.save(update_fields=["status", "left_at", "ready_now_until", "calendar_token"])
+        withdrawn = offers_withdraw_for_worker(worker=locked, reason="The worker left the pool.")
+        erase_on = (now + timedelta(days=locked.pool.leaver_retention_days)).date()
+        audit_record(
+            pool=locked.pool,
+            actor=by,
+            action="worker.left",
+            target=locked,
+            reason=(
+                f"{reason} ({withdrawn} pending offer(s) withdrawn; documents and personal "
+                f"details to be deleted on {erase_on:%d %B %Y})"
+            ),
+        )
+    return locked
+
+
+def workers_erase_after_retention(*, now: datetime | None = None) -> int:
+    """Erase the documents and personal details of every worker who left longer ago than
+    their pool keeps leavers' data (``Pool.leaver_retention_days``), each in its own
+    transaction and each recorded in the pool's audit log. Idempotent: an erased worker is
+    never picked again. Returns how many were erased."""
+    from workers.services import worker_has_upcoming_bookings, worker_personal_data_erase
+
+    now = now or timezone.now()
+    erased = 0
+    for pool in Pool.objects.all():
+        cutoff = now - timedelta(days=pool.leaver_retention_days)
+        due = Worker.objects.filter(
+            pool=pool, status=Worker.Status.LEFT, erased_at__isnull=True, left_at__lte=cutoff
+        ).values_list("pk", flat=True)
+        for pk in list(due):
+            with transaction.atomic():
+                locked = (
+                    Worker.objects.select_for_update(of=("self",), skip_locked=True)
+                    .select_related("user")
+                    .filter(pk=pk, status=Worker.Status.LEFT, erased_at__isnull=True)
+                    .first()
+                )
+                if locked is None or worker_has_upcoming_bookings(worker=locked, now=now):
+                    continue
+                left_at = locked.left_at
+                documents = Document.objects.filter(worker=locked).count()
+                worker_personal_data_erase(worker=locked, now=now)
+                audit_record(
+                    pool=pool,
+                    actor=None,
+                    action="worker.erase",
+                    target=locked,
+                    reason=(
+                        f"Left on {left_at:%d %B %Y}; the pool keeps a leaver's data "
+                        f"{pool.leaver_retention_days} days. Deleted: {documents} document(s), "
+                        "name, contact details, home location, availability, free text and "
+                        "sign-in."
+                    ),
+                )
+                erased += 1
+    return erased
 
 
 # --- Compliance reminders ---------------------------------------------------------------------
@@ -403,6 +486,7 @@ POLICY_FIELDS = (
     "late_cancellation_hours",
     "default_weekly_hours_cap",
     "opt_out_notice_days",
+    "leaver_retention_days",
 )
 
 

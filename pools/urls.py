@@ -13,6 +13,7 @@ urlpatterns = [
     path("workers/<int:pk>/", views.worker_detail, name="worker"),
     path("workers/<int:pk>/approve/", views.worker_approve, name="worker_approve"),
     path("workers/<int:pk>/suspend/", views.worker_suspend, name="worker_suspend"),
+    path("workers/<int:pk>/left/", views.worker_left, name="worker_left"),
     path("workers/<int:pk>/opt-out/", views.worker_opt_out, name="worker_opt_out"),
     path("workers/<int:pk>/stage/", views.worker_stage, name="worker_stage"),
     path(

@@ -5,6 +5,7 @@ providers and shifts answer 404 because every lookup is filtered by the pool."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -232,6 +233,12 @@ def _worker_page(
         "reject_form": forms.get("reject_form") or ReasonForm(),
         "reject_doc": forms.get("reject_doc"),
         "suspend_form": forms.get("suspend_form") or ReasonForm(),
+        "left_form": forms.get("left_form") or ReasonForm(),
+        "erase_on": (
+            (worker.left_at + timedelta(days=worker.pool.leaver_retention_days)).date()
+            if worker.left_at and not worker.erased_at
+            else None
+        ),
         "approve_form": OptionalReasonForm(),
         "stages": [
             (s, Worker.Status(s).label)
@@ -324,6 +331,27 @@ def worker_suspend(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{worker} is suspended; their pending offers were withdrawn.")
         return redirect("pools:worker", pk=worker.pk)
     return _worker_page(request, worker, 400, suspend_form=form)
+
+
+@coordinator_required
+@require_POST
+def worker_left(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker(request, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.worker_mark_left(
+                worker=worker, by=_me(request), reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)  # the service's errors are all on "reason"
+        else:
+            messages.success(
+                request,
+                f"{worker} has left the pool; their pending offers were withdrawn.",
+            )
+            return redirect("pools:worker", pk=worker.pk)
+    return _worker_page(request, worker, 400, left_form=form)
 
 
 @coordinator_required

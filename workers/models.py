@@ -89,6 +89,11 @@ class Worker(models.Model):
         help_text="Secret in the worker's private calendar feed URL; reset to revoke it.",
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the worker left (closed their account, or a coordinator marked them left), and
+    # when their personal data was erased: at once on closing, else after the pool's
+    # ``leaver_retention_days`` (``pools.services.workers_erase_after_retention``).
+    left_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -400,7 +400,9 @@ def worker_personal_data_erase(*, worker: Worker, now: datetime) -> Worker:
     worker.status = Worker.Status.LEFT
     worker.ready_now_until = None
     worker.calendar_token = None
-    worker.closed_at = now
+    worker.closed_at = worker.closed_at or now
+    worker.left_at = worker.left_at or now
+    worker.erased_at = now
     user = worker.user
     worker.user = None
     worker.save()

@@ -24,6 +24,7 @@ def _form(pool, **overrides):
             "late_cancellation_hours",
             "default_weekly_hours_cap",
             "opt_out_notice_days",
+            "leaver_retention_days",
         ]
     }
     for rate in RoleRate.objects.filter(pool=pool).select_related("role"):
@@ -68,3 +69,27 @@ def test_saving_unchanged_settings_writes_nothing_to_the_audit_log(client, coord
     client.force_login(coordinator)
     client.post(reverse("pools:settings"), _form(pool))
     assert not AuditEntry.objects.exists()
+
+
+def test_the_pool_sets_how_long_a_leavers_data_is_kept_and_the_change_is_audited(
+    client, coordinator, pool
+):
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("pools:settings"), _form(pool, **{"policy-leaver_retention_days": "365"})
+    )
+    assert response.status_code == 302
+    assert Pool.objects.get(pk=pool.pk).leaver_retention_days == 365
+    assert AuditEntry.objects.filter(
+        action="pool.settings", reason="leaver_retention_days: 183 → 365"
+    ).exists()
+
+
+def test_a_retention_period_shorter_than_thirty_days_gets_a_field_error(client, coordinator, pool):
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("pools:settings"), _form(pool, **{"policy-leaver_retention_days": "3"})
+    )
+    assert response.status_code == 400
+    assert "Ensure this value is greater than or equal to 30." in response.content.decode()
+    assert Pool.objects.get(pk=pool.pk).leaver_retention_days == 183

@@ -116,6 +116,7 @@ AUDIENCE: dict[str, frozenset[Who]] = {
                 "pools:worker",
                 "pools:worker_approve",
                 "pools:worker_suspend",
+                "pools:worker_left",
                 "pools:worker_opt_out",
                 "pools:worker_stage",
                 "pools:document_review",
@@ -294,7 +295,8 @@ def world(pool, site, manager, outsider, worker, coordinator, settings):
         values[f"providers:{name}"] = {"pk": booking.pk}
     for name in ("shift", "shift_confirm", "shift_clock_in", "shift_clock_out", "shift_cancel"):
         values[f"workers:{name}"] = {"pk": booking.pk}
-    for name in ("worker", "worker_approve", "worker_suspend", "worker_stage", "worker_opt_out"):
+    for name in ("worker", "worker_approve", "worker_suspend", "worker_left", "worker_stage",
+                 "worker_opt_out"):  # fmt: skip
         values[f"pools:{name}"] = {"pk": worker.pk}
     for name in ("returns:edit", "returns:template", "returns:upload", "workforce:report",
                  "workforce:report_print", "workforce:report_pdf"):  # fmt: skip

@@ -809,6 +809,12 @@ def _run_memory(
 
     open_ids = set(by_id)
     escalated: set[int] = set()
+    # The two sweeps' queues, so a sweep touches only the shifts it acts on (open shifts
+    # by escalation time, and by start).
+    to_escalate = [(shifts[sid].escalate_at, sid) for sid in by_id]
+    to_close = [(shifts[sid].start, sid) for sid in by_id]
+    heapq.heapify(to_escalate)
+    heapq.heapify(to_close)
     booked: dict[int, int] = defaultdict(int)
     pending: dict[int, set[int]] = defaultdict(set)
     placed: list[PlacedBooking] = []
@@ -915,17 +921,19 @@ def _run_memory(
                 _advance(scenario, pending, b, open_ids, at, push)
         elif kind == "esc":
             if a in open_ids:
-                # ``shifts_escalate``: every open shift past its escalation time, once.
-                horizon = at + timedelta(hours=168)
-                for sid in open_ids:
-                    shift = shifts[sid]
-                    due = at < shift.start <= horizon and shift.escalate_at <= at
-                    if due and sid not in escalated:
+                # ``shifts_escalate``: every open shift past its escalation time and not yet
+                # started, once (escalating at most 168 hours ahead, all of them are within
+                # its horizon). One that has started by now never will be.
+                while to_escalate and to_escalate[0][0] <= at:
+                    _due, sid = heapq.heappop(to_escalate)
+                    if sid in open_ids and at < shifts[sid].start:
                         escalated.add(sid)
         elif kind == "close" and a in open_ids:
             # ``shifts_close_past``: open shifts that have started expire, with their offers.
-            for sid in [sid for sid in open_ids if shifts[sid].start <= at]:
-                close(sid, ShiftRequest.Status.EXPIRED)
+            while to_close and to_close[0][0] <= at:
+                _start, sid = heapq.heappop(to_close)
+                if sid in open_ids:
+                    close(sid, ShiftRequest.Status.EXPIRED)
     return prep.result(demand, placed, offers_made, len(escalated), eligible)
 
 

@@ -25,6 +25,16 @@ later wave drops the workers already offered the shift. That is the ``already_of
 rule, the only SQL rule whose answer changes while a shift is matched: the others read the
 pool, the worker's vetting, roles, skills, home and the blocks, none of which a caller of
 this module changes while it matches.
+
+Many shifts ask the prefilter the same question (the same site, role and skills on another
+day), so the book keeps its answers (``FactsBook.prefiltered``), keyed by exactly what the
+prefilter read: it is given the shift's context through ``_Reading``, which notes every
+attribute read from the context, the shift, its site and its pool; a later shift whose
+values agree on every one of those reads gets the same rows without a query. That holds
+for any rule added to matching, whatever it reads (a rule that reads ``now`` makes the key
+hold ``now``). The one read left out of the key is the shift's own id: what the database
+holds under the id of a shift matched here is its skills and nothing else (offers and
+bookings are kept in memory), and the skills are in the context.
 """
 
 from __future__ import annotations
@@ -33,9 +43,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q
 
 from pools.models import Pool
 from shifts.matching.ranking import (
@@ -73,6 +83,51 @@ from workers.models import (
 
 Row = tuple[Any, ...]
 MARGIN = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS + 1)
+Path = tuple[str, ...]
+# The shift's own id: left out of the prefilter's key (see the module's docstring).
+OWN_ID: set[Path] = {("shift", "pk"), ("shift", "id")}
+
+
+class _Reading:
+    """Stands in for a shift's context (and, below it, the shift, its site and its pool)
+    and notes in ``reads`` the path of every plain value read through it. Model instances
+    read are handed out as ``_Reading``s too, and pass ``isinstance`` as their own class."""
+
+    __slots__ = ("_target", "_path", "_reads")
+
+    def __init__(self, target: Any, path: Path, reads: set[Path]) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_reads", reads)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105 - isinstance() asks this
+        return type(object.__getattribute__(self, "_target"))
+
+    def __getattr__(self, name: str) -> Any:
+        target = object.__getattribute__(self, "_target")
+        path = object.__getattribute__(self, "_path") + (name,)
+        reads = object.__getattribute__(self, "_reads")
+        value = getattr(target, name)
+        if isinstance(value, Model):
+            return _Reading(value, path, reads)
+        reads.add(path)
+        return value
+
+
+def _value_at(ctx: _Context, path: Path) -> Any:
+    value: Any = ctx
+    for name in path:
+        value = getattr(value, name)
+    return _hashable(value)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
 
 
 class FactsBook:
@@ -85,7 +140,8 @@ class FactsBook:
         self.known: set[int] = set()
         self.availability: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         self.exceptions: dict[int, list[tuple[date, bool, int, int]]] = defaultdict(list)
-        self.bookings: dict[int, list[tuple[datetime, datetime, int]]] = defaultdict(list)
+        # worker -> (start, end, shift id, Monday of the start's week, hours)
+        self.bookings: dict[int, list[_Held]] = defaultdict(list)
         self.offers: dict[int, dict[str, int]] = defaultdict(dict)
         self.attendance: dict[int, dict[str, int]] = defaultdict(dict)
         # (first day, last day) -> worker -> document types valid throughout
@@ -93,6 +149,9 @@ class FactsBook:
         # Monday -> worker -> (opt-out signed, withdrawn, approved at), for the few with one
         self._special: dict[date, dict[int, tuple[Any, Any, Any]]] = {}
         self._needed: dict[tuple[int, tuple[int, ...]], dict[int, str]] = {}
+        # the paths one prefilter read -> their values -> the prefilter's rows
+        self._prefilter: dict[tuple[Path, ...], dict[tuple[Any, ...], list[Row]]] = {}
+        self.prefilter_queries = 0
         self._load(sorted(set(worker_ids)))
 
     # --- loading ------------------------------------------------------------------------
@@ -129,7 +188,7 @@ class FactsBook:
         for wid, start, end, shift_id in bookings.values_list(
             "worker_id", "start", "end", "shift_id"
         ):
-            self.bookings[wid].append((start, end, shift_id))
+            self.bookings[wid].append(_held(start, end, shift_id))
         offers = _ids_filter(
             Offer.objects.filter(status__in=RELIABILITY_OFFER_STATUSES), "worker_id", ids
         )
@@ -184,11 +243,26 @@ class FactsBook:
             }
         return self._special[monday]
 
+    def prefiltered(self, ctx: _Context) -> list[Row]:
+        """``_prefiltered_rows(ctx)``, with no offers made yet: from memory if an earlier
+        shift's prefilter read the same values (see the module's docstring), else a query."""
+        for paths, answers in self._prefilter.items():
+            rows = answers.get(tuple(_value_at(ctx, path) for path in paths))
+            if rows is not None:
+                return rows
+        reads: set[Path] = set()
+        rows = _prefiltered_rows(cast(_Context, _Reading(ctx, (), reads)))
+        self.prefilter_queries += 1
+        paths = tuple(sorted(reads - OWN_ID))
+        values = tuple(_value_at(ctx, path) for path in paths)
+        self._prefilter.setdefault(paths, {})[values] = rows
+        return rows
+
     # --- what changes -------------------------------------------------------------------
 
     def booked(self, *, worker_id: int, shift_id: int, start: datetime, end: datetime) -> None:
         self._load([worker_id])
-        self.bookings[worker_id].append((start, end, shift_id))
+        self.bookings[worker_id].append(_held(start, end, shift_id))
 
     def answered(self, *, worker_id: int, status: str) -> None:
         """An offer to the worker was accepted, declined or expired."""
@@ -242,18 +316,27 @@ class FactsBook:
             facts.availability = [r for r in self.availability.get(pk, ()) if r[0] in weekdays]
             facts.exceptions = [x for x in self.exceptions.get(pk, ()) if x[0] in days]
             held = self.bookings.get(pk, ())
-            facts.bookings = [(s, e) for s, e, sid in held if s < hi and e > lo and sid != shift_id]
+            facts.bookings = [
+                (s, e) for s, e, sid, _m, _h in held if s < hi and e > lo and sid != shift_id
+            ]
             if not facts.opted_out:
                 totals: dict[date, float] = {}
-                for s, e, sid in held:
+                for s, _e, sid, monday_of, hours in held:
                     if totals_lo <= s < totals_hi and sid != shift_id:
-                        monday_of = _monday(s.astimezone(LONDON).date())
-                        totals[monday_of] = (
-                            totals.get(monday_of, 0.0) + (e - s).total_seconds() / 3600
-                        )
+                        totals[monday_of] = totals.get(monday_of, 0.0) + hours
                 facts.weekly_totals = totals
             out.append(facts)
         return out
+
+
+_Held = tuple[datetime, datetime, int, date, float]
+
+
+def _held(start: datetime, end: datetime, shift_id: int) -> _Held:
+    """A booking as the book holds it: with the Monday of its week (London time; a booking
+    counts in the week it starts) and its hours, worked out once."""
+    monday = _monday(start.astimezone(LONDON).date())
+    return (start, end, shift_id, monday, (end - start).total_seconds() / 3600)
 
 
 def _joined_after(monday: date) -> datetime:
@@ -299,9 +382,9 @@ class ShiftMatching:
         return _context(self.shift, now, skill_ids=self.skill_ids, documents=self.documents)
 
     def rows(self, ctx: _Context) -> list[Row]:
-        """The prefilter's rows (every SQL rule), run once; less those offered since."""
+        """The prefilter's rows (every SQL rule), asked once; less those offered since."""
         if self._rows is None:
-            self._rows = _prefiltered_rows(ctx)
+            self._rows = self.book.prefiltered(ctx)
             self._by_worker = {row[0]: row for row in self._rows}
         return [row for row in self._rows if row[0] not in self.offered]
 

@@ -116,8 +116,13 @@ def lab_run(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             context["moves"] = o.get("moves", [])
             context["base"] = o.get("base", {})
-    template = "lab/_progress.html" if request.headers.get("HX-Request") else "lab/run.html"
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):
+        response = render(request, "lab/_progress.html", context)
+        if run.is_finished:
+            # The progress bar's last poll: the whole page again, with the figures.
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "lab/run.html", context)
 
 
 @coordinator_required

@@ -7,12 +7,19 @@ One command (PostgreSQL must be running):
     .venv/bin/python bench/lab.py --days 28        # a shorter range
     .venv/bin/python bench/lab.py --set wave_size=20 --set offer_ttl_minutes=30  # a what-if
     .venv/bin/python bench/lab.py --write          # ... and record the figures in docs/benchmarks.md
+    .venv/bin/python bench/lab.py --workers 20000 --days 28 --no-baselines --no-optimum
+                                                   # the big pool (its own database)
 
 The first run builds the database ``fp_bench_lab`` with ``manage.py seed_demo`` (the demo
 borough: 93 providers, 300 workers, 90 days of history, about 2,700 shift requests) and
-keeps it. Each run is ``manage.py simulate --pool bury --from <90 days ago> --to <yesterday>
+keeps it. Each run is ``manage.py simulate --pool bury --from <N days ago> --to <yesterday>
 --seed 0 --json`` in this process; the figures are its JSON (the simulation's own seconds,
 the bound's seconds, and the whole command's seconds with both baselines).
+
+``--workers 20000`` uses the database ``fp_bench_lab20k``, built with ``seed_demo --workers
+20000 --providers 500 --days 42 --history-shifts 57540``: demand at the rate of the surge
+bench's 20,000-worker borough (1,370 requests a day, ``bench/surge.py``), and two weeks of
+offer history before the replayed four for the response model.
 """
 
 from __future__ import annotations
@@ -30,10 +37,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = os.environ.get("BENCH_LAB_DB", "fp_bench_lab")
+DB_NAMES = {300: "fp_bench_lab", 20000: "fp_bench_lab20k"}
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# What seed_demo builds for each size of pool (see the docstring).
+SEED_ARGS = {
+    300: [],
+    20000: ["--workers", "20000", "--providers", "500", "--days", "42",
+            "--history-shifts", "57540", "--future-days", "1"],
+}  # fmt: skip
 ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "DJANGO_SETTINGS_MODULE": "flexpool.settings",
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-" + "k" * 50,
@@ -41,21 +53,24 @@ ENV = {
     "LOG_LEVEL": "WARNING",
     "NOTIFICATION_BACKENDS": "",
 }
-os.environ.update(ENV)
 TARGET_SECONDS = 60.0
 TARGET_RATIO = 0.95
 
 
-def ensure_database() -> None:
+def ensure_database(workers: int) -> None:
     import psycopg
 
+    db_name = os.environ.get("BENCH_LAB_DB", DB_NAMES[workers])
+    os.environ.update(ENV | {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}"})
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
         if not found:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], check=True, cwd=ROOT)
-    subprocess.run([*manage, "seed_demo"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*manage, "seed_demo", *SEED_ARGS[workers]], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
 
 
 def load() -> str:
@@ -64,13 +79,15 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, choices=sorted(SEED_ARGS), default=300)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--no-optimum", action="store_true")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    ensure_database()
+    ensure_database(args.workers)
 
     import django
 
@@ -87,6 +104,8 @@ def main() -> None:
         command += ["--set", pair]
     if args.no_baselines:
         command.append("--no-baselines")
+    if args.no_optimum:
+        command.append("--no-optimum")
     load_before = load()
     out = StringIO()
     started = time.perf_counter()

@@ -35,6 +35,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from geo.reference import (
+    GREATER_MANCHESTER_DISTRICTS,
+    GREATER_MANCHESTER_NEIGHBOURS,
+    region_centroids_ensure,
+)
 from pools.models import AuditEntry, Coordinator, DocumentType, Pool, Role, RoleRate, Skill
 from pools.reference import pool_rates_ensure, reference_data_ensure
 from providers.models import Provider, ProviderMember, Site
@@ -153,9 +158,13 @@ class DemoParams:
     days: int = 90
     history_shifts: int = 2700
     future_days: int = 14
+    region: str = ""  # "greater-manchester": the ten boroughs (demo_region_build)
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        values = asdict(self)
+        if not self.region:
+            del values["region"]  # a borough's marker reads as it did before regions
+        return json.dumps(values, sort_keys=True)
 
 
 @dataclass
@@ -249,6 +258,138 @@ def demo_pools_ensure() -> Pool:
     bury = pools["Bury"]
     bury.neighbours.add(*(pools[name] for name in BURY_NEIGHBOURS))
     return bury
+
+
+REGIONS = ["greater-manchester"]
+BORDER_KM = 2.5  # a worker this close to a neighbouring borough's district opts in to it
+REGION_STREETS = ("High Street", "Church Road", "Station Road", "Manchester Road", "Park Lane")
+
+
+def region_districts() -> dict[str, list[District]]:
+    """Each Greater Manchester borough's districts as the demo places people in them:
+    Bury's as the borough demo has them, the others' equally weighted."""
+    return {
+        borough: DISTRICTS
+        if borough == "Bury"
+        else [District(code, place, lat, lon, 10, REGION_STREETS) for code, place, lat, lon in rows]
+        for borough, rows in GREATER_MANCHESTER_DISTRICTS.items()
+    }
+
+
+def demo_region_build(
+    *,
+    params: DemoParams,
+    reset: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Build the Greater Manchester region: each of the ten boroughs its own pool with its
+    share of ``params.providers`` and ``params.workers`` (split evenly) living around its
+    postcode districts' centres, and no shift history. A worker living within
+    ``BORDER_KM`` of a neighbouring borough's district centre opts in to that pool as well
+    (``Worker.extra_pools``, as a worker does on their profile). Bury is built first with
+    ``params.seed``, so its pool holds the same people and places as a borough demo built
+    with the same seed and Bury's share of providers and workers. Idempotent as
+    ``demo_borough_build`` is (the marker is in Bury's audit log)."""
+    assert params.region in REGIONS, params.region
+    started = clock.monotonic()
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(f"[{clock.monotonic() - started:6.1f} s] {message}")
+
+    reference_data_ensure()
+    bury = demo_pools_ensure()
+    marker = AuditEntry.objects.filter(pool=bury, action=MARKER_ACTION).first()
+    if marker is not None and marker.reason == params.as_json() and not reset:
+        demo_logins_ensure(pool=bury)
+        return DemoSummary(params=params, built=False, seconds=clock.monotonic() - started)
+    slugs = [name.lower() for name in BOROUGHS]
+    has_data = (
+        Provider.objects.filter(pool__slug__in=slugs).exists()
+        or Worker.objects.filter(pool__slug__in=slugs).exists()
+    )
+    if has_data and not reset:
+        raise DemoAlreadyBuilt(
+            "The Greater Manchester pools already hold data"
+            + (f" built with {marker.reason}" if marker else "")
+            + ". Run seed_demo with --reset to delete it and build again."
+        )
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        if reset:
+            say("Deleting the existing demo data ...")
+            demo_data_delete()
+            bury = demo_pools_ensure()
+        region_centroids_ensure()
+        pools = {p.name: p for p in Pool.objects.filter(slug__in=slugs)}
+        for a, b in GREATER_MANCHESTER_NEIGHBOURS:
+            pools[a].neighbours.add(pools[b])
+        districts = region_districts()
+        order = ["Bury"] + [name for name in BOROUGHS if name != "Bury"]
+        for index, name in enumerate(order):
+            share = DemoParams(
+                seed=params.seed + index,
+                providers=_share(params.providers, index, len(order)),
+                workers=_share(params.workers, index, len(order)),
+                days=1,
+                history_shifts=0,
+                future_days=0,
+            )
+            builder = _Builder(
+                pool=pools[name],
+                params=share,
+                say=say,
+                districts=districts[name],
+                tag="" if name == "Bury" else f"{pools[name].slug}.",
+                extra_pools=_border_opt_ins(name, pools, districts),
+            )
+            for label, n in builder.build_people().items():
+                counts[label] = counts.get(label, 0) + n
+            builder.writer.finish()
+        demo_logins_ensure(pool=bury)
+        AuditEntry.objects.create(
+            pool=bury,
+            actor=None,
+            action=MARKER_ACTION,
+            target_type="pools.pool",
+            target_id=bury.pk,
+            target_label=str(bury),
+            reason=params.as_json(),
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Worker, Worker.extra_pools.through, Site):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    return DemoSummary(
+        params=params, built=True, seconds=clock.monotonic() - started, counts=counts
+    )
+
+
+def _share(total: int, index: int, parts: int) -> int:
+    """Part ``index`` of ``total`` split as evenly as whole numbers allow (Bury, part 0,
+    gets the largest)."""
+    return total // parts + (1 if index < total % parts else 0)
+
+
+def _border_opt_ins(
+    borough: str, pools: dict[str, Pool], districts: dict[str, list[District]]
+) -> Callable[[float, float], list[int]]:
+    """Which neighbouring pools a worker of ``borough`` living at a point opts in to: those
+    with a district centre within ``BORDER_KM`` of their home."""
+    neighbours = sorted(
+        {b for a, b in GREATER_MANCHESTER_NEIGHBOURS if a == borough}
+        | {a for a, b in GREATER_MANCHESTER_NEIGHBOURS if b == borough}
+    )
+    centres = [(pools[n].pk, [(d.latitude, d.longitude) for d in districts[n]]) for n in neighbours]
+
+    def opt_ins(lat: float, lon: float) -> list[int]:
+        return [
+            pool_id
+            for pool_id, points in centres
+            if any(_distance_km(lat, lon, a, b) <= BORDER_KM for a, b in points)
+        ]
+
+    return opt_ins
 
 
 def demo_logins_ensure(*, pool: Pool) -> None:
@@ -757,10 +898,27 @@ class _WorkerInfo:
 
 
 class _Builder:
-    def __init__(self, *, pool: Pool, params: DemoParams, say: Callable[[str], None]) -> None:
+    """One borough's people, places and history. The region demo builds one per borough:
+    ``districts`` to place them in, ``tag`` to keep their e-mail addresses apart (empty for
+    Bury, whose addresses stay those of the borough demo) and ``extra_pools`` to say which
+    neighbouring pools a worker living at a point opts in to."""
+
+    def __init__(
+        self,
+        *,
+        pool: Pool,
+        params: DemoParams,
+        say: Callable[[str], None],
+        districts: list[District] = DISTRICTS,
+        tag: str = "",
+        extra_pools: Callable[[float, float], list[int]] | None = None,
+    ) -> None:
         self.pool = pool
         self.params = params
         self.say = say
+        self.districts = districts
+        self.tag = tag
+        self.extra_pools = extra_pools
         self.rng = random.Random(params.seed)
         # Days are counted back from today's local midnight, so "the last 90 days" stays true.
         today = timezone.localdate()
@@ -786,7 +944,8 @@ class _Builder:
         self.writer = _BulkWriter(
             [
                 User, EmailAddress, Provider, Site, ProviderMember, Worker,
-                Worker.roles.through, Worker.skills.through, Document, AvailabilityRule,
+                Worker.roles.through, Worker.skills.through, Worker.extra_pools.through,
+                Document, AvailabilityRule,
                 ShiftRequest, ShiftRequest.skills.through, Offer, Booking, Timesheet, Rating,
             ]
         )  # fmt: skip
@@ -799,15 +958,7 @@ class _Builder:
     # -- people and places ---------------------------------------------------------------
 
     def build(self) -> dict[str, int]:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        self.coordinator_id = self._user("coordination@bury.flexpool.test", "Sam", "Greenhalgh")
-        self.say(f"Providers and sites ({self.params.providers} providers) ...")
-        self._providers()
-        self.say(f"Workers ({self.params.workers}) ...")
-        self._workers()
-        self.writer.drain()
+        self.build_people()
         self.say(f"History ({self.params.history_shifts} shifts over {self.params.days} days) ...")
         history_models = [ShiftRequest, Offer, Booking, Timesheet, Rating]
         bulky = connection.vendor == "postgresql" and self.params.history_shifts >= BULK_THRESHOLD
@@ -824,6 +975,21 @@ class _Builder:
                     cursor.execute(definition)
                 for model in history_models:
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        return {m._meta.label: n for m, n in self.writer.counts.items()}
+
+    def build_people(self) -> dict[str, int]:
+        """Providers, sites and workers (no shifts), written out; the counts so far."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        self.coordinator_id = self._user(
+            f"coordination@{self.pool.slug}.flexpool.test", "Sam", "Greenhalgh"
+        )
+        self.say(f"{self.pool.name}: providers and sites ({self.params.providers} providers) ...")
+        self._providers()
+        self.say(f"{self.pool.name}: workers ({self.params.workers}) ...")
+        self._workers()
+        self.writer.drain()
         return {m._meta.label: n for m, n in self.writer.counts.items()}
 
     def _user(self, email: str, first: str, last: str) -> int:
@@ -848,7 +1014,7 @@ class _Builder:
         rng.shuffle(sizes)
         names: set[str] = set()
         cqc_ids: set[str] = set(Site.objects.values_list("cqc_location_id", flat=True))
-        district_weights = [(d, d.weight) for d in DISTRICTS]
+        district_weights = [(d, d.weight) for d in self.districts]
         total_weight = 0
         for index, size in enumerate(sizes):
             word = _choice(rng, PLACE_WORDS)
@@ -861,7 +1027,9 @@ class _Builder:
             )
             manager_first, manager_last = _choice(rng, FIRST_NAMES), _choice(rng, LAST_NAMES)
             manager_id = self._user(
-                f"manager{index + 1}@providers.flexpool.test", manager_first, manager_last
+                f"manager{index + 1}@{self.tag}providers.flexpool.test",
+                manager_first,
+                manager_last,
             )
             self.writer.add(
                 ProviderMember, user_id=manager_id, provider_id=provider_id, is_admin=True,
@@ -878,7 +1046,7 @@ class _Builder:
                 district = _pick(rng, district_weights)
                 residential = rng.random() < residential_share
                 if index == 0 and s == 0:
-                    district, residential = DISTRICTS[0], True
+                    district, residential = self.districts[0], True
                 cqc = f"1-{_randint(rng, 100_000_000, 99_999_999_999)}"
                 while cqc in cqc_ids:
                     cqc = f"1-{_randint(rng, 100_000_000, 99_999_999_999)}"
@@ -918,7 +1086,7 @@ class _Builder:
     def _workers(self) -> None:
         rng = self.rng
         w = self.writer
-        district_weights = [(d, d.weight) for d in DISTRICTS]
+        district_weights = [(d, d.weight) for d in self.districts]
         required_all = [d for d in self.doc_types.values() if d.required_for_all]
         statuses = [
             (Worker.Status.APPROVED, 80), (Worker.Status.APPLIED, 5),
@@ -936,7 +1104,7 @@ class _Builder:
         }
         for index in range(self.params.workers):
             first, last = _choice(rng, FIRST_NAMES), _choice(rng, LAST_NAMES)
-            email = f"{first.lower()}.{last.lower()}.{index + 1}@workers.flexpool.test"
+            email = f"{first.lower()}.{last.lower()}.{index + 1}@{self.tag}workers.flexpool.test"
             user_id = self._user(email, first, last)
             district = _pick(rng, district_weights)
             lat = round(district.latitude + _jitter(rng, 0.015), 6)
@@ -981,6 +1149,9 @@ class _Builder:
                 # rng, so the rest of the demo stays as it was).
                 left_at=self.anchor - timedelta(days=21) if status == Worker.Status.LEFT else None,
             )
+            if self.extra_pools is not None:
+                for pool_id in self.extra_pools(lat, lon):
+                    w.add(Worker.extra_pools.through, worker_id=worker_id, pool_id=pool_id)
             for slug in roles:
                 w.add(Worker.roles.through, worker_id=worker_id, role_id=self.roles[slug].pk)
             for slug in sorted(skills):

@@ -11,10 +11,12 @@ from pools.demo import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     PROVIDER_EMAIL,
+    REGIONS,
     WORKER_EMAIL,
     DemoAlreadyBuilt,
     DemoParams,
     demo_borough_build,
+    demo_region_build,
 )
 
 
@@ -48,9 +50,18 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--workers",
-            type=_between(0, 100_000),
+            type=_between(0, 1_000_000),
             default=defaults.workers,
-            help="Flex workers besides worker@flexpool.test.",
+            help="Flex workers besides worker@flexpool.test (at most 100,000 without "
+            "--region; with it, split evenly over the boroughs).",
+        )
+        parser.add_argument(
+            "--region",
+            choices=REGIONS,
+            default="",
+            help="Build every borough of the region, each its own pool, with providers, "
+            "sites and workers (split evenly; workers near a border opt in to the "
+            "neighbouring pool) and no shift history.",
         )
         parser.add_argument(
             "--days", type=_between(1, 3650), default=defaults.days, help="Days of history."
@@ -77,17 +88,34 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["days"]
         history = options["history_shifts"]
-        params = DemoParams(
-            seed=options["seed"],
-            providers=options["providers"],
-            workers=options["workers"],
-            days=days,
-            history_shifts=30 * days if history is None else history,
-            future_days=options["future_days"],
+        region = options["region"]
+        if region:
+            params = DemoParams(
+                seed=options["seed"],
+                providers=options["providers"],
+                workers=options["workers"],
+                days=1,
+                history_shifts=0,
+                future_days=0,
+                region=region,
+            )
+        else:
+            if options["workers"] > 100_000:
+                raise CommandError("--workers: at most 100,000 without --region")
+            params = DemoParams(
+                seed=options["seed"],
+                providers=options["providers"],
+                workers=options["workers"],
+                days=days,
+                history_shifts=30 * days if history is None else history,
+                future_days=options["future_days"],
+            )
+        verbose = (
+            options["verbosity"] > 1 or params.history_shifts > 50_000 or params.workers > 50_000
         )
-        verbose = options["verbosity"] > 1 or params.history_shifts > 50_000
+        build = demo_region_build if region else demo_borough_build
         try:
-            summary = demo_borough_build(
+            summary = build(
                 params=params,
                 reset=options["reset"],
                 progress=(lambda line: self.stdout.write(line)) if verbose else None,
@@ -96,7 +124,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if summary.built:
             self.stdout.write(
-                self.style.SUCCESS(f"Built the demo borough in {summary.seconds:.1f} s:")
+                self.style.SUCCESS(
+                    f"Built the demo {'region' if region else 'borough'} in "
+                    f"{summary.seconds:.1f} s:"
+                )
             )
             for label, count in summary.counts.items():
                 if count:

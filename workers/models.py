@@ -99,7 +99,13 @@ class Worker(models.Model):
 
     class Meta:
         ordering = ["display_name"]
-        indexes = [models.Index(fields=["pool", "status"])]
+        indexes = [
+            models.Index(fields=["pool", "status"]),
+            # Matching's distance box (shifts.matching.rules._distance_box): the workers
+            # living in a box around a site, and the largest personal radius, which sizes it.
+            models.Index(fields=["latitude", "longitude"], name="worker_home"),
+            models.Index(fields=["travel_radius_km"], name="worker_radius"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

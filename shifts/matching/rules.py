@@ -33,14 +33,15 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import (
-    Abs,
     ASin,
     Cast,
     Coalesce,
@@ -72,6 +73,9 @@ LONDON = ZoneInfo("Europe/London")
 KM_PER_DEGREE = 111.2
 EARTH_RADIUS_KM = 6371.0
 DISTANCE_BAND_KM = 0.5
+# Personal radii above this are looked up by radius, not by a box this wide (see
+# ``_box_radius_km``).
+BOX_RADIUS_CAP_KM = 30.0
 
 Audience = Literal["coordinator", "worker"]
 
@@ -215,6 +219,17 @@ def _ids_filter(qs: QuerySet[Any], column: str, ids: list[int]) -> QuerySet[Any]
 
 def _in_pool(ctx: _Context) -> Q:
     pool_id = ctx.shift.pool_id
+    if connection.vendor == "postgresql":
+        # Workers opted in as ``id = ANY(ARRAY(subquery))``: unlike EXISTS or IN, an index
+        # condition, so PostgreSQL can answer both sides of the OR from indexes (the
+        # pool's, the primary key's) and need not read the rest of a region's workers.
+        opted_in = RawSQL(
+            '"workers_worker"."id" = ANY(ARRAY(SELECT "worker_id" FROM '
+            '"workers_worker_extra_pools" WHERE "pool_id" = %s))',
+            (pool_id,),
+            output_field=BooleanField(),
+        )
+        return Q(pool_id=pool_id) | Q(opted_in)
     return Q(pool_id=pool_id) | Q(
         Exists(Worker.extra_pools.through.objects.filter(worker_id=OuterRef("pk"), pool_id=pool_id))
     )
@@ -244,21 +259,18 @@ def _has_skills(ctx: _Context) -> Q:
 
 
 def _distance_annotations(ctx: _Context) -> dict[str, Any]:
-    """Each worker's reach (own radius or the pool's default, plus the shift's bonus), a
-    cheap box around the site, and the great-circle distance in km (NULL without a home)."""
+    """Each worker's reach (own radius or the pool's default, plus the shift's bonus) and
+    the great-circle distance in km (NULL without a home)."""
     shift, site = ctx.shift, ctx.site
     radius = Coalesce(
         Cast("travel_radius_km", FloatField()), Value(float(shift.pool.default_radius_km))
     ) + Value(float(shift.radius_bonus_km))
-    lon_km = KM_PER_DEGREE * max(math.cos(math.radians(site.latitude)), 0.01)
     half_dlat = Radians(F("latitude") - Value(site.latitude)) / Value(2.0)
     half_dlon = Radians(F("longitude") - Value(site.longitude)) / Value(2.0)
     haversine = Power(Sin(half_dlat), Value(2.0)) + Cos(Radians("latitude")) * Value(
         math.cos(math.radians(site.latitude))
     ) * Power(Sin(half_dlon), Value(2.0))
     return {
-        "_dlat": Abs(F("latitude") - Value(site.latitude)) * Value(KM_PER_DEGREE),
-        "_dlon": Abs(F("longitude") - Value(site.longitude)) * Value(lon_km),
         "_radius": ExpressionWrapper(radius, output_field=FloatField()),
         "_distance": ExpressionWrapper(
             Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(haversine)), output_field=FloatField()
@@ -266,10 +278,50 @@ def _distance_annotations(ctx: _Context) -> dict[str, Any]:
     }
 
 
+def _box_radius_km(ctx: _Context) -> tuple[float, float | None]:
+    """The reach the box around the site is drawn for, and the personal radius above which
+    a worker is looked up by radius instead (None: nobody's is).
+
+    Every worker's reach is their radius (or the pool's default) plus the shift's bonus, so
+    a box drawn for the largest radius anyone has holds everyone within reach. That largest
+    radius is one look-up in an index (``worker_radius``); one worker with a very
+    large radius should not make every shift's box cover the county, so radii above
+    ``BOX_RADIUS_CAP_KM`` (and the pool's default) are found by radius instead."""
+    default = float(ctx.shift.pool.default_radius_km)
+    largest = Worker.objects.aggregate(top=Max("travel_radius_km"))["top"]
+    largest = float(largest) if largest is not None else 0.0
+    limit = max(default, min(largest, BOX_RADIUS_CAP_KM))
+    return limit + float(ctx.shift.radius_bonus_km), limit if largest > limit else None
+
+
 def _distance_box(ctx: _Context) -> Q:
-    """Implied by ``_within_reach`` and far cheaper: lets the prefilter skip the
-    trigonometry for most of a big pool."""
-    return Q(_dlat__lte=F("_radius") + 0.5, _dlon__lte=F("_radius") + 0.5)
+    """Implied by ``_within_reach`` and far cheaper: a fixed box of latitudes and longitudes
+    around the site that holds every point within the largest reach (``_box_radius_km``),
+    or a radius larger than the box was drawn for. Constant bounds on indexed columns
+    (``worker_home``: latitude, longitude), so the database can find the workers near a
+    site without reading the rest of a region; and its planner, knowing from the columns'
+    statistics how much of the table the box holds, can choose between that and the pool's
+    index (``_in_pool``), whichever reads fewer rows. The trigonometry is only done for
+    the rows that pass.
+
+    The box is exact, not a guess: a point at great-circle angle d from the site differs
+    from it by at most d in latitude and by at most asin(sin d / cos latitude) in longitude
+    (the meridians tangent to the circle), with half a kilometre to spare for rounding."""
+    site = ctx.site
+    reach, radius_above = _box_radius_km(ctx)
+    angle = (reach + 0.5) / EARTH_RADIUS_KM
+    dlat = math.degrees(angle)
+    lat_lo, lat_hi = site.latitude - dlat, site.latitude + dlat
+    box = Q(latitude__gte=lat_lo, latitude__lte=lat_hi)
+    cos_lat = math.cos(math.radians(site.latitude))
+    # Near a pole (or the date line) the circle spans every longitude the box could name.
+    if max(abs(lat_lo), abs(lat_hi)) < 90.0 and math.sin(angle) < cos_lat:
+        dlon = math.degrees(math.asin(math.sin(angle) / cos_lat))
+        if abs(site.longitude) + dlon < 180.0:
+            box &= Q(longitude__gte=site.longitude - dlon, longitude__lte=site.longitude + dlon)
+    if radius_above is not None:
+        box |= Q(travel_radius_km__gt=radius_above)
+    return box
 
 
 def _within_reach(ctx: _Context) -> Q:
@@ -719,7 +771,7 @@ def _prefilter_queryset(ctx: _Context) -> QuerySet[Worker]:
         if rule.where is _within_reach:
             # A box first (cheap); the great circle is compared below.
             qs = (
-                qs.annotate(**{k: distance[k] for k in ("_dlat", "_dlon", "_radius")})
+                qs.annotate(_radius=distance["_radius"])
                 .filter(_distance_box(ctx))
                 .annotate(_distance=distance["_distance"])
             )

@@ -38,6 +38,7 @@ from lab.simulator import (
 )
 from pools.models import Pool, Role, Skill
 from providers.models import Site
+from shifts.matching.memory import PrefilterAnswers
 
 Progress = Callable[[float], None]
 BASELINE_FIGURES = (
@@ -105,11 +106,14 @@ def lab_simulate(
     baselines: bool = True,
     optimum: bool = True,
     progress: Progress | None = None,
+    prefilter: PrefilterAnswers | None = None,
 ) -> dict[str, Any]:
     """One simulation of the pool's policy (with ``policy`` changes) on the range's demand,
-    the offline optimum on the same answers, and the broadcast and cascade baselines."""
+    the offline optimum on the same answers, and the broadcast and cascade baselines
+    (sharing the prefilter's answers, with ``prefilter`` if given: see ``simulate_run``)."""
     started = time.perf_counter()
     policy = policy or {}
+    prefilter = prefilter if prefilter is not None else PrefilterAnswers()
     if model is None:
         model = response_model_fit(pool=pool)
     scenario = Scenario(
@@ -127,6 +131,7 @@ def lab_simulate(
         model=model,
         with_eligibility=optimum,
         progress=_part(progress, *share),
+        prefilter=prefilter,
     )
     out: dict[str, Any] = {
         "pool": pool.slug,
@@ -158,6 +163,7 @@ def lab_simulate(
                 scenario=replace(scenario, policy=policy | extra, advance_on_answer=cascade),
                 model=model,
                 progress=_part(progress, 0.5 + 0.25 * index, 0.75 + 0.25 * index),
+                prefilter=prefilter,
             )
             figs = figures(run)
             entry = {k: figs[k] for k in BASELINE_FIGURES}
@@ -192,6 +198,7 @@ def lab_compare(
     same answers, side by side (the first column is the pool as it is)."""
     model = response_model_fit(pool=pool)
     columns: list[dict[str, Any]] = [{}] + [p for p in policies if p]
+    prefilter = PrefilterAnswers()
     results = []
     for index, policy in enumerate(columns):
         part = _part(progress, index / len(columns), (index + 1) / len(columns))
@@ -206,6 +213,7 @@ def lab_compare(
                 baselines=False,
                 optimum=index == 0,
                 progress=part,
+                prefilter=prefilter,
             )
         )
     best = results[0].get("optimum_hours")

@@ -74,6 +74,7 @@ from shifts.matching import (
     shifts_close_past,
     shifts_escalate,
 )
+from shifts.matching.memory import PrefilterAnswers
 from shifts.models import Booking, MatchRun, Offer, ShiftRequest
 from shifts.services.offers import offer_accept, offer_decline, offers_expire
 from workers.models import AvailabilityRule, Document, Worker
@@ -341,11 +342,14 @@ def simulate_run(
     with_eligibility: bool = False,
     progress: Callable[[float], None] | None = None,
     engine: str = "memory",
+    prefilter: PrefilterAnswers | None = None,
 ) -> RunResult:
     """Replay the scenario's demand (see the module's docstring); nothing it writes survives.
     ``engine="services"`` drives the offer services and the lifecycle sweeps through the
     database; ``"memory"`` (the default, many times faster) keeps what they would write in
-    memory and matches over ``shifts.matching.memory``'s facts book."""
+    memory and matches over ``shifts.matching.memory``'s facts book. Runs of one call
+    (several policies on the same demand) may share ``prefilter``; a scenario that adds
+    workers does not use it (its workers are new rows)."""
     if engine not in ("memory", "services"):
         raise ScenarioError(f"Unknown engine {engine!r}.")
     today = timezone.localdate()
@@ -362,8 +366,13 @@ def simulate_run(
     holder: list[RunResult] = []
     try:
         with transaction.atomic():
-            run = _run_memory if engine == "memory" else _run
-            holder.append(run(scenario, demand, model, with_eligibility, progress))
+            if engine == "services":
+                holder.append(_run(scenario, demand, model, with_eligibility, progress))
+            else:
+                shared = None if scenario.add_workers else prefilter
+                holder.append(
+                    _run_memory(scenario, demand, model, with_eligibility, progress, shared)
+                )
             raise _Rollback
     except _Rollback:
         pass
@@ -742,6 +751,7 @@ def _run_memory(
     model: ResponseModel,
     with_eligibility: bool,
     progress: Callable[[float], None] | None,
+    prefilter: PrefilterAnswers | None = None,
 ) -> RunResult:
     """The same replay with matching's facts held in memory (``engine="memory"``, see
     ``shifts.matching.memory``): the waves, rules, ranking, wave sizes and expiry are
@@ -754,7 +764,7 @@ def _run_memory(
     answer_of = prep.answer_of
     lo = min((d.start for d in demand), default=timezone.now())
     hi = max((d.end for d in demand), default=timezone.now())
-    book = FactsBook(pool=pool, worker_ids=prep.statuses, lo=lo, hi=hi)
+    book = FactsBook(pool=pool, worker_ids=prep.statuses, lo=lo, hi=hi, prefilter=prefilter)
     matchings = {
         sid: ShiftMatching(shift=shifts[sid], book=book, skill_ids=list(d.skill_ids))
         for sid, d in by_id.items()

@@ -34,7 +34,9 @@ values agree on every one of those reads gets the same rows without a query. Tha
 for any rule added to matching, whatever it reads (a rule that reads ``now`` makes the key
 hold ``now``). The one read left out of the key is the shift's own id: what the database
 holds under the id of a shift matched here is its skills and nothing else (offers and
-bookings are kept in memory), and the skills are in the context.
+bookings are kept in memory), and the skills are in the context. Runs over the same
+database (several policies on the same demand) can share these answers
+(``PrefilterAnswers``); runs that add workers cannot.
 """
 
 from __future__ import annotations
@@ -130,11 +132,29 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+class PrefilterAnswers:
+    """The prefilter's answers so far: the paths one prefilter read -> their values -> its
+    rows (see the module's docstring). One per run, or one for runs that see the same
+    workers, blocks and favourites in the database."""
+
+    def __init__(self) -> None:
+        self.by_paths: dict[tuple[Path, ...], dict[tuple[Any, ...], list[Row]]] = {}
+        self.queries = 0
+
+
 class FactsBook:
     """Every per-worker fact matching reads, for ``worker_ids`` around ``lo``..``hi``.
     Workers asked about but not given are loaded when first asked about."""
 
-    def __init__(self, *, pool: Pool, worker_ids: Iterable[int], lo: datetime, hi: datetime):
+    def __init__(
+        self,
+        *,
+        pool: Pool,
+        worker_ids: Iterable[int],
+        lo: datetime,
+        hi: datetime,
+        prefilter: PrefilterAnswers | None = None,
+    ):
         self.pool = pool
         self.lo, self.hi = lo - MARGIN, hi + MARGIN
         self.known: set[int] = set()
@@ -149,9 +169,7 @@ class FactsBook:
         # Monday -> worker -> (opt-out signed, withdrawn, approved at), for the few with one
         self._special: dict[date, dict[int, tuple[Any, Any, Any]]] = {}
         self._needed: dict[tuple[int, tuple[int, ...]], dict[int, str]] = {}
-        # the paths one prefilter read -> their values -> the prefilter's rows
-        self._prefilter: dict[tuple[Path, ...], dict[tuple[Any, ...], list[Row]]] = {}
-        self.prefilter_queries = 0
+        self.prefilter = prefilter if prefilter is not None else PrefilterAnswers()
         self._load(sorted(set(worker_ids)))
 
     # --- loading ------------------------------------------------------------------------
@@ -244,18 +262,19 @@ class FactsBook:
         return self._special[monday]
 
     def prefiltered(self, ctx: _Context) -> list[Row]:
-        """``_prefiltered_rows(ctx)``, with no offers made yet: from memory if an earlier
-        shift's prefilter read the same values (see the module's docstring), else a query."""
-        for paths, answers in self._prefilter.items():
+        """``_prefiltered_rows(ctx)`` for a shift with no offers in the database (offers
+        made here are held in memory): from memory if an earlier shift's prefilter read the
+        same values (see the module's docstring), else a query."""
+        for paths, answers in self.prefilter.by_paths.items():
             rows = answers.get(tuple(_value_at(ctx, path) for path in paths))
             if rows is not None:
                 return rows
         reads: set[Path] = set()
         rows = _prefiltered_rows(cast(_Context, _Reading(ctx, (), reads)))
-        self.prefilter_queries += 1
+        self.prefilter.queries += 1
         paths = tuple(sorted(reads - OWN_ID))
         values = tuple(_value_at(ctx, path) for path in paths)
-        self._prefilter.setdefault(paths, {})[values] = rows
+        self.prefilter.by_paths.setdefault(paths, {})[values] = rows
         return rows
 
     # --- what changes -------------------------------------------------------------------

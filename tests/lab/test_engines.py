@@ -11,14 +11,16 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lab.response import response_model_fit
 from lab.simulator import Scenario, simulate_run
 from pools.models import Pool
-from shifts.matching import FactsBook, ShiftMatching
-from shifts.matching.rules import _context, _prefiltered_rows, worker_facts
-from shifts.models import Booking, ShiftRequest
+from shifts.matching import FactsBook, Rule, ShiftMatching, rules
+from shifts.matching.memory import PrefilterAnswers
+from shifts.matching.rules import LONDON, _context, _prefiltered_rows, worker_facts
+from shifts.models import Booking, Offer, ShiftRequest
 from workers.models import Worker
 
 pytestmark = pytest.mark.postgres
@@ -38,7 +40,7 @@ def demo(reference):
     return Pool.objects.get(slug="bury")
 
 
-def replay(pool, engine, **policy):
+def replay(pool, engine, prefilter=None, **policy):
     today = timezone.localdate()
     scenario = Scenario(
         pool=pool, start=today - timedelta(days=21), end=today - timedelta(days=1), seed=3,
@@ -49,6 +51,7 @@ def replay(pool, engine, **policy):
         model=response_model_fit(pool=pool),
         with_eligibility=True,
         engine=engine,
+        prefilter=prefilter,
     )
     return {
         "bookings": [(b.shift_key, b.worker_id, b.at) for b in result.bookings],
@@ -122,3 +125,41 @@ def test_a_shift_matched_in_memory_never_offers_a_worker_twice(demo):
         seen += [c.worker_id for c in wave.picked]
         now += timedelta(minutes=1)
     assert len(seen) == len(set(seen))
+
+
+def weekdays_only(ctx):
+    """A rule that reads something no other SQL rule reads (the shift's start)."""
+    return Q() if ctx.shift.start.astimezone(LONDON).weekday() < 5 else Q(pk__lt=0)
+
+
+@pytest.mark.parametrize("extra_rule", [False, True])
+def test_the_books_prefilter_answers_as_the_prefilter_does_asking_once_per_question(
+    demo, monkeypatch, extra_rule
+):
+    """Shifts asking the same question (same site, role, skills...) share one answer; a
+    rule added to matching that reads more of the shift is part of the question at once."""
+    if extra_rule:
+        rule = Rule("weekdays", "weekends off", "weekends off", where=weekdays_only)
+        monkeypatch.setattr(rules, "ELIGIBILITY", (*rules.ELIGIBILITY, rule))
+    # As the lab's copies of shifts: no offers in the database.
+    Offer.objects.all().delete()
+    shifts = list(ShiftRequest.objects.filter(pool=demo).select_related("pool", "site", "role"))
+    book = FactsBook(pool=demo, worker_ids=[], lo=shifts[0].start, hi=shifts[0].end)
+    for shift in shifts:
+        skills = list(shift.skills.values_list("pk", flat=True))
+        ctx = _context(shift, shift.posted_at, skill_ids=skills)
+        assert book.prefiltered(ctx) == _prefiltered_rows(ctx), shift.pk
+    read = {path for paths in book.prefilter.by_paths for path in paths}
+    assert (("shift", "start") in read) == extra_rule
+    if not extra_rule:  # (with it, every start is another question)
+        assert book.prefilter.queries < len(shifts) * 0.8
+
+
+def test_runs_sharing_the_prefilters_answers_replay_as_runs_on_their_own_do(demo):
+    shared = PrefilterAnswers()
+    policies = [{}, {"first_wave_size": 2}]
+    together = [replay(demo, "memory", prefilter=shared, **p) for p in policies]
+    queries = shared.queries
+    assert together == [replay(demo, "memory", **p) for p in policies]
+    replay(demo, "memory", prefilter=shared)
+    assert shared.queries == queries > 0  # the third run asked nothing

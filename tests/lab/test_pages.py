@@ -165,3 +165,16 @@ def test_another_pools_coordinator_gets_404_for_our_runs(client, other_coordinat
     client.force_login(other_coordinator)
     assert client.get(reverse("lab:run", args=[run.pk])).status_code == 404
     assert client.get(reverse("lab:run_csv", args=[run.pk])).status_code == 404
+
+
+def test_the_progress_bars_last_poll_reloads_the_page_with_the_figures(client, coordinator, pool):
+    run = LabRun.objects.create(
+        pool=pool, kind="recruit", inputs={"from": "2026-01-01", "to": "2026-01-02"},
+        status=LabRun.Status.RUNNING,
+    )  # fmt: skip
+    client.force_login(coordinator)
+    poll = client.get(reverse("lab:run", args=[run.pk]), headers={"HX-Request": "true"})
+    assert "HX-Refresh" not in poll
+    LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.DONE, outputs={"moves": []})
+    poll = client.get(reverse("lab:run", args=[run.pk]), headers={"HX-Request": "true"})
+    assert poll["HX-Refresh"] == "true"

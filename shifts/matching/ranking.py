@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from shifts.matching.rules import (
     _Context,
     _context,
     _ids_filter,
+    _prefiltered_first,
     _prefiltered_rows,
     fact_failures,
     fact_rules,
@@ -105,13 +107,18 @@ def reliability_scores(
     return result
 
 
+def _slice_target(need: int) -> int:
+    """How many workers a wave of ``need`` examines at least (then the rest of that band)."""
+    return max(3 * need, 50)
+
+
 def _slices(rows: list[tuple[Any, ...]], need: int | None) -> list[list[tuple[Any, ...]]]:
     """Split the ranked-by-(favourite, half-kilometre band) rows into the part a wave of ``need`` must
     examine (whole bands, at least three times the wave and 50) and the rest,
     examined only if the first part does not yield enough. ``None`` examines everyone."""
     if need is None or not rows:
         return [rows] if rows else []
-    target = max(3 * need, 50)
+    target = _slice_target(need)
     if target >= len(rows):
         return [rows]
 
@@ -199,7 +206,16 @@ def _evaluate(shift: ShiftRequest, now: datetime, need: int | None = None) -> Ev
     ``"not_reached"`` and examined by later waves. At most two slices, so a run costs the
     same bounded number of queries whatever the pool's size."""
     ctx = _context(shift, now)
-    return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
+    if need is None or connection.vendor != "postgresql":
+        return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
+    first, rest_ids = _prefiltered_first(ctx, _slice_target(need))
+
+    def rest_rows() -> list[tuple[Any, ...]]:
+        # Rare (the first slice fell short): the prefilter again, for the rest's rows.
+        wanted = set(rest_ids)
+        return [row for row in _prefiltered_rows(ctx) if row[0] in wanted]
+
+    return evaluate_slices(ctx, first, rest_ids, rest_rows, need, _examine)
 
 
 Examine = Callable[[_Context, list[tuple[Any, ...]], dict[str, list[int]]], list[Candidate]]

@@ -45,3 +45,39 @@ def test_workers_not_reached_are_listed_favourites_first_then_by_band_then_id(si
         *sorted(w.pk for w in near_band),
         *sorted(w.pk for w in far_band),
     ]
+
+
+def test_the_prefilter_cut_in_sql_is_the_ranking_cut_where_a_wave_stops(site, pool):
+    """A wave's prefilter returns only the rows it will examine (the first workers and the
+    rest of the last one's band) and the others' ids: the same split, in the same order, as
+    cutting the whole ranked list."""
+    import pytest
+    from django.db import connection
+
+    from shifts.matching.ranking import _slices
+    from shifts.matching.rules import _context, _prefiltered_first, _prefiltered_rows
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-query cut is PostgreSQL's")
+    shift = f.ShiftFactory(site=site)
+    lat = site.latitude
+    for i in range(12):  # bands of three, twelve workers, two favourites far out
+        f.WorkerFactory(pool=pool, latitude=lat + 0.0046 * (i // 3))
+    for worker in [f.WorkerFactory(pool=pool, latitude=lat + 0.04) for _ in range(2)]:
+        Favourite.objects.create(provider=shift.provider, worker=worker)
+    ctx = _context(shift, shift.posted_at)
+    rows = _prefiltered_rows(ctx)
+    assert len(rows) == 14
+    for target in (1, 2, 3, 4, 5, 7, 13, 14, 20):
+        first, rest = _prefiltered_first(ctx, target)
+        whole = rows if target >= len(rows) else None
+        if whole is None:
+            cut = target
+            group = lambda row: (not row[5], int(row[2] // 0.5))  # noqa: E731
+            while cut < len(rows) and group(rows[cut]) == group(rows[cut - 1]):
+                cut += 1
+            whole = rows[:cut]
+        assert first == whole, target
+        assert rest == [row[0] for row in rows[len(whole) :]], target
+    # The ranking's own split agrees (its target is at least 50: all fourteen at once).
+    assert _slices(rows, 1) == [rows]

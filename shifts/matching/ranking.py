@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from providers.models import Site
@@ -29,9 +29,11 @@ from shifts.matching.rules import (
     _prefiltered_rows,
     fact_failures,
     fact_rules,
+    facts_from_rows,
+    facts_querysets,
+    fetch_many,
     hours_booked_in_week,
     is_ready_now,
-    worker_facts,
 )
 from shifts.models import Booking, Offer, ShiftRequest
 
@@ -56,27 +58,40 @@ class Evaluation:
 def _reliability(worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
     """Two queries: each worker's offer responses and attendance, scored by
     ``reliability_scores``."""
+    if not worker_ids:
+        return {}
+    return reliability_from_rows(worker_ids, fetch_many(reliability_querysets(worker_ids)))
+
+
+def reliability_querysets(worker_ids: list[int]) -> dict[str, QuerySet[Any]]:
+    """Each worker's offer answers and attendance, counted by status (``values_list`` rows
+    of (worker id, status, count))."""
+    offer_qs = _ids_filter(
+        Offer.objects.filter(status__in=RELIABILITY_OFFER_STATUSES), "worker_id", worker_ids
+    )
+    booking_qs = _ids_filter(
+        Booking.objects.filter(status__in=RELIABILITY_BOOKING_STATUSES), "worker_id", worker_ids
+    )
+    return {
+        "offer_answers": offer_qs.order_by()
+        .values_list("worker_id", "status")
+        .annotate(n=Count("id")),
+        "attendance": booking_qs.order_by()
+        .values_list("worker_id", "status")
+        .annotate(n=Count("id")),
+    }
+
+
+def reliability_from_rows(
+    worker_ids: list[int], fetched: Mapping[str, list[tuple[Any, ...]]]
+) -> dict[int, tuple[float, list[str]]]:
+    """``reliability_scores`` of these workers from the rows of ``reliability_querysets``."""
     offers: dict[int, dict[str, int]] = defaultdict(dict)
     attendance: dict[int, dict[str, int]] = defaultdict(dict)
-    if worker_ids:
-        offer_qs = _ids_filter(
-            Offer.objects.filter(status__in=RELIABILITY_OFFER_STATUSES),
-            "worker_id",
-            worker_ids,
-        )
-        for wid, status, n in (
-            offer_qs.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
-        ):
-            offers[wid][status] = n
-        booking_qs = _ids_filter(
-            Booking.objects.filter(status__in=RELIABILITY_BOOKING_STATUSES),
-            "worker_id",
-            worker_ids,
-        )
-        for wid, status, n in (
-            booking_qs.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
-        ):
-            attendance[wid][status] = n
+    for wid, status, n in fetched["offer_answers"]:
+        offers[wid][status] = n
+    for wid, status, n in fetched["attendance"]:
+        attendance[wid][status] = n
     return reliability_scores(worker_ids, offers, attendance)
 
 
@@ -137,10 +152,14 @@ def _examine(
     excluded: dict[str, list[int]],
 ) -> list[Candidate]:
     """The per-worker rules (``fact_rules()``) on one slice, then the ranking facts of those
-    who pass: six queries (documents, weekly patterns, exceptions, bookings, two of history)
-    whatever its size."""
-    facts = worker_facts(ctx, [(r[0], r[3], r[4]) for r in rows])
-    return examine_facts(ctx, rows, facts, excluded, _reliability)
+    who pass: eight queries (``facts_querysets`` and ``reliability_querysets``) whatever its
+    size."""
+    ids = [row[0] for row in rows]
+    fetched = fetch_many({**facts_querysets(ctx, ids), **reliability_querysets(ids)})
+    facts = facts_from_rows(ctx, [(r[0], r[3], r[4]) for r in rows], fetched)
+    return examine_facts(
+        ctx, rows, facts, excluded, lambda passed: reliability_from_rows(passed, fetched)
+    )
 
 
 Reliability = Callable[[list[int]], dict[int, tuple[float, list[str]]]]

@@ -629,12 +629,98 @@ RULES: dict[str, str] = {rule.name: rule.sentence for rule in ELIGIBILITY}
 # --- Loading and applying them ---------------------------------------------------------------
 
 
+def fetch_many(querysets: dict[str, QuerySet[Any]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of several ``values_list`` querysets, by name."""
+    return {name: list(qs) for name, qs in querysets.items()}
+
+
 def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
-    """Six queries, whatever the number of workers: opt-outs and recent joiners, the
-    documents valid through the shift,
-    the weekly patterns for the weekdays it touches, the exceptions on its days, the live
-    bookings near it or in its week, and the weekly totals for the 17-week average (for
-    those not opted out). ``rows`` are ``WorkerRow`` tuples."""
+    """Six queries, whatever the number of workers (``facts_querysets``): opt-outs and
+    recent joiners, the documents valid through the shift, the weekly patterns for the
+    weekdays it touches, the exceptions on its days, the live bookings near it or in its
+    week, and the weekly totals for the 17-week average. ``rows`` are ``WorkerRow`` tuples."""
+    if not rows:
+        return []
+    fetched = fetch_many(facts_querysets(ctx, [pk for pk, _cap, _ready in rows]))
+    return facts_from_rows(ctx, rows, fetched)
+
+
+def _joined_after(ctx: _Context) -> datetime:
+    """Workers approved after this joined within the 17 weeks before the shift's week."""
+    return datetime.combine(
+        _monday(ctx.first_day) - timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1),
+        datetime.min.time(),
+        tzinfo=LONDON,
+    )
+
+
+def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any]]:
+    """The queries ``worker_facts`` runs for these workers, by name (``values_list`` rows)."""
+    querysets: dict[str, QuerySet[Any]] = {}
+    if ctx.documents:
+        querysets["documents"] = (
+            _ids_filter(
+                Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
+                    doc_type_id__in=list(ctx.documents)
+                ),
+                "worker_id",
+                ids,
+            )
+            .order_by()
+            .values_list("worker_id", "doc_type_id")
+        )
+    # The few with an opt-out on record, or who joined within the 17 weeks before the
+    # shift's week (their reference period is shorter): one small query.
+    querysets["special"] = _ids_filter(
+        Worker.objects.filter(
+            Q(opt_out_signed_on__isnull=False) | Q(approved_at__gt=_joined_after(ctx))
+        ),
+        "id",
+        ids,
+    ).values_list("pk", "opt_out_signed_on", "opt_out_withdrawn_on", "approved_at")
+    days = [d for d, _a, _b in ctx.needed]
+    weekdays = sorted({d.weekday() for d in days})
+    querysets["availability"] = _ids_filter(
+        AvailabilityRule.objects.filter(weekday__in=weekdays), "worker_id", ids
+    ).values_list("worker_id", "weekday", "start_minute", "end_minute")
+    querysets["exceptions"] = _ids_filter(
+        AvailabilityException.objects.filter(day__in=days), "worker_id", ids
+    ).values_list("worker_id", "day", "available", "start_minute", "end_minute")
+    lo = min(ctx.week_start, ctx.shift.start - ctx.rest)
+    hi = max(ctx.week_end, ctx.shift.end + ctx.rest)
+    querysets["bookings"] = _ids_filter(
+        Booking.objects.filter(status__in=Booking.LIVE_STATUSES, start__lt=hi, end__gt=lo).exclude(
+            shift_id=ctx.shift.pk
+        ),
+        "worker_id",
+        ids,
+    ).values_list("worker_id", "start", "end")
+    # Kept only for those not opted out (``facts_from_rows``).
+    span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
+    week = datetime.combine(_monday(ctx.first_day), datetime.min.time(), tzinfo=LONDON)
+    querysets["weekly_totals"] = (
+        _ids_filter(
+            Booking.objects.filter(
+                status__in=Booking.LIVE_STATUSES,
+                start__gte=week - span,
+                start__lt=week + span + timedelta(weeks=1),
+            ).exclude(shift_id=ctx.shift.pk),
+            "worker_id",
+            ids,
+        )
+        .order_by()
+        .annotate(week=TruncWeek("start", tzinfo=LONDON))
+        .values_list("worker_id", "week")
+        .annotate(length=Sum(F("end") - F("start")))
+        .values_list("worker_id", "week", "length")
+    )
+    return querysets
+
+
+def facts_from_rows(
+    ctx: _Context, rows: list[WorkerRow], fetched: dict[str, list[tuple[Any, ...]]]
+) -> list[Facts]:
+    """Each worker's ``Facts`` from the rows of ``facts_querysets``."""
     pool = ctx.shift.pool
     facts = [
         Facts(
@@ -644,36 +730,11 @@ def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
         )
         for pk, cap, ready in rows
     ]
-    if not facts:
-        return facts
     by_id = {f.worker_id: f for f in facts}
-    ids = list(by_id)
-    if ctx.documents:
-        docs = _ids_filter(
-            Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
-                doc_type_id__in=list(ctx.documents)
-            ),
-            "worker_id",
-            ids,
-        )
-        for wid, doc_type_id in docs.order_by().values_list("worker_id", "doc_type_id"):
-            by_id[wid].documents.add(doc_type_id)
-    # The few with an opt-out on record, or who joined within the 17 weeks before the
-    # shift's week (their reference period is shorter): one small query.
-    week_monday = _monday(ctx.first_day)
-    joined_after = datetime.combine(
-        week_monday - timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1),
-        datetime.min.time(),
-        tzinfo=LONDON,
-    )
-    special = _ids_filter(
-        Worker.objects.filter(Q(opt_out_signed_on__isnull=False) | Q(approved_at__gt=joined_after)),
-        "id",
-        ids,
-    )
-    for wid, signed_on, withdrawn_on, approved_at in special.values_list(
-        "pk", "opt_out_signed_on", "opt_out_withdrawn_on", "approved_at"
-    ):
+    for wid, doc_type_id in fetched.get("documents", []):
+        by_id[wid].documents.add(doc_type_id)
+    joined_after = _joined_after(ctx)
+    for wid, signed_on, withdrawn_on, approved_at in fetched["special"]:
         worker = by_id[wid]
         worker.opted_out = working_time_opted_out(
             signed_on=signed_on,
@@ -683,48 +744,16 @@ def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
         )
         if approved_at is not None and approved_at > joined_after:
             worker.first_week = _monday(approved_at.astimezone(LONDON).date())
-    days = [d for d, _a, _b in ctx.needed]
-    weekdays = sorted({d.weekday() for d in days})
-    rule_qs = _ids_filter(AvailabilityRule.objects.filter(weekday__in=weekdays), "worker_id", ids)
-    for wid, wd, s, e in rule_qs.values_list("worker_id", "weekday", "start_minute", "end_minute"):
+    for wid, wd, s, e in fetched["availability"]:
         by_id[wid].availability.append((wd, s, e))
-    ex_qs = _ids_filter(AvailabilityException.objects.filter(day__in=days), "worker_id", ids)
-    for wid, day, available, s, e in ex_qs.values_list(
-        "worker_id", "day", "available", "start_minute", "end_minute"
-    ):
+    for wid, day, available, s, e in fetched["exceptions"]:
         by_id[wid].exceptions.append((day, available, s, e))
-    lo = min(ctx.week_start, ctx.shift.start - ctx.rest)
-    hi = max(ctx.week_end, ctx.shift.end + ctx.rest)
-    booking_qs = _ids_filter(
-        Booking.objects.filter(status__in=Booking.LIVE_STATUSES, start__lt=hi, end__gt=lo).exclude(
-            shift_id=ctx.shift.pk
-        ),
-        "worker_id",
-        ids,
-    )
-    for wid, b_start, b_end in booking_qs.values_list("worker_id", "start", "end"):
+    for wid, b_start, b_end in fetched["bookings"]:
         by_id[wid].bookings.append((b_start, b_end))
-    counted = [f.worker_id for f in facts if not f.opted_out]
-    if counted:
-        span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
-        week = datetime.combine(_monday(ctx.first_day), datetime.min.time(), tzinfo=LONDON)
-        totals = _ids_filter(
-            Booking.objects.filter(
-                status__in=Booking.LIVE_STATUSES,
-                start__gte=week - span,
-                start__lt=week + span + timedelta(weeks=1),
-            ).exclude(shift_id=ctx.shift.pk),
-            "worker_id",
-            counted,
-        )
-        for wid, monday, length in (
-            totals.order_by()
-            .annotate(week=TruncWeek("start", tzinfo=LONDON))
-            .values_list("worker_id", "week")
-            .annotate(length=Sum(F("end") - F("start")))
-            .values_list("worker_id", "week", "length")
-        ):
-            by_id[wid].weekly_totals[monday.date()] = length.total_seconds() / 3600
+    for wid, monday, length in fetched["weekly_totals"]:
+        worker = by_id[wid]
+        if not worker.opted_out:
+            worker.weekly_totals[monday.date()] = length.total_seconds() / 3600
     return facts
 
 

@@ -108,6 +108,15 @@ def offer_messages(offer_ids: Iterable[int]) -> list[Message]:
         .prefetch_related("shift__skills")
         .order_by("pk")
     )
+    skills = {o.shift_id: sorted(s.name for s in o.shift.skills.all()) for o in offers}
+    return offer_messages_for(offers, skills=skills)
+
+
+def offer_messages_for(offers: list[Offer], *, skills: dict[int, list[str]]) -> list[Message]:
+    """``offer_messages`` for offers already at hand, each with its shift (site, role and
+    pool loaded) and its worker's ``user_id`` (those without one get none); ``skills`` are
+    each shift's skill names. One query, for the pay rates."""
+    offers = [o for o in offers if o.worker.user_id is not None]
     if not offers:
         return []
     rates = {
@@ -122,7 +131,7 @@ def offer_messages(offer_ids: Iterable[int]) -> list[Message]:
         facts = offer_facts(
             offer,
             hourly_pay=rates.get((shift.pool_id, shift.role_id)),
-            skills=sorted(s.name for s in shift.skills.all()),
+            skills=skills.get(shift.pk, []),
             unit=shift.pool.distance_unit,
         )
         assert offer.worker.user_id is not None

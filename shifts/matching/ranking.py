@@ -212,7 +212,13 @@ def examine_facts(
     return candidates
 
 
-def _evaluate(shift: ShiftRequest, now: datetime, need: int | None = None) -> Evaluation:
+def _evaluate(
+    shift: ShiftRequest,
+    now: datetime,
+    need: int | None = None,
+    *,
+    skill_ids: list[int] | None = None,
+) -> Evaluation:
     """Rank the workers who may be offered ``shift``.
 
     ``excluded`` lists, rule by rule, the workers the per-worker rules turned away; those the
@@ -223,8 +229,9 @@ def _evaluate(shift: ShiftRequest, now: datetime, need: int | None = None) -> Ev
     With ``need`` (a wave's size) the per-worker rules are applied in ranking order only as
     far as the wave needs (see ``_slices``); the workers not reached are listed under
     ``"not_reached"`` and examined by later waves. At most two slices, so a run costs the
-    same bounded number of queries whatever the pool's size."""
-    ctx = _context(shift, now)
+    same bounded number of queries whatever the pool's size. A caller that has loaded the
+    shift's skills passes their ids."""
+    ctx = _context(shift, now, skill_ids=skill_ids)
     if need is None or connection.vendor != "postgresql":
         return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
     first, rest_ids = _prefiltered_first(ctx, _slice_target(need))

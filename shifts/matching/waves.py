@@ -20,7 +20,8 @@ from django.utils import timezone
 from notifications.services import notifications_send_many
 from shifts.matching.ranking import Candidate, _evaluate
 from shifts.models import MatchRun, Offer, ShiftRequest
-from shifts.offer_text import offer_messages
+from shifts.offer_text import offer_messages, offer_messages_for
+from workers.models import Worker
 
 
 def offer_expiry(shift: ShiftRequest, now: datetime) -> datetime:
@@ -98,30 +99,40 @@ def shift_match_wave(
             return None
         if not shift.is_open or shift.end <= now:
             return None
-        evaluation = _evaluate(shift, now, need=_wave_size(shift, now))
+        skills = list(shift.skills.values_list("pk", "name"))
+        evaluation = _evaluate(
+            shift, now, need=_wave_size(shift, now), skill_ids=[pk for pk, _name in skills]
+        )
         picked = _wave_pick(shift, evaluation.candidates, now)
         wave = shift.wave + 1
         expires = offer_expiry(shift, now)
         first_rank = Offer.objects.filter(shift=shift).count()
-        Offer.objects.bulk_create(
-            [
-                Offer(
-                    shift=shift,
-                    worker_id=c.worker_id,
-                    wave=wave,
-                    rank=first_rank + i + 1,
-                    distance_km=Decimal(str(c.distance_km)).quantize(Decimal("0.1")),
-                    reasons=c.reasons,
-                    sent_at=now,
-                    expires_at=expires,
-                )
-                for i, c in enumerate(picked)
-            ],
-            ignore_conflicts=True,
+        offers = [
+            Offer(
+                shift=shift,
+                worker=Worker(pk=c.worker_id, user_id=c.user_id),
+                wave=wave,
+                rank=first_rank + i + 1,
+                distance_km=Decimal(str(c.distance_km)).quantize(Decimal("0.1")),
+                reasons=c.reasons,
+                sent_at=now,
+                expires_at=expires,
+            )
+            for i, c in enumerate(picked)
+        ]
+        Offer.objects.bulk_create(offers, ignore_conflicts=True)
+        # Only the offers this run really created (a conflicting one was not) are announced;
+        # what they say is built from the offers at hand (``offer_messages_for``).
+        created = dict(
+            Offer.objects.filter(shift=shift, wave=wave, sent_at=now).values_list("worker_id", "pk")
         )
-        # Only the offers this run really created (a conflicting one was not) are announced.
-        offers_notify(
-            Offer.objects.filter(shift=shift, wave=wave, sent_at=now).values_list("pk", flat=True)
+        for offer in offers:
+            offer.pk = created.get(offer.worker_id)
+        notifications_send_many(
+            messages=offer_messages_for(
+                [o for o in offers if o.pk is not None],
+                skills={shift.pk: sorted(name for _pk, name in skills)},
+            )
         )
         run = MatchRun.objects.create(
             shift=shift,

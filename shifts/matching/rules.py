@@ -714,12 +714,20 @@ def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any]]:
     ).values_list("worker_id", "day", "available", "start_minute", "end_minute")
     lo = min(ctx.week_start, ctx.shift.start - ctx.rest)
     hi = max(ctx.week_end, ctx.shift.end + ctx.rest)
+    live = Booking.objects.filter(status__in=Booking.LIVE_STATUSES, start__lt=hi, end__gt=lo)
+    if connection.vendor == "postgresql":
+        # The same overlap, in the form the exclusion constraint's GiST index answers
+        # (``booking_worker_no_overlap``: worker and time range, live bookings): the index
+        # finds the few bookings near the shift instead of every booking the workers had.
+        live = live.extra(
+            where=[
+                'tstzrange("shifts_booking"."start", "shifts_booking"."end", \'[)\') '
+                "&& tstzrange(%s, %s, '[)')"
+            ],
+            params=[lo, hi],
+        )
     querysets["bookings"] = _ids_filter(
-        Booking.objects.filter(status__in=Booking.LIVE_STATUSES, start__lt=hi, end__gt=lo).exclude(
-            shift_id=ctx.shift.pk
-        ),
-        "worker_id",
-        ids,
+        live.exclude(shift_id=ctx.shift.pk), "worker_id", ids
     ).values_list("worker_id", "start", "end")
     # Kept only for those not opted out (``facts_from_rows``).
     span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)

@@ -112,19 +112,26 @@ def offer_messages(offer_ids: Iterable[int]) -> list[Message]:
     return offer_messages_for(offers, skills=skills)
 
 
-def offer_messages_for(offers: list[Offer], *, skills: dict[int, list[str]]) -> list[Message]:
+def offer_messages_for(
+    offers: list[Offer],
+    *,
+    skills: dict[int, list[str]],
+    rates: dict[tuple[int, int], Decimal] | None = None,
+) -> list[Message]:
     """``offer_messages`` for offers already at hand, each with its shift (site, role and
     pool loaded) and its worker's ``user_id`` (those without one get none); ``skills`` are
-    each shift's skill names. One query, for the pay rates."""
+    each shift's skill names. One query, for the pay rates, unless ``rates`` (pool and role
+    -> the pool's hourly cost) are given."""
     offers = [o for o in offers if o.worker.user_id is not None]
     if not offers:
         return []
-    rates = {
-        (pool_id, role_id): cost
-        for pool_id, role_id, cost in RoleRate.objects.filter(
-            pool_id__in={o.shift.pool_id for o in offers}
-        ).values_list("pool_id", "role_id", "pool_hourly_cost")
-    }
+    if rates is None:
+        rates = {
+            (pool_id, role_id): cost
+            for pool_id, role_id, cost in RoleRate.objects.filter(
+                pool_id__in={o.shift.pool_id for o in offers}
+            ).values_list("pool_id", "role_id", "pool_hourly_cost")
+        }
     messages = []
     for offer in offers:
         shift = offer.shift

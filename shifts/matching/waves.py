@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from notifications.services import notifications_send_many
+from pools.models import RoleRate
 from shifts.matching.ranking import Candidate, _evaluate
+from shifts.matching.rules import fetch_many
 from shifts.models import MatchRun, Offer, ShiftRequest
 from shifts.offer_text import offer_messages, offer_messages_for
 from workers.models import Worker
@@ -99,14 +101,28 @@ def shift_match_wave(
             return None
         if not shift.is_open or shift.end <= now:
             return None
-        skills = list(shift.skills.values_list("pk", "name"))
+        # What the wave needs to know besides the workers, in one round trip on PostgreSQL.
+        known = fetch_many(
+            {
+                "skills": shift.skills.values_list("pk", "name"),
+                "offered": Offer.objects.filter(shift=shift)
+                .order_by()
+                .values("shift")
+                .annotate(n=Count("*"))
+                .values_list("n"),
+                "rates": RoleRate.objects.filter(
+                    pool_id=shift.pool_id, role_id=shift.role_id
+                ).values_list("pool_id", "role_id", "pool_hourly_cost"),
+            }
+        )
+        skills = known["skills"]
         evaluation = _evaluate(
             shift, now, need=_wave_size(shift, now), skill_ids=[pk for pk, _name in skills]
         )
         picked = _wave_pick(shift, evaluation.candidates, now)
         wave = shift.wave + 1
         expires = offer_expiry(shift, now)
-        first_rank = Offer.objects.filter(shift=shift).count()
+        first_rank = known["offered"][0][0] if known["offered"] else 0
         offers = [
             Offer(
                 shift=shift,
@@ -132,6 +148,7 @@ def shift_match_wave(
             messages=offer_messages_for(
                 [o for o in offers if o.pk is not None],
                 skills={shift.pk: sorted(name for _pk, name in skills)},
+                rates={(pool, role): cost for pool, role, cost in known["rates"]},
             )
         )
         run = MatchRun.objects.create(

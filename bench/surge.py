@@ -284,6 +284,7 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
         f"Command: `.venv/bin/python bench/surge.py --db {args.db} --rounds {args.rounds} "
         f"--configs {' '.join(args.configs)}"
         + (f" --history-shifts {args.history_shifts}" if args.history_shifts else "")
+        + (f" --redis-db {args.redis_db}" if args.redis_db != 4 else "")
         + f" --write` ({data}; the database is built on first use by `seed_demo --workers "
         f"{WORKERS}"
         + (
@@ -296,7 +297,7 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
         "interleaved, one burst each per round. Target: every first wave within 5 s.",
         "",
         f"Measured {started} to {finished} on {platform.machine()}, {os.cpu_count()} CPUs "
-        "shared with six other engineers' work; Python "
+        "shared with other engineers' work; Python "
         f"{platform.python_version()}.",
         "",
         "| Celery workers | runs | median s | max s | shifts/s (median) | matched twice | load (start → end) |",

@@ -264,7 +264,12 @@ class Booking(models.Model):
 
     class Meta:
         ordering = ["start", "id"]
-        indexes = [models.Index(fields=["worker", "start"])]
+        indexes = [
+            models.Index(fields=["worker", "start"]),
+            # Matching's reliability counts each worker's attendance by status from this
+            # index alone (shifts.matching.ranking.reliability_querysets).
+            models.Index(fields=["worker", "status"], name="booking_worker_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["shift", "worker"], name="one_booking_per_worker_per_shift"

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,6 +24,25 @@ def _database_ok() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"[:200]
 
 
+_brokers: dict[str, redis.Redis] = {}
+_brokers_lock = threading.Lock()
+
+
+def _redis_broker(url: str) -> redis.Redis:
+    """One client (and so one connection pool) per broker URL for the whole process: a
+    health check borrows a connection that is already open instead of opening its own."""
+    client = _brokers.get(url)
+    if client is None:
+        with _brokers_lock:
+            client = _brokers.get(url)
+            if client is None:
+                client = redis.Redis.from_url(
+                    url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+                )
+                _brokers[url] = client
+    return client
+
+
 def _broker_ok() -> tuple[bool, str]:
     url = settings.CELERY_BROKER_URL
     options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
@@ -34,6 +55,9 @@ def _broker_ok() -> tuple[bool, str]:
             probe.write_text("ok")
             probe.unlink()
             return True, "filesystem"
+        if url.startswith(("redis://", "rediss://")):
+            _redis_broker(url).ping()
+            return True, url.split(":", 1)[0]
         with Connection(url, connect_timeout=2, transport_options=options) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             return True, url.split(":", 1)[0]

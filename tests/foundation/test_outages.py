@@ -112,3 +112,38 @@ def test_healthz_says_the_broker_is_down_when_redis_is(redis_down, settings):
     assert response.status_code == 503
     body = response.json()
     assert body["broker"]["ok"] is False and body["database"]["ok"] is True
+
+
+def _connections_received(redis_server) -> int:
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url())
+    try:
+        return int(client.info("stats")["total_connections_received"])
+    finally:
+        client.close()
+
+
+@pytest.mark.django_db
+def test_healthz_borrows_one_open_redis_connection_instead_of_opening_one_per_request(
+    redis_down, settings
+):
+    redis_down.start()
+    settings.CELERY_BROKER_URL = redis_down.url()
+    before = _connections_received(redis_down)
+    for _ in range(20):
+        assert Client().get("/healthz").status_code == 200
+    # One connection for the 20 checks, and one for each count we asked for ourselves.
+    assert _connections_received(redis_down) - before == 2
+
+
+@pytest.mark.django_db
+def test_healthz_says_the_broker_is_back_once_redis_restarts(redis_down, settings):
+    redis_down.start()
+    settings.CELERY_BROKER_URL = redis_down.url()
+    assert Client().get("/healthz").status_code == 200
+    redis_down.stop()
+    assert Client().get("/healthz").status_code == 503
+    redis_down.start()
+    # The pooled connection died with the old server: it is replaced, not reported down.
+    assert Client().get("/healthz").status_code == 200

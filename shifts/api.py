@@ -12,6 +12,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response
 from drf_spectacular.utils import (
@@ -22,11 +23,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import Who, allow
+from accounts.access import Who, access_holder, allow
 from accounts.models import User
 from flexpool.input import SlugRelatedField, TextField
 from flexpool.pagination import Pagination, page_response
@@ -354,8 +356,9 @@ class OfferListApi(APIView):
             304: OpenApiResponse(description="Not modified: the page is as the ETag says."),
         },
     )
-    def get(self, request: Request) -> Response:
-        worker = _worker(request)
+    def get(self, request: Request) -> HttpResponse:
+        worker = access_holder(request.user, Who.WORKER)  # found once, by allow() above
+        assert isinstance(worker, Worker)
         # A phone polling its offers mostly finds nothing new: it sends the ETag it has
         # and gets 304 from one small query, before any offer is loaded or serialised.
         # Each page has its own ETag (the fingerprint and the page's limit and offset).
@@ -364,21 +367,29 @@ class OfferListApi(APIView):
         etag = f'"{version}-{paginator.page_key(request)}"'
         if get_conditional_response(request, etag=etag) is not None:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        # The page as of this fingerprint is kept a few minutes, so a client that does not
-        # send If-None-Match still costs one query while nothing changes. (Its next and
-        # previous links name the host asked.)
-        key = f"api-offers:{worker.pk}:{etag}:{request.get_host()}"
-        data = _cache_get(key)
-        if data is None:
+
+        def page() -> Any:
             offers = paginator.paginate_queryset(
                 selectors.offers_for_worker(worker=worker), request, view=self
             )
-            page = OfferOutputSerializer(offers or [], many=True).data
-            data = paginator.get_paginated_response(page).data
-            _cache_set(key, data, OFFER_LIST_KEEP_SECONDS)
-        response = Response(data)
-        response["ETag"] = etag
-        return response
+            return paginator.get_paginated_response(
+                OfferOutputSerializer(offers or [], many=True).data
+            ).data
+
+        renderer = request.accepted_renderer
+        if not isinstance(renderer, JSONRenderer):  # the browsable API: built each time
+            response = Response(page())
+            response["ETag"] = etag
+            return response
+        # The page as of this fingerprint is kept a few minutes, rendered as JSON, so a
+        # client that does not send If-None-Match still costs one query and no
+        # serialising while nothing changes. (Its next and previous links name the host.)
+        key = f"api-offers-json:{worker.pk}:{etag}:{request.get_host()}"
+        body = _cache_get(key)
+        if not isinstance(body, bytes):
+            body = renderer.render(page(), request.accepted_media_type)
+            _cache_set(key, body, OFFER_LIST_KEEP_SECONDS)
+        return HttpResponse(body, content_type=renderer.media_type, headers={"ETag": etag})
 
 
 @allow(Who.WORKER)

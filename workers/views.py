@@ -3,7 +3,9 @@ record and looks everything up through it, so another worker's data answers 404.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -11,12 +13,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -344,9 +350,48 @@ def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
         if not_modified is not None:
             not_modified["ETag"] = etag
             return not_modified
+    offer_list = _offer_list(worker, version)
+    html = mark_safe(offer_list.html.replace(CSRF_SLOT, get_token(request)))  # noqa: S308 - rendered by us
+    if partial:
+        response = HttpResponse(html)
+    else:
+        response = render(request, "workers/offers.html", {"worker": worker, "offer_list": html})
+    if not polling:
+        response["ETag"] = f'"{"list" if partial else "page"}-{offer_list.version}"'
+    return response
+
+
+# The rendered list is kept per worker and list fingerprint (and day: "today" and
+# "tomorrow" in it change at midnight). Beyond the fingerprint it shows names that change
+# rarely (provider, site, role, skills): at most this stale.
+OFFER_LIST_KEEP_SECONDS = 300
+# The rendered list holds this where each form's CSRF token goes; each response puts the
+# requester's own token there, so a kept list never carries anyone's token.
+CSRF_SLOT = "__flexpool_csrf_slot__"
+
+
+@dataclass(frozen=True)
+class OfferList:
+    html: str
+    version: str
+
+
+def _offer_list_key(worker: Worker, version: str) -> str:
+    return f"offer-list:{worker.pk}:{version}:{timezone.localdate()}:{worker.pool.distance_unit}"
+
+
+def _offer_list(worker: Worker, version: str) -> OfferList:
+    """The worker's rendered offer list as of ``version`` (kept, or rendered now: its
+    offers are then marked seen, so coordinators can tell "not seen yet" from "seen, not
+    answered"; a kept list's offers were marked when it was rendered)."""
+    try:
+        kept = cache.get(_offer_list_key(worker, version))
+    except Exception:  # noqa: BLE001 - a cache outage costs time, never the page
+        kept = None
+    if isinstance(kept, OfferList):
+        return kept
     rows = selectors.worker_offers_pending(worker=worker)
     version = selectors.offers_version(rows)  # what is rendered, should it have just changed
-    # so coordinators can tell "not seen yet" from "seen, not answered"
     offers_service.offers_mark_viewed(
         offer_ids=[row.offer.pk for row in rows if row.offer.viewed_at is None], worker=worker
     )
@@ -355,12 +400,12 @@ def offers(request: HttpRequest, *, worker: Worker) -> HttpResponse:
         "cards": [{"row": row, "d": row.display()} for row in rows],
         "version": version,
         "poll_seconds": getattr(settings, "WORKER_OFFERS_POLL_SECONDS", 15),
+        "csrf_token": CSRF_SLOT,
     }
-    template = "workers/_offer_list.html" if partial else "workers/offers.html"
-    response = render(request, template, context)
-    if not polling:
-        response["ETag"] = f'"{"list" if partial else "page"}-{version}"'
-    return response
+    rendered = OfferList(render_to_string("workers/_offer_list.html", context), version)
+    with contextlib.suppress(Exception):  # a cache outage: the next request renders it again
+        cache.set(_offer_list_key(worker, version), rendered, OFFER_LIST_KEEP_SECONDS)
+    return rendered
 
 
 @never_cache

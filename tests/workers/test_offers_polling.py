@@ -4,6 +4,7 @@ answered from the list's fingerprint (ETag → 304, htmx → 204) before anythin
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -137,3 +138,43 @@ def test_the_offers_api_without_an_etag_is_served_from_the_kept_list_until_it_ch
     offer_decline(offer=offer, worker=worker, reason="")
     changed = client.get("/api/v1/offers/")
     assert changed.json()["results"][0]["status"] == "declined" and changed["ETag"] != first["ETag"]
+
+
+def _token_in_form(html: str, offer: Offer) -> str:
+    form = html[html.index(f'id="offer-{offer.pk}"') :]
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+
+
+def test_the_rendered_list_is_kept_until_it_changes_and_its_forms_carry_each_requests_own_token(
+    worker, site
+):
+    from django.test import Client
+
+    offers = [make_offer(f.ShiftFactory(site=site), worker) for _ in range(3)]
+    phone = Client(enforce_csrf_checks=True)
+    phone.force_login(worker.user)
+    rendered_count, first = _queries(phone)
+    kept_count, again = _queries(phone)
+    assert kept_count <= rendered_count - 4  # no offers, skills, rates or marking loaded
+    assert again.content.decode().count('class="govuk-summary-card"') == 3
+    # The kept list's forms answer: each response puts in a token for its own requester.
+    html = again.content.decode()
+    assert "__flexpool_csrf_slot__" not in html
+    response = phone.post(
+        f"/worker/offers/{offers[0].pk}/accept/",
+        {"csrfmiddlewaretoken": _token_in_form(html, offers[0])},
+    )
+    assert response.status_code == 302 and Offer.objects.get(pk=offers[0].pk).status == "accepted"
+    # ... and the accepted offer has left the list: a new fingerprint, a new rendering.
+    after = phone.get(URL).content.decode()
+    assert f'id="offer-{offers[0].pk}"' not in after and after.count('govuk-summary-card"') == 2
+
+
+def test_another_worker_never_gets_this_workers_kept_list(client, worker, other_worker, site):
+    mine = make_offer(f.ShiftFactory(site=site), worker)
+    client.force_login(worker.user)
+    assert f'id="offer-{mine.pk}"' in client.get(URL).content.decode()
+    client.force_login(other_worker.user)
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        theirs = client.get(URL, **headers).content.decode()
+        assert f'id="offer-{mine.pk}"' not in theirs and "no offers right now" in theirs

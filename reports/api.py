@@ -14,12 +14,12 @@ from rest_framework.views import APIView
 from accounts.access import Who, allow
 from flexpool.input import SaneDateField, TextField
 from pools.selectors import coordinator_of, pools_visible
-from reports.cache import report_cached
+from reports.dashboards import summary_kept
 from reports.definitions import current_version
 from reports.forms import MAX_RANGE_DAYS
-from reports.metrics import Figures, Scope
+from reports.metrics import Scope
 from reports.quarters import Quarter
-from reports.rollups import figures_summary, report_reading, rollups_ensure
+from reports.rollups import rollups_ensure
 from reports.workforce import workforce_figures
 
 
@@ -67,12 +67,7 @@ class StatsSummaryApi(APIView):
         start, end = params.validated_data["from"], params.validated_data["to"]
         rollups_ensure(pool_ids=[coordinator.pool_id], start=start, end=end)
         scope = Scope(pool_ids=(coordinator.pool_id,), start=start, end=end)
-
-        def summary() -> Figures:
-            with report_reading():
-                return figures_summary(scope)
-
-        fig = report_cached(name="summary", scope=scope, build=summary)
+        fig = summary_kept(scope)
         data = {
             "from": start,
             "to": end,

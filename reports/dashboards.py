@@ -1,12 +1,12 @@
 """What each dashboard page shows, as figures (no request, no rendering), and the warm-up
-that computes the default view of every page after each rollup refresh.
+that computes every page's standard ranges after each rollup refresh.
 
 The pages (reports.views) keep these in the cache until the pool's next rollup rebuild
 (reports.cache); the first coordinator after a refresh would otherwise pay for the whole
 computation (about a second for the provider breakdown or the hours' spread at a million
-shifts). ``dashboards_warm`` runs right after beat's refresh and computes the default
-range (the last 13 weeks, no filters) of every page for every pool, under exactly the keys
-the pages read."""
+shifts). ``dashboards_warm`` runs right after beat's refresh and computes the standard
+ranges (13 weeks, 12 months, 2 years; no filters) of every page and of the stats summary
+for every pool, under exactly the keys the pages and the API read."""
 
 from __future__ import annotations
 
@@ -16,9 +16,16 @@ from typing import Any
 from pools.models import Pool
 from reports import tables
 from reports.cache import report_cached
-from reports.forms import default_range
-from reports.metrics import SPEND_FORMULA, Scope, Spread
-from reports.rollups import TOTAL, figures_grouped, hours_spread, report_reading
+from reports.forms import standard_ranges
+from reports.metrics import SPEND_FORMULA, Figures, Scope, Spread
+from reports.rollups import (
+    TOTAL,
+    figures_grouped,
+    figures_summary,
+    hours_spread,
+    report_reading,
+    rollups_ensure,
+)
 
 
 def overview(scope: Scope) -> dict[str, Any]:
@@ -84,19 +91,36 @@ def spread_kept(scope: Scope) -> Spread:
     return report_cached(name="spread", scope=scope, build=figured)
 
 
+def summary_kept(scope: Scope) -> Figures:
+    """The headline figures of the stats API (``GET /api/v1/stats/summary/``)."""
+
+    def summary() -> Figures:
+        with report_reading():
+            return figures_summary(scope)
+
+    return report_cached(name="summary", scope=scope, build=summary)
+
+
 def dashboards_warm(*, pool_ids: Iterable[int] | None = None) -> int:
-    """Compute the default view of every page for each pool (one pool's coordinators see
-    that first). Returns how many reports were computed or found kept."""
-    start, end = default_range()
+    """Compute every page's figures and the stats summary for each pool over each of the
+    standard ranges (13 weeks, 12 months, 2 years: the dashboards' one-click links), so
+    the first coordinator after a refresh finds them kept. Returns how many reports were
+    computed or found kept."""
     ids = (
         list(pool_ids) if pool_ids is not None else list(Pool.objects.values_list("pk", flat=True))
     )
     done = 0
     for pk in ids:
-        scope = Scope(pool_ids=(pk,), start=start, end=end)
-        for tab, build in PAGES.items():
-            page_figures(tab, scope, build)
-            done += 1
-        spread_kept(scope)
-        done += 1
+        ranges = standard_ranges().values()
+        for start, end in ranges:
+            # As a page does: days never counted yet are counted first (once; counting
+            # retires what is kept, so before any report is computed).
+            rollups_ensure(pool_ids=[pk], start=start, end=end)
+        for start, end in ranges:
+            scope = Scope(pool_ids=(pk,), start=start, end=end)
+            for tab, build in PAGES.items():
+                page_figures(tab, scope, build)
+            spread_kept(scope)
+            summary_kept(scope)
+            done += len(PAGES) + 2
     return done

@@ -23,6 +23,17 @@ def default_range(today: date | None = None) -> tuple[date, date]:
     return monday - timedelta(weeks=12), today
 
 
+def standard_ranges(today: date | None = None) -> dict[str, tuple[date, date]]:
+    """The ranges the dashboards offer as one-click links, by label: beat computes each
+    pool's pages for these right after every rollup refresh (reports.dashboards)."""
+    today = today or timezone.localdate()
+    return {
+        "Last 13 weeks": default_range(today),
+        "Last 12 months": (today - timedelta(days=365), today),
+        "Last 2 years": (today - timedelta(days=730), today),
+    }
+
+
 class DashboardFilterForm(Form):
     start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -6,7 +6,7 @@ from celery import shared_task
 @shared_task(name="reports.tasks.rollups_refresh_recent")
 def rollups_refresh_recent() -> int:
     """Every five minutes (beat): rebuild the dashboard rollups for the days where shifts
-    still change (60 days back to 60 ahead), then compute every page's default view so
+    still change (60 days back to 60 ahead), then compute every page's standard ranges so
     the first coordinator after the refresh does not wait. Idempotent: each run replaces
     those rows."""
     from reports.dashboards import dashboards_warm

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,7 +21,7 @@ from pools.models import Coordinator, Pool
 from pools.views import coordinator_required
 from reports import dashboards, selectors, tables
 from reports.cache import live_cached, report_cached
-from reports.forms import DashboardFilterForm, default_range
+from reports.forms import DashboardFilterForm, default_range, standard_ranges
 from reports.metrics import DEFINITIONS, Scope
 from reports.rollups import (
     TOTAL,
@@ -87,6 +88,7 @@ def _dashboard(
     context["refreshed_at"] = rollups_refreshed_at(pool_ids=scope.pool_ids)
     context["range_label"] = tables.range_label(scope.start, scope.end)
     context["query"] = request.GET.urlencode()
+    context["ranges"] = _range_links(request)
 
     token = live(scope) if live is not None else ""
 
@@ -118,6 +120,16 @@ def _dashboard(
         vary=vary,
     )
     return render(request, template, {**context, **kept, "body": mark_safe(kept["body"])})
+
+
+def _range_links(request: HttpRequest) -> list[tuple[str, str]]:
+    """The standard ranges as links keeping the other filters (the ones without filters
+    are the ones beat computes after each refresh)."""
+    others = {k: v for k, v in request.GET.items() if k not in ("start", "end", "export")}
+    return [
+        (label, urlencode({"start": start.isoformat(), "end": end.isoformat(), **others}))
+        for label, (start, end) in standard_ranges().items()
+    ]
 
 
 def _body(request: HttpRequest, template: str, context: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.core.cache import cache
@@ -16,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from reports.cache import live_key
+from reports.forms import standard_ranges
 from reports.rollups import rollups_refresh
 from tests import factories as f
 from tests.reports.history import FROM, TO, at, build_history
@@ -116,23 +118,51 @@ def test_with_the_cache_down_the_figures_are_still_served(api, site, pool, setti
 
 
 @pytest.mark.django_db(transaction=True)  # commits really happen: retire, then warm
-def test_after_beats_refresh_every_pages_default_view_is_already_computed(
-    client, coordinator, site, pool
+def test_after_beats_refresh_every_page_and_the_summary_are_already_computed_for_each_standard_range(
+    client, api, coordinator, site, pool
 ):
     from reports.tasks import rollups_refresh_recent
 
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    for days_ago in (100, 3):
+    for days_ago in (500, 100, 3):
         start = now - timedelta(days=days_ago)
         f.ShiftFactory(site=site, start=start, end=start + timedelta(hours=8))
     rollups_refresh(pool_ids=[pool.pk])
     rollups_refresh_recent()  # what beat runs: refresh, then warm
     client.force_login(coordinator)
-    for name in ("dashboard", "dashboard_breakdown", "dashboard_demand", "dashboard_conduct"):
+    names = ("dashboard", "dashboard_breakdown", "dashboard_demand", "dashboard_conduct")
+    for name in (*names, "dashboard_health"):
+        default = client.get(reverse(f"reports:{name}")).content.decode()
+        links = re.findall(r'href="\?(start=[^"]+)"', default)
+        assert len(links) == 3, name  # 13 weeks, 12 months, 2 years
+        for link in ["", *(unescape(link) for link in links)]:
+            with CaptureQueriesContext(connection) as ctx:
+                page = client.get(f"{reverse(f'reports:{name}')}?{link}")
+            assert page.status_code == 200
+            assert not [q for q in ctx.captured_queries if _reads_rollups(q["sql"])], (name, link)
+    for (start, end), shifts in zip(standard_ranges().values(), (1, 2, 3), strict=True):
         with CaptureQueriesContext(connection) as ctx:
-            page = client.get(reverse(f"reports:{name}"))
-        assert page.status_code == 200
-        assert not [q for q in ctx.captured_queries if _reads_rollups(q["sql"])], name
+            summary = api.get(URL, {"from": start.isoformat(), "to": end.isoformat()})
+        assert summary.status_code == 200 and summary.json()["shifts_requested"] == shifts
+        assert not [q for q in ctx.captured_queries if _reads_rollups(q["sql"])], (start, end)
+
+
+def test_another_pools_coordinator_never_gets_this_pools_kept_page(
+    client, coordinator, other_coordinator, site, pool
+):
+    build_history(site, pool)
+    window = {"start": FROM.isoformat(), "end": TO.isoformat()}
+    url = reverse("reports:dashboard")
+    client.force_login(coordinator)
+    client.get(url, window)
+    ours = client.get(url, window)  # kept now
+    ours_csv = client.get(url, {**window, "export": "headline"}).content.decode()
+    assert "Shifts requested,5" in ours_csv
+    client.force_login(other_coordinator)
+    theirs = client.get(url, window)
+    theirs_csv = client.get(url, {**window, "export": "headline"}).content.decode()
+    assert theirs.status_code == 200 and _figures(theirs) != _figures(ours)
+    assert "Shifts requested,0" in theirs_csv
 
 
 def test_a_stale_live_count_is_rebuilt_by_one_request_while_the_others_see_the_old_one():

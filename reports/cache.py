@@ -101,7 +101,7 @@ def live_key(name: str, parts: tuple[object, ...]) -> str:
 
 
 def live_cached(*, name: str, parts: tuple[object, ...], seconds: int, build: Callable[[], T]) -> T:
-    """``build()``'s result kept for ``seconds`` (for live counts a page may show a minute
+    """``build()``'s result kept for ``seconds`` (for live counts a page may show a few minutes
     old, saying when they were counted). When it is older, one request rebuilds it while the
     others keep answering from the old one (never more than three times ``seconds`` old), so
     a slow count is never run by many requests at once. A cache outage builds it every time."""
@@ -115,6 +115,14 @@ def live_cached(*, name: str, parts: tuple[object, ...], seconds: int, build: Ca
     except Exception:  # noqa: BLE001
         log.warning("report cache unavailable; building %s", name, exc_info=True)
         return build()
+    return live_refresh(name=name, parts=parts, seconds=seconds, build=build)
+
+
+def live_refresh(
+    *, name: str, parts: tuple[object, ...], seconds: int, build: Callable[[], T]
+) -> T:
+    """Build it now and keep it as ``live_cached`` would (beat's warm-up, after a refresh)."""
+    key = live_key(name, parts)
     value = build()
     try:
         cache.set(key, (time.time(), value), 3 * seconds)

@@ -6,16 +6,19 @@ The pages (reports.views) keep these in the cache until the pool's next rollup r
 computation (about a second for the provider breakdown or the hours' spread at a million
 shifts). ``dashboards_warm`` runs right after beat's refresh and computes the standard
 ranges (13 weeks, 12 months, 2 years; no filters) of every page and of the stats summary
-for every pool, under exactly the keys the pages and the API read."""
+for every pool, under exactly the keys the pages and the API read, and counts each pool's
+workers and documents for pool health afresh."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.utils import timezone
+
 from pools.models import Pool
 from reports import tables
-from reports.cache import report_cached
+from reports.cache import live_cached, live_refresh, report_cached
 from reports.forms import standard_ranges
 from reports.metrics import SPEND_FORMULA, Figures, Scope, Spread
 from reports.rollups import (
@@ -26,6 +29,7 @@ from reports.rollups import (
     report_reading,
     rollups_ensure,
 )
+from reports.selectors import WorkerCounts, pool_worker_counts
 
 
 def overview(scope: Scope) -> dict[str, Any]:
@@ -91,6 +95,27 @@ def spread_kept(scope: Scope) -> Spread:
     return report_cached(name="spread", scope=scope, build=figured)
 
 
+# Pool health's worker and document counts are live (read from the worker and document
+# tables, half a second at 20,000 workers): beat counts them again at each five-minute
+# refresh, and a request counts them only when they are older than that (one request,
+# while the others answer from the old count). The page says when they were counted.
+WORKER_COUNTS_SECONDS = 300
+
+
+def _worker_counts_parts(pool_ids: tuple[int, ...]) -> tuple[object, ...]:
+    return (tuple(pool_ids), timezone.localdate())
+
+
+def worker_counts_kept(pool_ids: tuple[int, ...]) -> WorkerCounts:
+    today = timezone.localdate()
+    return live_cached(
+        name="worker-counts",
+        parts=_worker_counts_parts(pool_ids),
+        seconds=WORKER_COUNTS_SECONDS,
+        build=lambda: pool_worker_counts(pool_ids=tuple(pool_ids), today=today),
+    )
+
+
 def summary_kept(scope: Scope) -> Figures:
     """The headline figures of the stats API (``GET /api/v1/stats/summary/``)."""
 
@@ -116,6 +141,14 @@ def dashboards_warm(*, pool_ids: Iterable[int] | None = None) -> int:
             # As a page does: days never counted yet are counted first (once; counting
             # retires what is kept, so before any report is computed).
             rollups_ensure(pool_ids=[pk], start=start, end=end)
+        today = timezone.localdate()
+        live_refresh(
+            name="worker-counts",
+            parts=_worker_counts_parts((pk,)),
+            seconds=WORKER_COUNTS_SECONDS,
+            build=lambda: pool_worker_counts(pool_ids=(pk,), today=today),  # noqa: B023
+        )
+        done += 1
         for start, end in ranges:
             scope = Scope(pool_ids=(pk,), start=start, end=end)
             for tab, build in PAGES.items():

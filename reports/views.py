@@ -20,7 +20,7 @@ from pools import selectors as pool_selectors
 from pools.models import Coordinator, Pool
 from pools.views import coordinator_required
 from reports import dashboards, selectors, tables
-from reports.cache import live_cached, report_cached
+from reports.cache import report_cached
 from reports.forms import DashboardFilterForm, default_range, standard_ranges
 from reports.metrics import DEFINITIONS, Scope
 from reports.rollups import (
@@ -30,8 +30,6 @@ from reports.rollups import (
     rollups_refreshed_at,
 )
 from workers.models import Worker
-
-WORKER_COUNTS_SECONDS = 60
 
 
 def _coordinator(request: HttpRequest) -> Coordinator:
@@ -167,24 +165,12 @@ def dashboard_conduct(request: HttpRequest) -> HttpResponse:
     return _dashboard(request, "reports/dashboard_tables.html", dashboards.conduct, "conduct")
 
 
-def _worker_counts(scope: Scope) -> selectors.WorkerCounts:
-    """Worker and document counts are read live, but kept a minute: at 50 requests a second
-    they would otherwise be the page's whole cost. The page says when they were taken."""
-    today = timezone.localdate()
-    return live_cached(
-        name="worker-counts",
-        parts=(scope.pool_ids, today),
-        seconds=WORKER_COUNTS_SECONDS,
-        build=lambda: selectors.pool_worker_counts(pool_ids=scope.pool_ids, today=today),
-    )
-
-
 @coordinator_required
 def dashboard_health(request: HttpRequest) -> HttpResponse:
     def build(scope: Scope) -> dict[str, Any]:
         # The hours' spread is rollup-only: kept until the refresh, not just the minute.
         spread = dashboards.spread_kept(scope)
-        counts = _worker_counts(scope)
+        counts = dashboards.worker_counts_kept(scope.pool_ids)
         health = selectors.pool_health(
             scope=scope, today=timezone.localdate(), spread=spread, counts=counts
         )
@@ -219,7 +205,7 @@ def dashboard_health(request: HttpRequest) -> HttpResponse:
         "reports/dashboard_tables.html",
         build,
         "health",
-        live=lambda scope: _worker_counts(scope).counted_at.isoformat(),
+        live=lambda scope: dashboards.worker_counts_kept(scope.pool_ids).counted_at.isoformat(),
     )
 
 

@@ -44,7 +44,8 @@ def test_beat_running_first_still_counts_the_days_before_its_window(pool, old_an
     scope = Scope(pool_ids=(pool.pk,), start=TODAY - timedelta(weeks=13), end=TODAY)
     assert rollups.figures_summary(scope).shifts_requested == 3
     state = RollupState.objects.get(pool=pool)
-    assert state.covers_from == TODAY - timedelta(days=85)
+    # Beat's warm-up computes the standard ranges, the longest two years back: counted once.
+    assert state.covers_from == TODAY - timedelta(days=730)
     assert state.covers_to == TODAY + timedelta(days=60)
 
 

@@ -163,7 +163,8 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/matching_floor.py --db {args.db} --shifts "
         f"{args.shifts}"
         + (f" --redis-db {args.redis_db}" if args.redis_db != 4 else "")
-        + f" --write` ({data}). Each shift's three measurements interleaved in a "
+        + f" --write` ({data}; the bench runs `VACUUM (ANALYZE)` first, as autovacuum keeps a "
+        "live database). Each shift's three measurements interleaved in a "
         "random order, in-process, DEBUG off, everything rolled back afterwards. Floor rows: "
         f"median {statistics.median(rows['floor']):.0f} workers returned; urgent waves offered "
         f"a median {statistics.median(rows['urgent']):.0f} workers.",

@@ -295,7 +295,8 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
             if args.history_shifts
             else ""
         )
-        + f"`). {args.burst} shifts posted in one transaction; "
+        + f"`; `VACUUM (ANALYZE)` first, as autovacuum keeps a live database). {args.burst} "
+        "shifts posted in one transaction; "
         "the time is from that commit to the last first wave committed; configurations "
         "interleaved, one burst each per round. Target: every first wave within 5 s.",
         "",

@@ -590,6 +590,37 @@ def _prepare(scenario: Scenario, demand: list[Demand], model: ResponseModel) -> 
     )
 
 
+class _Events:
+    """The simulator's event queue, in time order and, at the same time, in the order the
+    events were pushed; both engines use it, so they replay events alike."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, str, int, int]] = []
+        self._counter = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
+    def push(self, at: datetime, kind: str, a: int, b: int = 0) -> None:
+        self._counter += 1
+        heapq.heappush(self._heap, (at, self._counter, kind, a, b))
+
+    def pop(self) -> tuple[datetime, str, int, int]:
+        at, _n, kind, a, b = heapq.heappop(self._heap)
+        return at, kind, a, b
+
+    def schedule_shifts(self, by_id: dict[int, Any], pool: Pool) -> None:
+        """Each shift's first wave at its posting, its escalation check, and its close."""
+        for sid, d in by_id.items():
+            self.push(d.posted_at, "wave", sid)
+            hours = (
+                pool.critical_escalate_within_hours if d.is_critical else pool.escalate_within_hours
+            )
+            at = max(d.start - timedelta(hours=hours), d.posted_at + timedelta(minutes=1))
+            self.push(at, "esc", sid)
+            self.push(d.start, "close", sid)
+
+
 def _run(
     scenario: Scenario,
     demand: list[Demand],
@@ -613,19 +644,9 @@ def _run(
                 answer_of(d, c.worker_id, c.distance_km)
 
     clock = SimClock(min((d.posted_at for d in demand), default=timezone.now()))
-    events: list[tuple[datetime, int, str, int, int]] = []
-    counter = 0
-
-    def push(at: datetime, kind: str, a: int, b: int = 0) -> None:
-        nonlocal counter
-        counter += 1
-        heapq.heappush(events, (at, counter, kind, a, b))
-
-    for sid, d in by_id.items():
-        push(d.posted_at, "wave", sid)
-        hours = pool.critical_escalate_within_hours if d.is_critical else pool.escalate_within_hours
-        push(max(d.start - timedelta(hours=hours), d.posted_at + timedelta(minutes=1)), "esc", sid)
-        push(d.start, "close", sid)
+    events = _Events()
+    push = events.push
+    events.schedule_shifts(by_id, pool)
 
     open_ids = set(by_id)
     booked: dict[int, int] = defaultdict(int)
@@ -674,7 +695,7 @@ def _run(
 
     with clock.active():
         while events:
-            at, _n, kind, a, b = heapq.heappop(events)
+            at, kind, a, b = events.pop()
             clock.at = at
             processed += 1
             if progress is not None and processed % 200 == 0:
@@ -803,19 +824,9 @@ def _run_memory(
                 answer_of(d, c.worker_id, c.distance_km)
 
     clock_at = min((d.posted_at for d in demand), default=timezone.now())
-    events: list[tuple[datetime, int, str, int, int]] = []
-    counter = 0
-
-    def push(at: datetime, kind: str, a: int, b: int = 0) -> None:
-        nonlocal counter
-        counter += 1
-        heapq.heappush(events, (at, counter, kind, a, b))
-
-    for sid, d in by_id.items():
-        push(d.posted_at, "wave", sid)
-        hours = pool.critical_escalate_within_hours if d.is_critical else pool.escalate_within_hours
-        push(max(d.start - timedelta(hours=hours), d.posted_at + timedelta(minutes=1)), "esc", sid)
-        push(d.start, "close", sid)
+    events = _Events()
+    push = events.push
+    events.schedule_shifts(by_id, pool)
 
     open_ids = set(by_id)
     escalated: set[int] = set()
@@ -893,7 +904,7 @@ def _run_memory(
         return True
 
     while events:
-        at, _n, kind, a, b = heapq.heappop(events)
+        at, kind, a, b = events.pop()
         processed += 1
         if progress is not None and processed % 200 == 0:
             progress(min((at - first_at).total_seconds() / span, 1.0))

@@ -44,6 +44,7 @@ BEFORE = {
     "API summary": ("22.6 / 23.6", "46.3 / 58.9", "102.8 / 133.3"),
 }
 DAYS = 730
+from figures import percentile  # noqa: E402  (bench/ is on sys.path)
 
 
 def database_ensure() -> None:
@@ -53,14 +54,6 @@ def database_ensure() -> None:
         exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
         if not exists:
             c.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def main() -> None:

@@ -59,17 +59,8 @@ TIMEOUT_S = 10.0
 SECTION = "## Capacity over HTTP"
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 # --- the database and who asks --------------------------------------------------------
+from figures import percentile  # noqa: E402  (bench/ is on sys.path)
 
 
 def database_ensure(db: str) -> None:

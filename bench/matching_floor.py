@@ -44,14 +44,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 SECTION = "## Matching against its floor"
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 FLOOR_SQL = """
 SELECT w.id, d.km FROM workers_worker w
 CROSS JOIN LATERAL (SELECT 2 * 6371.0088 * asin(sqrt(
@@ -73,6 +65,7 @@ SKILL_SQL = (
     "AND EXISTS (SELECT 1 FROM workers_worker_skills s WHERE s.worker_id = w.id "
     "AND s.skill_id = {id})"
 )
+from figures import percentile  # noqa: E402  (bench/ is on sys.path)
 
 
 def floor(shift) -> int:  # type: ignore[no-untyped-def]

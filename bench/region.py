@@ -63,14 +63,7 @@ DATABASES = {
         ],
     ),
 }  # fmt: skip
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+from figures import percentile  # noqa: E402  (bench/ is on sys.path)
 
 
 def environment(db: str, redis_db: int) -> dict[str, str]:

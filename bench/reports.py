@@ -37,6 +37,7 @@ PROVIDERS = 500
 QUARTERS = 8
 HISTORY = 1_000_000
 DAYS = 730
+from figures import percentile  # noqa: E402  (bench/ is on sys.path)
 
 
 def database_ensure() -> None:
@@ -46,14 +47,6 @@ def database_ensure() -> None:
         exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
         if not exists:
             c.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def main() -> None:

@@ -106,3 +106,25 @@ def test_form_errors_pass_axe(live_server, desktop, coordinator):
     assert page.locator(".govuk-error-summary").is_visible()
     _shot(page, "provider-new-errors")
     axe_check(page, "coordinator-provider-new-errors")
+
+
+def test_a_coordinator_on_a_phone_without_javascript_marks_a_worker_left(
+    live_server, browser, coordinator, worker
+):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, java_script_enabled=False
+    )
+    try:
+        page = sign_in(context, live_server, coordinator)
+        page.goto(live_server.url + f"/pool/workers/{worker.pk}/")
+        page.get_by_role("button", name="Mark as left").click()  # no reason given
+        assert "Give a reason." in page.locator(".govuk-error-summary").inner_text()
+        page.get_by_label("Why the worker has left the pool").fill("Moved to Leeds")
+        page.get_by_role("button", name="Mark as left").click()
+        assert "has left the pool" in page.locator(".govuk-notification-banner").inner_text()
+        assert "will be deleted on" in page.locator("#retention").inner_text()
+        _shot(page, "worker-left-phone")
+    finally:
+        context.close()
+    worker.refresh_from_db()
+    assert worker.status == Worker.Status.LEFT

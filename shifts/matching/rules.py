@@ -241,14 +241,22 @@ def _vetted(ctx: _Context) -> Q:
 
 
 def _has_role(ctx: _Context) -> Q:
-    return Q(
-        Exists(
-            Worker.roles.through.objects.filter(worker_id=OuterRef("pk"), role_id=ctx.shift.role_id)
-        )
-    )
+    role_id = ctx.shift.role_id
+    if connection.vendor == "postgresql":
+        # The worker row's own copy of its role ids (``role_ids``, kept in step with the
+        # link table by a trigger: workers migration 0006): a test on the row already read,
+        # where asking the link table costs an index probe for every worker in range, or a
+        # hash of every role holder in a region.
+        return Q(_array_contains("role_ids", [role_id]))
+    return Q(Exists(Worker.roles.through.objects.filter(worker_id=OuterRef("pk"), role_id=role_id)))
 
 
 def _has_skills(ctx: _Context) -> Q:
+    if not ctx.skill_ids:
+        return Q()
+    if connection.vendor == "postgresql":
+        # As for the role: the row's ``skill_ids`` holds every skill the shift needs.
+        return Q(_array_contains("skill_ids", ctx.skill_ids))
     condition = Q()
     for skill_id in ctx.skill_ids:
         condition &= Q(
@@ -257,6 +265,15 @@ def _has_skills(ctx: _Context) -> Q:
             )
         )
     return condition
+
+
+def _array_contains(column: str, ids: list[int]) -> RawSQL:
+    """PostgreSQL: the worker row's ``column`` (a bigint array the model does not declare)
+    holds every one of ``ids``."""
+    literal = "{" + ",".join(str(int(i)) for i in sorted(ids)) + "}"
+    return RawSQL(
+        f'"workers_worker"."{column}" @> %s::bigint[]', (literal,), output_field=BooleanField()
+    )
 
 
 def _distance_annotations(ctx: _Context) -> dict[str, Any]:

@@ -922,22 +922,26 @@ def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]
     Python."""
     qs = _prefilter_queryset(ctx)
     inner, params = qs.order_by().values_list(*PREFILTER_COLUMNS, "_radius").query.sql_with_params()
+    # The cut is the (favourite, band) group of the ``target``-th worker, found by a top-N
+    # sort (a heap of ``target`` rows), not by numbering every row: the rows in groups up
+    # to it are the first slice (they include the first ``target``); only the rest's ids
+    # are sorted in full. Fewer than ``target`` workers: everyone is in the first slice.
     sql = (
         "WITH o AS MATERIALIZED ("
         'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
-        'w."ready_now_until", w."_favourite", ' + _ORDER_KEY + " AS k, "
-        "row_number() OVER (ORDER BY " + _ORDER_KEY + ") AS n "
+        'w."ready_now_until", w."_favourite", ' + _ORDER_KEY + " AS k "
         "FROM (" + inner + ' OFFSET 0) AS w WHERE w."_distance" <= w."_radius"), '
-        "cut AS (SELECT k >> 40 AS g FROM o WHERE n = %s) "
+        "cut AS (SELECT COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s LIMIT 1), "
+        "9223372036854775807) AS g) "
         'SELECT o."pk", o."user_id", o."_distance", o."weekly_hours_cap", '
         'o."ready_now_until", o."_favourite", NULL::bigint[] AS rest, o.k FROM o '
-        "WHERE o.n <= %s OR (o.k >> 40) <= (SELECT g FROM cut) "
+        "WHERE (o.k >> 40) <= (SELECT g FROM cut) "
         "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, array_agg(o.pk ORDER BY o.k), NULL "
         "FROM o WHERE (o.k >> 40) > (SELECT g FROM cut) "
         "ORDER BY 8 NULLS LAST"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (DISTANCE_BAND_KM, DISTANCE_BAND_KM, *params, target, target))
+        cursor.execute(sql, (DISTANCE_BAND_KM, *params, max(target - 1, 0)))
         fetched = cursor.fetchall()
     rest = list(fetched[-1][6] or []) if fetched and fetched[-1][0] is None else []
     first = [row[:6] for row in fetched if row[0] is not None]

@@ -336,15 +336,12 @@ def main() -> None:
         + ".",
         "",
         "How the region is kept to Bury's cost: the pool rule (pool, or opted in) is a "
-        "BitmapOr of the pool's index and the primary key, and the distance box is on "
-        "indexed coordinates (`worker_home`), so the planner reads Bury's workers and "
-        "those opted in to Bury, not the other 180,000. What still grows with the region: "
-        "when the planner joins the role rule by hashing, it reads every worker's roles in "
-        "the region (about 258,000 rows instead of 25,700; EXPLAIN ANALYZE on 2026-12-02: "
-        "24 ms of the region prefilter's 92 ms); with a nested loop over the role index "
-        "instead, the two databases took the same time (65 ms median each, load 5). "
-        "Which it picks depends on PostgreSQL's cost settings (random_page_cost 4, the "
-        "default, here).",
+        "BitmapOr of the pool's index and the primary key, the distance box is on "
+        "indexed coordinates (`worker_home`), and the role and skills rules are tests on "
+        "the worker row's own `role_ids` / `skill_ids` (kept in step with the link tables "
+        "by triggers, workers migration 0006), so the planner reads Bury's workers and "
+        "those opted in to Bury and nothing of the other 180,000: no role table is "
+        "probed per worker or hashed for the region.",
         "",
     ]
     report = "\n".join(lines)

@@ -330,9 +330,9 @@ def main() -> None:
         "",
         f"Target ≤ 1.2 × (median): {'meets' if ratio_med <= 1.2 else '**misses**'}. "
         "Indexes in the prefilter's plan: region "
-        + ", ".join(f"`{i}`" for i in indexes["region"])
+        + (", ".join(f"`{i}`" for i in indexes["region"]) or "none (a sequential scan)")
         + "; Bury only "
-        + ", ".join(f"`{i}`" for i in indexes["bury"])
+        + (", ".join(f"`{i}`" for i in indexes["bury"]) or "none (a sequential scan)")
         + ".",
         "",
         "How the region is kept to Bury's cost: the pool rule (pool, or opted in) is a "

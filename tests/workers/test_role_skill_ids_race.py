@@ -1,0 +1,103 @@
+"""Two transactions give one worker a role each at the same time, on PostgreSQL with real
+threads: the worker row's ``role_ids`` ends up with both (the triggers lock the worker
+before recomputing, workers migration 0007). A control test puts back the triggers
+without the lock and shows the race loses a role, so the first test can fail."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection, transaction
+
+from pools.models import Role
+from tests import factories as f
+from workers.models import Worker
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+locked_sync = importlib.import_module("workers.migrations.0007_worker_role_skill_ids_locked")
+
+
+def role_ids(worker_id: int) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT role_ids FROM workers_worker WHERE id = %s", [worker_id])
+        return set(cursor.fetchone()[0])
+
+
+def someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def two_roles_added_at_once(worker_id: int, first: Role, second: Role) -> list[BaseException]:
+    """The first transaction adds its role and stays open until the second, adding the
+    other, is waiting for it; then both commit."""
+    added, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def add(role: Role, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                Worker.roles.through.objects.create(worker_id=worker_id, role_id=role.pk)
+                if hold:
+                    added.set()
+                    release.wait(20)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=add, args=(first, True))
+    holder.start()
+    assert added.wait(20)
+    other = threading.Thread(target=add, args=(second, False))
+    other.start()
+    deadline = time.monotonic() + 20
+    while not someone_waits_for_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    release.set()
+    holder.join(30)
+    other.join(30)
+    return errors
+
+
+@pytest.fixture
+def unlocked_triggers() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute(locked_sync.sync_functions_sql(lock=False))
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(locked_sync.sync_functions_sql())
+
+
+def test_two_roles_given_at_once_both_reach_the_worker_row(pool):
+    worker = f.WorkerFactory(pool=pool, roles=["care-worker"])
+    nurse, senior = Role.objects.get(slug="nurse"), Role.objects.get(slug="senior-carer")
+
+    assert two_roles_added_at_once(worker.pk, nurse, senior) == []
+
+    held = set(worker.roles.values_list("pk", flat=True))
+    assert held == {worker.roles.get(slug="care-worker").pk, nurse.pk, senior.pk}
+    assert role_ids(worker.pk) == held
+
+
+def test_control_without_the_lock_the_race_loses_a_role(pool, unlocked_triggers):
+    worker = f.WorkerFactory(pool=pool, roles=["care-worker"])
+    nurse, senior = Role.objects.get(slug="nurse"), Role.objects.get(slug="senior-carer")
+
+    assert two_roles_added_at_once(worker.pk, nurse, senior) == []
+
+    held = set(worker.roles.values_list("pk", flat=True))
+    assert len(held) == 3
+    assert role_ids(worker.pk) != held
+    assert nurse.pk not in role_ids(worker.pk)

@@ -251,6 +251,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions live in PostgreSQL and are read through the cache, each cached copy for at most
+# SESSION_CACHE_SECONDS (flexpool/sessions.py: what that bounds during a Redis outage).
+SESSION_ENGINE = "flexpool.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 60)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGIN_METHODS = {"email"}

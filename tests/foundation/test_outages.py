@@ -96,6 +96,15 @@ def test_with_redis_down_the_token_endpoint_answers_and_still_throttles(worker, 
 
 
 @pytest.mark.django_db
+def test_with_redis_down_a_signed_in_worker_stays_signed_in_and_can_sign_out(worker, redis_down):
+    client = Client(raise_request_exception=False)
+    client.force_login(worker.user)  # the session is written to the database first
+    assert client.get("/worker/offers/").status_code == 200  # read from the database
+    client.post("/accounts/logout/")
+    assert client.get("/worker/offers/").status_code == 302  # sent to sign in
+
+
+@pytest.mark.django_db
 def test_the_cache_returns_to_redis_when_it_is_back(redis_down):
     cache.set("k", "local")
     assert cache.get("k") == "local"

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -54,10 +55,27 @@ def offers_for_worker(*, worker: Worker) -> QuerySet[Offer]:
     )
 
 
+# The API's ETag, hashed where the rows are: a worker's history runs to hundreds of offers,
+# and loading, sorting and hashing them in Python cost more than the rest of the request.
+_OFFERS_VERSION_SQL = f"""
+SELECT md5(coalesce(string_agg(concat_ws(':', o.id, o.status, extract(epoch FROM o.expires_at),
+           extract(epoch FROM s.start), extract(epoch FROM s."end"), s.is_critical, md5(s.notes)),
+       ',' ORDER BY o.id), ''))
+FROM {Offer._meta.db_table} o JOIN {ShiftRequest._meta.db_table} s ON s.id = o.shift_id
+WHERE o.worker_id = %s
+"""
+
+
 def offers_for_worker_version(*, worker: Worker) -> str:
     """A fingerprint of everything ``offers_for_worker`` lists that can change (an offer
     made, answered, expired or withdrawn, a deadline moved, a shift re-timed, made urgent or
-    its notes edited), from one indexed query without rendering: the API's ETag."""
+    its notes edited), from one indexed query without rendering: the API's ETag. PostgreSQL
+    computes it; the embedded SQLite default hashes the same fields here."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_OFFERS_VERSION_SQL, [worker.pk])
+            (digest,) = cursor.fetchone() or ("",)
+            return str(digest)[:16]
     rows = Offer.objects.filter(worker=worker).values_list(
         "id",
         "status",

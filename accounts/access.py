@@ -73,10 +73,24 @@ _HOLDERS: dict[Who, Callable[[Any], object | None]] = {
     Who.PROVIDER: lambda user: getattr(user, "provider_membership", None),
     Who.COORDINATOR: lambda user: getattr(user, "coordinator", None),
 }
+# ... and, for some roles, where the record hangs off the user (a select_related path whose
+# first part is the reverse one-to-one name): the API's token look-up loads those records
+# with the user in the same query (accounts.authentication), and ``find`` reads them there.
+_RELATED: dict[Who, str] = {}
 
 
-def access_holder_register(who: Who, find: Callable[[Any], object | None]) -> None:
+def access_holder_register(
+    who: Who, find: Callable[[Any], object | None], *, related: str | None = None
+) -> None:
     _HOLDERS[who] = find
+    if related is not None:
+        _RELATED[who] = related
+
+
+def access_related(prefix: str = "") -> list[str]:
+    """The select_related paths that load the registered roles' records with a user
+    (``prefix`` names the user from another model, as ``"user__"`` from a token)."""
+    return [prefix + path for path in _RELATED.values()]
 
 
 def access_holder(user: Any, who: Who) -> Any:

@@ -293,8 +293,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "FlexPool <no-reply@flexpool.
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: its scheme is the WWW-Authenticate header of a 401.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first: its scheme is the WWW-Authenticate header of a 401. DRF's, loading
+        # the user's role records in the same query (accounts/authentication.py).
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every endpoint says whom it is for with accounts.access.allow; one that does not is refused.

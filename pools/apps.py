@@ -9,4 +9,4 @@ class PoolsConfig(AppConfig):
         from accounts.access import Who, access_holder_register
         from pools.selectors import coordinator_of
 
-        access_holder_register(Who.COORDINATOR, coordinator_of)
+        access_holder_register(Who.COORDINATOR, coordinator_of, related="coordinator")

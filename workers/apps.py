@@ -9,4 +9,6 @@ class WorkersConfig(AppConfig):
         from accounts.access import Who, access_holder_register
         from workers.selectors import worker_for_user
 
-        access_holder_register(Who.WORKER, lambda user: worker_for_user(user=user))
+        access_holder_register(
+            Who.WORKER, lambda user: worker_for_user(user=user), related="worker__pool"
+        )

@@ -104,6 +104,11 @@ def test_with_redis_down_a_signed_in_worker_stays_signed_in_and_can_sign_out(wor
     assert client.get("/worker/offers/").status_code == 302  # sent to sign in
 
 
+def test_the_cache_borrows_one_redis_client_for_every_operation(redis_down):
+    backend = cache._cache  # the client Django's Redis cache calls for each operation
+    assert backend.get_client("a") is backend.get_client("b", write=True)
+
+
 @pytest.mark.django_db
 def test_the_cache_returns_to_redis_when_it_is_back(redis_down):
     cache.set("k", "local")

@@ -138,7 +138,7 @@ def burst_post(rng: random.Random, n: int) -> tuple[list[int], float]:
 
 
 def nodes_start(
-    nodes: int, per_node: int, env: dict[str, str], logs: Path
+    nodes: int, per_node: int, env: dict[str, str], logs: Path, root: Path = ROOT
 ) -> list[subprocess.Popen[bytes]]:
     celery = str(Path(sys.executable).parent / "celery")
     subprocess.run(
@@ -169,7 +169,7 @@ def nodes_start(
                     "--without-mingle",
                     "--without-heartbeat",
                 ],  # fmt: skip
-                cwd=ROOT,
+                cwd=root,
                 env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
                 stdout=log.open("wb"),
                 stderr=subprocess.STDOUT,
@@ -197,6 +197,63 @@ def nodes_stop(started: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(
+    started: list[subprocess.Popen[bytes]], since: float
+) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of the Celery nodes' main processes, their pool processes, and the
+    PostgreSQL backends they opened (client backends on this database started after
+    ``since``, the nodes' start; the bench's own connection excluded)."""
+    from django.db import connection
+
+    parents = {p.pid for p in started}
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid in parents:
+                children.add(int(entry.name))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+            "AND backend_start >= to_timestamp(%s)",
+            [since],
+        )
+        backends = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    return {
+        "celery main": {pid: _cpu_seconds(pid) for pid in parents},
+        "celery pool": {pid: _cpu_seconds(pid) for pid in children},
+        "postgres": {pid: _cpu_seconds(pid) for pid in backends},
+        # The bench itself (posting, then polling for the last first wave) and its backend.
+        "bench": {os.getpid(): _cpu_seconds(os.getpid()), own: _cpu_seconds(own)},
+    }
+
+
+def cpu_used(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+) -> dict[str, float]:
+    """CPU seconds each group used between two snapshots (a process new in ``after`` counts
+    from zero: a PostgreSQL backend opened during the burst)."""
+    return {
+        group: sum(t - before[group].get(pid, 0.0) for pid, t in after[group].items())
+        for group in after
+    }
+
+
 def wait_first_waves(ids: list[int], timeout: float = 300.0) -> float:
     from shifts.models import MatchRun
 
@@ -221,7 +278,14 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--configs", nargs="+", default=["1x1", "2x1", "1x2", "2x2"], help="NODESxPROCESSES"
+        "--configs",
+        nargs="+",
+        default=["1x1", "2x1", "1x2", "2x2"],
+        help="NODESxPROCESSES, with @old to run the nodes from --old-tree (code A/B)",
+    )
+    parser.add_argument(
+        "--old-tree",
+        help="a worktree of the old code (git worktree add DIR COMMIT) for configs ending @old",
     )
     parser.add_argument(
         "--history-shifts",
@@ -243,27 +307,39 @@ def main() -> None:
     logs = Path("/tmp") / f"fp_surge_{os.getpid()}"
     logs.mkdir(exist_ok=True)
     rng = random.Random(7)
-    results: dict[str, list[tuple[float, float, float, int]]] = {c: [] for c in args.configs}
+    results: dict[str, list[tuple[float, float, float, int, dict[str, float]]]] = {
+        c: [] for c in args.configs
+    }
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     for round_ in range(args.rounds):
         for config in args.configs:
-            nodes, per_node = (int(x) for x in config.split("x"))
-            workers = nodes_start(nodes, per_node, env, logs)
+            shape, _, tree = config.partition("@")
+            nodes, per_node = (int(x) for x in shape.split("x"))
+            since = time.time()
+            root = Path(args.old_tree) if tree == "old" else ROOT
+            workers = nodes_start(nodes, per_node, env, logs, root)
             try:
                 load = os.getloadavg()[0]
                 ids, committed = burst_post(rng, args.burst)
+                # From the commit on (the snapshot takes milliseconds; the posting's own CPU
+                # is left out, the workers sat idle until the commit).
+                before = cpu_snapshot(workers, since)
                 done = wait_first_waves(ids)
+                cpu = cpu_used(before, cpu_snapshot(workers, since))
             finally:
                 nodes_stop(workers)
             runs = Counter(
                 MatchRun.objects.filter(shift_id__in=ids, wave=1).values_list("shift_id", flat=True)
             )
             twice = sum(1 for n in runs.values() if n > 1)
-            results[config].append((done - committed, load, os.getloadavg()[0], twice))
+            results[config].append((done - committed, load, os.getloadavg()[0], twice, cpu))
             print(
                 f"round {round_ + 1} {config}: {args.burst} first waves in {done - committed:.1f} s "
                 f"({args.burst / (done - committed):.1f} shifts/s), matched twice: {twice}, "
-                f"load {load:.1f} → {os.getloadavg()[0]:.1f}",
+                f"load {load:.1f} → {os.getloadavg()[0]:.1f}; CPU ms per first wave: "
+                + ", ".join(f"{k} {v * 1000 / args.burst:.0f}" for k, v in cpu.items())
+                + f"; the workers had {(sum(cpu.values()) - cpu['bench']) / (done - committed):.2f} of "
+                f"{os.cpu_count()} cores",
                 flush=True,
             )
             ShiftRequest.objects.filter(pk__in=ids).delete()
@@ -274,10 +350,12 @@ def main() -> None:
         _write(report)
 
 
-def _describe(config: str) -> str:
-    nodes, per_node = (int(x) for x in config.split("x"))
+def _describe(config: str, old: str | None = None) -> str:
+    shape, _, tree = config.partition("@")
+    nodes, per_node = (int(x) for x in shape.split("x"))
     pool = "solo" if per_node == 1 else f"prefork × {per_node}"
-    return f"{nodes} node{'s' if nodes > 1 else ''}, {pool} ({nodes * per_node} process{'es' if nodes * per_node > 1 else ''})"
+    code = f", old code ({old})" if tree == "old" else ""
+    return f"{nodes} node{'s' if nodes > 1 else ''}, {pool} ({nodes * per_node} process{'es' if nodes * per_node > 1 else ''}){code}"
 
 
 def _report(args, data, results, started, finished) -> str:  # type: ignore[no-untyped-def]
@@ -288,6 +366,7 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
         f"--configs {' '.join(args.configs)}"
         + (f" --history-shifts {args.history_shifts}" if args.history_shifts else "")
         + (f" --redis-db {args.redis_db}" if args.redis_db != 4 else "")
+        + (f" --old-tree {args.old_tree}" if args.old_tree else "")
         + f" --write` ({data}; the database is built on first use by `seed_demo --workers "
         f"{WORKERS}"
         + (
@@ -304,19 +383,40 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
         "shared with other engineers' work; Python "
         f"{platform.python_version()}.",
         "",
-        "| Celery workers | runs | median s | max s | shifts/s (median) | matched twice | load (start → end) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| Celery workers | runs | median s | max s | shifts/s (median) | matched twice "
+        "| CPU ms per first wave: node main / pool / PostgreSQL / bench (median) "
+        "| cores they had "
+        "| load (start → end) |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for config, rows in results.items():
         times = [r[0] for r in rows]
         med = statistics.median(times)
         loads = ", ".join(f"{r[1]:.1f} → {r[2]:.1f}" for r in rows)
+        cpu = " / ".join(
+            f"{statistics.median(r[4][group] for r in rows) * 1000 / args.burst:.0f}"
+            for group in ("celery main", "celery pool", "postgres", "bench")
+        )
+        cores = statistics.median(
+            sum(v for k, v in r[4].items() if k != "bench") / r[0] for r in rows
+        )
+        old = _git_head(Path(args.old_tree)) if args.old_tree else None
         lines.append(
-            f"| {_describe(config)} | {len(rows)} | {med:.1f} | {max(times):.1f} "
-            f"| {args.burst / med:.1f} | {sum(r[3] for r in rows)} | {loads} |"
+            f"| {_describe(config, old)} | {len(rows)} | {med:.1f} | {max(times):.1f} "
+            f"| {args.burst / med:.1f} | {sum(r[3] for r in rows)} | {cpu} | {cores:.2f} "
+            f"| {loads} |"
         )
     lines.append("")
     return "\n".join(lines)
+
+
+def _git_head(tree: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(tree), "log", "-1", "--format=%h"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
 
 
 def _write(report: str) -> None:

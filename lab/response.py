@@ -24,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from scipy.optimize import minimize
 
 from pools.models import Pool
 from providers.models import Favourite
@@ -187,6 +186,9 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         grad = design.T @ (p - y)
         grad[1:] += L2 * beta[1:]
         return float(value), grad
+
+    # SciPy is loaded by a fit, not by every process that imports the lab's pages.
+    from scipy.optimize import minimize
 
     start = np.zeros(design.shape[1])
     result = minimize(loss, start, jac=True, method="L-BFGS-B")

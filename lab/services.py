@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from lab.models import LabRun
-from lab.optimum import optimum_compute
 from lab.response import ResponseModel, response_model_fit
 from lab.simulator import (
     BROADCAST,
@@ -143,6 +142,8 @@ def lab_simulate(
     }
     out |= figures(main)
     if optimum:
+        from lab.optimum import optimum_compute  # SciPy: loaded by the runs that need it
+
         bound = optimum_compute(main)
         best = bound["hours"]
         requested = out["hours_requested"]

@@ -266,8 +266,8 @@ class Booking(models.Model):
         ordering = ["start", "id"]
         indexes = [
             models.Index(fields=["worker", "start"]),
-            # Matching's reliability counts each worker's attendance by status from this
-            # index alone (shifts.matching.ranking.reliability_querysets).
+            # A worker's attendance by status, from this index alone (the worker's page);
+            # matching reads the counts kept in ``WorkerRecord`` instead.
             models.Index(fields=["worker", "status"], name="booking_worker_status"),
         ]
         constraints = [
@@ -290,6 +290,40 @@ class Booking(models.Model):
     def is_live(self) -> bool:
         """Booked or attended: the worker needs to know where the shift is."""
         return self.status in self.LIVE_STATUSES
+
+
+class WorkerRecord(models.Model):
+    """Each worker's offer answers and attendance, counted: what matching's reliability
+    reads (``shifts.matching.ranking``), instead of counting the worker's whole history
+    on every wave.
+
+    The database keeps the counts, as it keeps a constraint: triggers on ``shifts_offer``
+    and ``shifts_booking`` (migration 0004, PostgreSQL and SQLite) add or take one whenever
+    a row enters or leaves a counted status, is inserted or deleted, on every path that
+    writes (the services, bulk updates, cascades, the demo builder, the admin). So the
+    counts always equal counting the history (``worker_records_recount`` writes them from
+    it, as the migration did). A worker with no counted offer or booking has no row."""
+
+    worker = models.OneToOneField(
+        Worker, on_delete=models.CASCADE, primary_key=True, related_name="record"
+    )
+    offers_accepted = models.IntegerField(db_default=0)
+    offers_declined = models.IntegerField(db_default=0)
+    offers_expired = models.IntegerField(db_default=0)
+    shifts_attended = models.IntegerField(db_default=0)
+    no_shows = models.IntegerField(db_default=0)
+
+    # What each column counts: (table, status, column).
+    COUNTED = (
+        ("shifts_offer", Offer.Status.ACCEPTED, "offers_accepted"),
+        ("shifts_offer", Offer.Status.DECLINED, "offers_declined"),
+        ("shifts_offer", Offer.Status.EXPIRED, "offers_expired"),
+        ("shifts_booking", Booking.Status.ATTENDED, "shifts_attended"),
+        ("shifts_booking", Booking.Status.NO_SHOW, "no_shows"),
+    )
+
+    def __str__(self) -> str:
+        return f"Record of {self.worker_id}"
 
 
 class Timesheet(models.Model):

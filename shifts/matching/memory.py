@@ -17,7 +17,7 @@ What is loaded, and how often:
 - opt-outs and recent joiners: the same query as ``worker_facts``, once per week;
 - weekly patterns, and the exceptions in the range: once;
 - live bookings from 18 weeks before the range to 18 weeks after: once, then kept up to date;
-- offer answers and attendance (reliability): once, then kept up to date.
+- offer answers and attendance (reliability, the workers' records): once, then kept up to date.
 
 The SQL rules stay in the database: ``ShiftMatching`` runs matching's own prefilter
 (``_prefiltered_rows``, every rule with a ``where``) once per shift and keeps its rows; each
@@ -47,16 +47,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import Count, Model, Q
+from django.db.models import Model, Q
 
 from pools.models import Pool
 from shifts.matching.ranking import (
-    RELIABILITY_BOOKING_STATUSES,
-    RELIABILITY_OFFER_STATUSES,
     Candidate,
     Evaluation,
     evaluate_rows,
     examine_facts,
+    record_counts,
+    records_queryset,
     reliability_scores,
 )
 from shifts.matching.rules import (
@@ -73,7 +73,7 @@ from shifts.matching.rules import (
     needed_documents,
 )
 from shifts.matching.waves import _due, _wave_pick, _wave_size, offer_expiry, wave_interval
-from shifts.models import Booking, Offer, ShiftRequest
+from shifts.models import Booking, ShiftRequest
 from workers.models import (
     WORKING_TIME_REFERENCE_WEEKS,
     AvailabilityException,
@@ -207,20 +207,8 @@ class FactsBook:
             "worker_id", "start", "end", "shift_id"
         ):
             self.bookings[wid].append(_held(start, end, shift_id))
-        offers = _ids_filter(
-            Offer.objects.filter(status__in=RELIABILITY_OFFER_STATUSES), "worker_id", ids
-        )
-        for wid, status, n in (
-            offers.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
-        ):
-            self.offers[wid][status] = n
-        attended = _ids_filter(
-            Booking.objects.filter(status__in=RELIABILITY_BOOKING_STATUSES), "worker_id", ids
-        )
-        for wid, status, n in (
-            attended.order_by().values_list("worker_id", "status").annotate(n=Count("id"))
-        ):
-            self.attendance[wid][status] = n
+        for wid, *values in records_queryset(ids):
+            self.offers[wid], self.attendance[wid] = record_counts(tuple(values))  # type: ignore[arg-type]
         # Memos made before these workers were known must be made again.
         self._documents.clear()
         self._special.clear()

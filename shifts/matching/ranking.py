@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from providers.models import Site
@@ -35,7 +35,7 @@ from shifts.matching.rules import (
     hours_booked_in_week,
     is_ready_now,
 )
-from shifts.models import Booking, Offer, ShiftRequest
+from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
 
 
 @dataclass
@@ -55,50 +55,53 @@ class Evaluation:
     excluded: dict[str, list[int]]
 
 
-def _reliability(worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
-    """Two queries: each worker's offer responses and attendance, scored by
-    ``reliability_scores``."""
-    if not worker_ids:
-        return {}
-    return reliability_from_rows(worker_ids, fetch_many(reliability_querysets(worker_ids)))
-
-
-def reliability_querysets(worker_ids: list[int]) -> dict[str, QuerySet[Any]]:
-    """Each worker's offer answers and attendance, counted by status (``values_list`` rows
-    of (worker id, status, count)). ``COUNT(*)``, not of a column, so PostgreSQL can count
-    offers from the (worker, status) index alone where the table's pages are all-visible."""
-    offer_qs = _ids_filter(
-        Offer.objects.filter(status__in=RELIABILITY_OFFER_STATUSES), "worker_id", worker_ids
+def records_queryset(worker_ids: list[int]) -> QuerySet[Any]:
+    """These workers' counted offer answers and attendance (``WorkerRecord``, kept by the
+    database as offers and bookings change): ``values_list`` rows of ``RECORD_COLUMNS``,
+    one per worker who has any. A primary-key lookup each, however long their history."""
+    return _ids_filter(WorkerRecord.objects.all(), "worker_id", worker_ids).values_list(
+        "worker_id", *RECORD_COLUMNS
     )
-    booking_qs = _ids_filter(
-        Booking.objects.filter(status__in=RELIABILITY_BOOKING_STATUSES), "worker_id", worker_ids
-    )
-    return {
-        "offer_answers": offer_qs.order_by()
-        .values_list("worker_id", "status")
-        .annotate(n=Count("*")),
-        "attendance": booking_qs.order_by()
-        .values_list("worker_id", "status")
-        .annotate(n=Count("*")),
-    }
 
 
-def reliability_from_rows(
-    worker_ids: list[int], fetched: Mapping[str, list[tuple[Any, ...]]]
+def reliability_from_records(
+    worker_ids: list[int], rows: list[tuple[Any, ...]]
 ) -> dict[int, tuple[float, list[str]]]:
-    """``reliability_scores`` of these workers from the rows of ``reliability_querysets``."""
-    offers: dict[int, dict[str, int]] = defaultdict(dict)
-    attendance: dict[int, dict[str, int]] = defaultdict(dict)
-    for wid, status, n in fetched["offer_answers"]:
-        offers[wid][status] = n
-    for wid, status, n in fetched["attendance"]:
-        attendance[wid][status] = n
+    """``reliability_scores`` of these workers from the rows of ``records_queryset``."""
+    offers: dict[int, dict[str, int]] = {}
+    attendance: dict[int, dict[str, int]] = {}
+    for wid, accepted, declined, expired, attended, no_shows in rows:
+        offers[wid], attendance[wid] = record_counts(
+            (accepted, declined, expired, attended, no_shows)
+        )
     return reliability_scores(worker_ids, offers, attendance)
 
 
-# The answers and the outcomes reliability counts.
-RELIABILITY_OFFER_STATUSES = (Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED)
-RELIABILITY_BOOKING_STATUSES = (Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
+def record_counts(
+    values: tuple[int, int, int, int, int],
+) -> tuple[dict[str, int], dict[str, int]]:
+    """A record's columns (``RECORD_COLUMNS``) as counts by offer status and by booking
+    status, as ``reliability_scores`` reads them."""
+    accepted, declined, expired, attended, no_shows = values
+    return (
+        {
+            Offer.Status.ACCEPTED: accepted,
+            Offer.Status.DECLINED: declined,
+            Offer.Status.EXPIRED: expired,
+        },
+        {Booking.Status.ATTENDED: attended, Booking.Status.NO_SHOW: no_shows},
+    )
+
+
+# What reliability counts (``WorkerRecord``'s columns): offers answered or left to expire,
+# and attendance.
+RECORD_COLUMNS = (
+    "offers_accepted",
+    "offers_declined",
+    "offers_expired",
+    "shifts_attended",
+    "no_shows",
+)
 
 
 def reliability_scores(
@@ -153,13 +156,16 @@ def _examine(
     excluded: dict[str, list[int]],
 ) -> list[Candidate]:
     """The per-worker rules (``fact_rules()``) on one slice, then the ranking facts of those
-    who pass: eight queries whatever its size, in two round trips on PostgreSQL (the six
-    of ``facts_querysets``, then the two of ``reliability_querysets`` for those who pass:
-    their history is the costly part, so it is read only for those who can be offered)."""
+    who pass: seven queries whatever its size, in one round trip on PostgreSQL (the six of
+    ``facts_querysets`` and the workers' records, ``records_queryset``)."""
     worker_rows = [(r[0], r[3], r[4]) for r in rows]
-    fetched = fetch_many(facts_querysets(ctx, [row[0] for row in rows]))
+    ids = [row[0] for row in rows]
+    fetched = fetch_many({**facts_querysets(ctx, ids), "records": records_queryset(ids)})
     facts = facts_from_rows(ctx, worker_rows, fetched)
-    return examine_facts(ctx, rows, facts, excluded, _reliability)
+    records = fetched["records"]
+    return examine_facts(
+        ctx, rows, facts, excluded, lambda passed: reliability_from_records(passed, records)
+    )
 
 
 Reliability = Callable[[list[int]], dict[int, tuple[float, list[str]]]]

@@ -6,7 +6,8 @@ and never the street address, which the worker sees only once booked."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 
 from django.urls import reverse
@@ -133,14 +134,23 @@ def offer_messages_for(
             ).values_list("pool_id", "role_id", "pool_hourly_cost")
         }
     messages = []
+    # What every offer of a shift sent at the same moment says alike is worded once; only
+    # the distance differs (``_at_distance``). The link is reversed once, too.
+    worded: dict[tuple[int, datetime], OfferFacts] = {}
+    url = reverse("workers:offer", kwargs={"pk": _URL_PK})
     for offer in offers:
         shift = offer.shift
-        facts = offer_facts(
-            offer,
-            hourly_pay=rates.get((shift.pool_id, shift.role_id)),
-            skills=skills.get(shift.pk, []),
-            unit=shift.pool.distance_unit,
-        )
+        unit = shift.pool.distance_unit
+        same = worded.get((shift.pk, offer.expires_at))
+        if same is None:
+            facts = worded[(shift.pk, offer.expires_at)] = offer_facts(
+                offer,
+                hourly_pay=rates.get((shift.pool_id, shift.role_id)),
+                skills=skills.get(shift.pk, []),
+                unit=unit,
+            )
+        else:
+            facts = _at_distance(same, offer.distance_km, unit)
         assert offer.worker.user_id is not None
         messages.append(
             Message(
@@ -148,8 +158,22 @@ def offer_messages_for(
                 kind="offer",
                 subject=f"Shift offer: {facts.role} at {facts.site_name}",
                 body=facts.summary(),
-                url=reverse("workers:offer", kwargs={"pk": offer.pk}),
+                url=url.replace(str(_URL_PK), str(offer.pk)),
                 offer_id=offer.pk,
             )
         )
     return messages
+
+
+# An id no offer has, reversed once and replaced by each offer's.
+_URL_PK = 987654321987
+
+
+def _at_distance(facts: OfferFacts, km: Decimal | float | None, unit: str) -> OfferFacts:
+    """``facts`` as ``offer_facts`` words them for an offer at ``km`` instead."""
+    minutes = travel_minutes(km)
+    return replace(
+        facts,
+        distance=distance_text(km, unit),
+        travel=f"{minutes} min" if minutes is not None else "",
+    )

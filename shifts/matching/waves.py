@@ -9,11 +9,12 @@ is stored on the shift (``next_wave_at``) and a periodic sweep runs it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -72,6 +73,45 @@ def offers_notify(offer_ids: Iterable[int]) -> int:
     """Tell each worker about a new offer: the notifications are written in bulk (one
     query) and delivered by Celery after commit. What they say is ``offer_messages``."""
     return notifications_send_many(messages=offer_messages(offer_ids))
+
+
+def _offers_create(offers: list[Offer]) -> None:
+    """Insert a wave's offers (one shift, one moment), skipping any the unique constraint
+    refuses (the worker was offered the shift meanwhile); each created one gets its ``pk``,
+    the others keep ``None``. On PostgreSQL one statement, the rows passed as one JSON
+    document and the new ids returned; elsewhere ``bulk_create`` and a query for the ids."""
+    if not offers:
+        return
+    if connection.vendor != "postgresql":
+        Offer.objects.bulk_create(offers, ignore_conflicts=True)
+        first = offers[0]
+        created = dict(
+            Offer.objects.filter(
+                shift_id=first.shift_id, wave=first.wave, sent_at=first.sent_at
+            ).values_list("worker_id", "pk")
+        )
+    else:
+        first = offers[0]
+        rows = json.dumps([[o.worker_id, o.rank, str(o.distance_km), o.reasons] for o in offers])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO shifts_offer (shift_id, worker_id, status, wave, rank, distance_km, "
+                "reasons, sent_at, expires_at, decline_reason) "
+                "SELECT %s, (r->>0)::bigint, %s, %s, (r->>1)::int, (r->>2)::numeric, r->3, "
+                "%s, %s, '' FROM jsonb_array_elements(%s::jsonb) AS r "
+                "ON CONFLICT DO NOTHING RETURNING worker_id, id",
+                [
+                    first.shift_id,
+                    Offer.Status.PENDING.value,
+                    first.wave,
+                    first.sent_at,
+                    first.expires_at,
+                    rows,
+                ],
+            )
+            created = dict(cursor.fetchall())
+    for offer in offers:
+        offer.pk = created.get(offer.worker_id)
 
 
 def _due(shift: ShiftRequest, now: datetime) -> bool:
@@ -136,14 +176,9 @@ def shift_match_wave(
             )
             for i, c in enumerate(picked)
         ]
-        Offer.objects.bulk_create(offers, ignore_conflicts=True)
         # Only the offers this run really created (a conflicting one was not) are announced;
         # what they say is built from the offers at hand (``offer_messages_for``).
-        created = dict(
-            Offer.objects.filter(shift=shift, wave=wave, sent_at=now).values_list("worker_id", "pk")
-        )
-        for offer in offers:
-            offer.pk = created.get(offer.worker_id)
+        _offers_create(offers)
         notifications_send_many(
             messages=offer_messages_for(
                 [o for o in offers if o.pk is not None],

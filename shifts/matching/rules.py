@@ -27,6 +27,7 @@ from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -706,17 +707,23 @@ def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any]]:
     """The queries ``worker_facts`` runs for these workers, by name (``values_list`` rows)."""
     querysets: dict[str, QuerySet[Any]] = {}
     if ctx.documents:
-        querysets["documents"] = (
-            _ids_filter(
-                Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
-                    doc_type_id__in=list(ctx.documents)
-                ),
-                "worker_id",
-                ids,
+        documents = _ids_filter(
+            Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
+                doc_type_id__in=list(ctx.documents)
+            ),
+            "worker_id",
+            ids,
+        ).order_by()
+        if connection.vendor == "postgresql":
+            # One row per worker with the types they hold, not one per document: an urgent
+            # evaluation of thousands of workers otherwise reads ten times as many rows.
+            querysets["documents"] = (
+                documents.values("worker_id")
+                .annotate(types=ArrayAgg("doc_type_id", distinct=True))
+                .values_list("worker_id", "types")
             )
-            .order_by()
-            .values_list("worker_id", "doc_type_id")
-        )
+        else:
+            querysets["documents"] = documents.values_list("worker_id", "doc_type_id")
     # The few with an opt-out on record, or who joined within the 17 weeks before the
     # shift's week (their reference period is shorter): one small query.
     querysets["special"] = _ids_filter(
@@ -787,8 +794,11 @@ def facts_from_rows(
         for pk, cap, ready in rows
     ]
     by_id = {f.worker_id: f for f in facts}
-    for wid, doc_type_id in fetched.get("documents", []):
-        by_id[wid].documents.add(doc_type_id)
+    for wid, types in fetched.get("documents", []):  # a type, or a list of them
+        if isinstance(types, list):
+            by_id[wid].documents.update(types)
+        else:
+            by_id[wid].documents.add(types)
     joined_after = _joined_after(ctx)
     for wid, signed_on, withdrawn_on, approved_at in fetched["special"]:
         worker = by_id[wid]

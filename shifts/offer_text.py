@@ -5,7 +5,7 @@ and never the street address, which the worker sees only once booked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -118,12 +118,15 @@ def offer_messages_for(
     *,
     skills: dict[int, list[str]],
     rates: dict[tuple[int, int], Decimal] | None = None,
+    user_ids: Mapping[int, int | None] | None = None,
 ) -> list[Message]:
     """``offer_messages`` for offers already at hand, each with its shift (site, role and
-    pool loaded) and its worker's ``user_id`` (those without one get none); ``skills`` are
-    each shift's skill names. One query, for the pay rates, unless ``rates`` (pool and role
-    -> the pool's hourly cost) are given."""
-    offers = [o for o in offers if o.worker.user_id is not None]
+    pool loaded) and its worker's ``user_id`` (those without one get none), or their
+    workers' user ids in ``user_ids`` (worker id -> user id); ``skills`` are each shift's
+    skill names. One query, for the pay rates, unless ``rates`` (pool and role -> the
+    pool's hourly cost) are given."""
+    users = user_ids if user_ids is not None else {o.worker_id: o.worker.user_id for o in offers}
+    offers = [o for o in offers if users.get(o.worker_id) is not None]
     if not offers:
         return []
     if rates is None:
@@ -151,10 +154,11 @@ def offer_messages_for(
             )
         else:
             facts = _at_distance(same, offer.distance_km, unit)
-        assert offer.worker.user_id is not None
+        user_id = users[offer.worker_id]
+        assert user_id is not None
         messages.append(
             Message(
-                user_id=offer.worker.user_id,
+                user_id=user_id,
                 kind="offer",
                 subject=f"Shift offer: {facts.role} at {facts.site_name}",
                 body=facts.summary(),

@@ -67,14 +67,20 @@ def records_queryset(worker_ids: list[int]) -> QuerySet[Any]:
 def reliability_from_records(
     worker_ids: list[int], rows: list[tuple[Any, ...]]
 ) -> dict[int, tuple[float, list[str]]]:
-    """``reliability_scores`` of these workers from the rows of ``records_queryset``."""
-    offers: dict[int, dict[str, int]] = {}
-    attendance: dict[int, dict[str, int]] = {}
-    for wid, accepted, declined, expired, attended, no_shows in rows:
-        offers[wid], attendance[wid] = record_counts(
-            (accepted, declined, expired, attended, no_shows)
-        )
-    return reliability_scores(worker_ids, offers, attendance)
+    """``reliability_scores`` of these workers from the rows of ``records_queryset`` (which
+    may hold other workers too: only these are scored)."""
+    by_id = {row[0]: row for row in rows}
+    result: dict[int, tuple[float, list[str]]] = {}
+    for wid in worker_ids:
+        row = by_id.get(wid)
+        if row is None:
+            result[wid] = reliability_score(0, 0, 0, 0)
+        else:
+            _wid, accepted, declined, expired, attended, no_shows = row
+            result[wid] = reliability_score(
+                accepted, accepted + declined + expired, attended, attended + no_shows
+            )
+    return result
 
 
 def record_counts(
@@ -114,16 +120,26 @@ def reliability_scores(
     result: dict[int, tuple[float, list[str]]] = {}
     for wid in worker_ids:
         o, a = offers.get(wid, {}), attendance.get(wid, {})
-        accepted, answered = o.get("accepted", 0), sum(o.values())
-        attended, worked = a.get("attended", 0), sum(a.values())
-        score = ((accepted + 1) / (answered + 2) + (attended + 1) / (worked + 2)) / 2
-        notes = []
-        if answered:
-            notes.append(f"accepted {accepted} of {answered} offers")
-        if worked:
-            notes.append(f"attended {attended} of {worked} shifts")
-        result[wid] = (score, notes)
+        result[wid] = reliability_score(
+            o.get("accepted", 0), sum(o.values()), a.get("attended", 0), sum(a.values())
+        )
     return result
+
+
+def reliability_score(
+    accepted: int, answered: int, attended: int, worked: int
+) -> tuple[float, list[str]]:
+    """One worker's reliability from their counts: offers accepted of those answered (or
+    left to expire), shifts attended of those booked and due (attended or no-show),
+    smoothed so a newcomer starts in the middle rather than at the top or bottom; with
+    the words."""
+    score = ((accepted + 1) / (answered + 2) + (attended + 1) / (worked + 2)) / 2
+    notes = []
+    if answered:
+        notes.append(f"accepted {accepted} of {answered} offers")
+    if worked:
+        notes.append(f"attended {attended} of {worked} shifts")
+    return score, notes
 
 
 def _slice_target(need: int) -> int:

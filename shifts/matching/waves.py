@@ -24,7 +24,6 @@ from shifts.matching.ranking import Candidate, _evaluate
 from shifts.matching.rules import fetch_many
 from shifts.models import MatchRun, Offer, ShiftRequest
 from shifts.offer_text import offer_messages, offer_messages_for
-from workers.models import Worker
 
 
 def offer_expiry(shift: ShiftRequest, now: datetime) -> datetime:
@@ -75,24 +74,50 @@ def offers_notify(offer_ids: Iterable[int]) -> int:
     return notifications_send_many(messages=offer_messages(offer_ids))
 
 
-def _offers_create(offers: list[Offer]) -> None:
-    """Insert a wave's offers (one shift, one moment), skipping any the unique constraint
-    refuses (the worker was offered the shift meanwhile); each created one gets its ``pk``,
-    the others keep ``None``. On PostgreSQL one statement, the rows passed as one JSON
-    document and the new ids returned; elsewhere ``bulk_create`` and a query for the ids."""
-    if not offers:
-        return
+# An offer row as a wave makes it: worker id, rank, distance (km), reasons.
+OfferRow = tuple[int, int, Decimal, list[str]]
+_OFFER_ATTNAMES = [f.attname for f in Offer._meta.concrete_fields]
+
+
+def _offers_create(
+    shift: ShiftRequest,
+    rows: list[OfferRow],
+    *,
+    wave: int,
+    sent_at: datetime,
+    expires_at: datetime,
+) -> list[Offer]:
+    """Insert a wave's offers, skipping any the unique constraint refuses (the worker was
+    offered the shift meanwhile); the offers created, in ``rows``' order, with their shift
+    at hand. On PostgreSQL one statement, the rows passed as one JSON document and the new
+    ids returned (Django's per-object saving costs an urgent wave's hundreds of offers
+    otherwise); elsewhere ``bulk_create`` and a query for the ids."""
+    if not rows:
+        return []
     if connection.vendor != "postgresql":
-        Offer.objects.bulk_create(offers, ignore_conflicts=True)
-        first = offers[0]
+        Offer.objects.bulk_create(
+            [
+                Offer(
+                    shift=shift,
+                    worker_id=worker_id,
+                    wave=wave,
+                    rank=rank,
+                    distance_km=km,
+                    reasons=reasons,
+                    sent_at=sent_at,
+                    expires_at=expires_at,
+                )
+                for worker_id, rank, km, reasons in rows
+            ],
+            ignore_conflicts=True,
+        )
         created = dict(
-            Offer.objects.filter(
-                shift_id=first.shift_id, wave=first.wave, sent_at=first.sent_at
-            ).values_list("worker_id", "pk")
+            Offer.objects.filter(shift=shift, wave=wave, sent_at=sent_at).values_list(
+                "worker_id", "pk"
+            )
         )
     else:
-        first = offers[0]
-        rows = json.dumps([[o.worker_id, o.rank, str(o.distance_km), o.reasons] for o in offers])
+        document = json.dumps([[w, rank, str(km), reasons] for w, rank, km, reasons in rows])
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO shifts_offer (shift_id, worker_id, status, wave, rank, distance_km, "
@@ -100,18 +125,36 @@ def _offers_create(offers: list[Offer]) -> None:
                 "SELECT %s, (r->>0)::bigint, %s, %s, (r->>1)::int, (r->>2)::numeric, r->3, "
                 "%s, %s, '' FROM jsonb_array_elements(%s::jsonb) AS r "
                 "ON CONFLICT DO NOTHING RETURNING worker_id, id",
-                [
-                    first.shift_id,
-                    Offer.Status.PENDING.value,
-                    first.wave,
-                    first.sent_at,
-                    first.expires_at,
-                    rows,
-                ],
+                [shift.pk, Offer.Status.PENDING.value, wave, sent_at, expires_at, document],
             )
             created = dict(cursor.fetchall())
-    for offer in offers:
-        offer.pk = created.get(offer.worker_id)
+    offers = []
+    for worker_id, rank, km, reasons in rows:
+        pk = created.get(worker_id)
+        if pk is None:
+            continue
+        values = {
+            "id": pk,
+            "shift_id": shift.pk,
+            "worker_id": worker_id,
+            "status": Offer.Status.PENDING.value,
+            "wave": wave,
+            "rank": rank,
+            "distance_km": km,
+            "reasons": reasons,
+            "sent_at": sent_at,
+            "expires_at": expires_at,
+            "viewed_at": None,
+            "responded_at": None,
+            "decline_reason": "",
+        }
+        # As if loaded from the database (the positional fast path), with its shift.
+        offer = Offer.from_db(
+            connection.alias, _OFFER_ATTNAMES, [values[a] for a in _OFFER_ATTNAMES]
+        )
+        offer._state.fields_cache["shift"] = shift
+        offers.append(offer)
+    return offers
 
 
 def _due(shift: ShiftRequest, now: datetime) -> bool:
@@ -163,27 +206,29 @@ def shift_match_wave(
         wave = shift.wave + 1
         expires = offer_expiry(shift, now)
         first_rank = known["offered"][0][0] if known["offered"] else 0
-        offers = [
-            Offer(
-                shift=shift,
-                worker=Worker(pk=c.worker_id, user_id=c.user_id),
-                wave=wave,
-                rank=first_rank + i + 1,
-                distance_km=Decimal(str(c.distance_km)).quantize(Decimal("0.1")),
-                reasons=c.reasons,
-                sent_at=now,
-                expires_at=expires,
-            )
-            for i, c in enumerate(picked)
-        ]
+        offers = _offers_create(
+            shift,
+            [
+                (
+                    c.worker_id,
+                    first_rank + i + 1,
+                    Decimal(str(c.distance_km)).quantize(Decimal("0.1")),
+                    c.reasons,
+                )
+                for i, c in enumerate(picked)
+            ],
+            wave=wave,
+            sent_at=now,
+            expires_at=expires,
+        )
         # Only the offers this run really created (a conflicting one was not) are announced;
         # what they say is built from the offers at hand (``offer_messages_for``).
-        _offers_create(offers)
         notifications_send_many(
             messages=offer_messages_for(
-                [o for o in offers if o.pk is not None],
+                offers,
                 skills={shift.pk: sorted(name for _pk, name in skills)},
                 rates={(pool, role): cost for pool, role, cost in known["rates"]},
+                user_ids={c.worker_id: c.user_id for c in picked},
             )
         )
         run = MatchRun.objects.create(

@@ -105,6 +105,7 @@ def main() -> None:
 
     django.setup()
     from django.db import transaction
+    from django.urls import reverse
 
     from shifts.matching import shift_match_wave
     from shifts.models import ShiftRequest
@@ -125,6 +126,9 @@ def main() -> None:
             for warm in ids[:3]:  # caches and plans
                 shift = ShiftRequest.objects.select_related("site", "pool").get(pk=warm)
                 floor(shift)
+            # The URLconf, which a running site has loaded (a wave's messages link to the
+            # offer): otherwise the first wave measured pays for importing every view.
+            reverse("workers:offer", kwargs={"pk": 1})
             for shift_id in ids:
                 shift = ShiftRequest.objects.select_related("site", "pool").get(pk=shift_id)
                 order = ["floor", "first wave", "urgent"]

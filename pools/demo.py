@@ -46,6 +46,7 @@ from providers.models import Provider, ProviderMember, Site
 from reports.demo import workforce_demo_build
 from reports.rollups import rollups_refresh
 from shifts.models import Booking, Offer, Rating, ShiftRequest, Timesheet
+from shifts.services.records import worker_records_recount
 from workers.models import AvailabilityRule, Document, Worker
 
 LONDON = ZoneInfo("Europe/London")
@@ -815,6 +816,15 @@ _COPY_TEXT: dict[type, Callable[[Any], str]] = {
 }
 
 
+def _record_triggers(*, enabled: bool) -> None:
+    """Turn the triggers that keep workers' records on offers and bookings off or on
+    (PostgreSQL; within the caller's transaction)."""
+    with connection.cursor() as cursor:
+        for model in (Offer, Booking):
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
+
+
 def _bulk_load_prepare(models_: list[type[models.Model]]) -> list[str]:
     """Drop what makes row-by-row loading slow on these tables, as pg_restore would: plain
     indexes (never a unique or exclusion constraint's) and foreign keys. Return the SQL that
@@ -965,8 +975,16 @@ class _Builder:
         # Loading millions of rows into indexed tables is slow; like pg_restore, drop the
         # plain indexes (never a constraint's) and build them again once the rows are in.
         saved = _bulk_load_prepare(history_models + [ShiftRequest.skills.through]) if bulky else []
+        if bulky:
+            # Nor count each historical offer and booking into its worker's record, row by
+            # row (the triggers of shifts' migration 0004): count them all once at the end.
+            _record_triggers(enabled=False)
         self._history()
         self.writer.finish()
+        if bulky:
+            _record_triggers(enabled=True)
+            self.say("Counting the workers' records ...")
+            worker_records_recount()
         if saved:
             self.say(f"Rebuilding {len(saved)} indexes and foreign keys ...")
             with connection.cursor() as cursor:

@@ -16,6 +16,7 @@ from shifts.matching.ranking import RECORD_COLUMNS
 from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
 from shifts.services.lifecycle import booking_record_no_show, shifts_close_past
 from shifts.services.offers import offer_accept, offer_decline, offers_expire
+from shifts.services.records import worker_records_recount
 from shifts.services.timesheets import booking_confirm_attended, timesheets_auto_approve
 from tests import factories as f
 from tests.providers.conftest import book, past_shift, submit_timesheet
@@ -157,6 +158,20 @@ def test_the_migrations_backfill_writes_the_records_counting_the_history_gives(
     assert record(worker) == history(worker) == (1, 0, 1, 1, 0)
     assert record(other_worker) == history(other_worker) == (0, 1, 0, 0, 1)
     assert WorkerRecord.objects.count() == 2
+
+
+def test_recounting_writes_the_records_from_the_history_as_the_demo_builder_does(
+    site, worker, other_worker
+):
+    offered(f.ShiftFactory(site=site), worker, status=Offer.Status.DECLINED)
+    book(past_shift(site), other_worker, status=Booking.Status.NO_SHOW)
+    WorkerRecord.objects.filter(worker=worker).update(offers_declined=7)
+    WorkerRecord.objects.filter(worker=other_worker).delete()
+
+    assert worker_records_recount() == 2
+
+    assert record(worker) == history(worker) == (0, 1, 0, 0, 0)
+    assert record(other_worker) == history(other_worker) == (0, 0, 0, 0, 1)
 
 
 def test_a_wave_ranks_and_words_reliability_from_the_record(site, worker, other_worker):

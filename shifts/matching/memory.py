@@ -71,6 +71,7 @@ from shifts.matching.rules import (
     acceptance_rules,
     fact_failures,
     needed_documents,
+    weeks_matter,
 )
 from shifts.matching.waves import _due, _wave_pick, _wave_size, offer_expiry, wave_interval
 from shifts.models import Booking, ShiftRequest
@@ -332,6 +333,8 @@ class FactsBook:
                     if totals_lo <= s < totals_hi and sid != shift_id:
                         totals[monday_of] = totals.get(monday_of, 0.0) + hours
                 facts.weekly_totals = totals
+                if totals and not weeks_matter(ctx, facts):
+                    facts.weekly_totals = {}
             out.append(facts)
         return out
 

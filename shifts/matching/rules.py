@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -483,6 +483,24 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _glance_seconds(ctx: _Context) -> int:
+    """Other hours in the 33 weeks around the shift up to which no 17-week window can
+    break the 48-hour average (the limit over a full window, less the shift, less an hour's
+    margin), in whole seconds."""
+    shift_seconds = (ctx.shift.end - ctx.shift.start).total_seconds()
+    limit = WORKING_TIME_LIMIT_HOURS * WORKING_TIME_REFERENCE_WEEKS * 3600
+    return int(limit - shift_seconds - 3600)
+
+
+def weeks_matter(ctx: _Context, facts: Facts) -> bool:
+    """Whether ``_within_working_time`` must look at the worker's weeks one by one: they
+    joined within the reference period, or their other hours in the 33 weeks around could
+    reach the limit. Otherwise the weeks are not kept (nor, on PostgreSQL, loaded): the
+    rule passes them at a glance."""
+    total = round(sum(facts.weekly_totals.values()) * 3600)
+    return facts.first_week is not None or total > _glance_seconds(ctx)
+
+
 def _within_working_time(ctx: _Context, facts: Facts) -> bool:
     """Working Time Regulations 1998: no more than 48 hours a week averaged over 17 weeks,
     unless the worker has opted out in writing. Every 17-week window that holds the shift's
@@ -653,7 +671,9 @@ RULES: dict[str, str] = {rule.name: rule.sentence for rule in ELIGIBILITY}
 # --- Loading and applying them ---------------------------------------------------------------
 
 
-def fetch_many(querysets: dict[str, QuerySet[Any]]) -> dict[str, list[tuple[Any, ...]]]:
+def fetch_many(
+    querysets: Mapping[str, QuerySet[Any] | RawRows],
+) -> dict[str, list[tuple[Any, ...]]]:
     """The rows of several ``values_list`` querysets, by name. On PostgreSQL they are sent
     together in one round trip (psycopg's pipeline mode): on a busy machine every wait for
     the server is a trip through the scheduler, and a wave's eight fact queries otherwise
@@ -661,10 +681,13 @@ def fetch_many(querysets: dict[str, QuerySet[Any]]) -> dict[str, list[tuple[Any,
     queries select (ids, text, dates, times, booleans, intervals, counts); Django's
     converters are not applied."""
     if connection.vendor != "postgresql" or len(querysets) < 2:
-        return {name: list(qs) for name, qs in querysets.items()}
+        return {name: _rows(qs) for name, qs in querysets.items()}
     import psycopg
 
-    compiled = {name: qs.query.sql_with_params() for name, qs in querysets.items()}
+    compiled = {
+        name: (qs.sql, qs.params) if isinstance(qs, RawRows) else qs.query.sql_with_params()
+        for name, qs in querysets.items()
+    }
     connection.ensure_connection()
     raw = connection.connection
     started = time.monotonic()
@@ -681,6 +704,14 @@ def fetch_many(querysets: dict[str, QuerySet[Any]]) -> dict[str, list[tuple[Any,
         for sql, params in compiled.values():
             connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": each})
     return fetched
+
+
+def _rows(qs: QuerySet[Any] | RawRows) -> list[tuple[Any, ...]]:
+    if not isinstance(qs, RawRows):
+        return list(qs)
+    with connection.cursor() as cursor:
+        cursor.execute(qs.sql, qs.params)
+        return list(cursor.fetchall())
 
 
 def worker_facts(ctx: _Context, rows: list[WorkerRow]) -> list[Facts]:
@@ -703,9 +734,9 @@ def _joined_after(ctx: _Context) -> datetime:
     )
 
 
-def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any]]:
+def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any] | RawRows]:
     """The queries ``worker_facts`` runs for these workers, by name (``values_list`` rows)."""
-    querysets: dict[str, QuerySet[Any]] = {}
+    querysets: dict[str, QuerySet[Any] | RawRows] = {}
     if ctx.documents:
         documents = _ids_filter(
             Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
@@ -761,7 +792,7 @@ def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any]]:
     # Kept only for those not opted out (``facts_from_rows``).
     span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
     week = datetime.combine(_monday(ctx.first_day), datetime.min.time(), tzinfo=LONDON)
-    querysets["weekly_totals"] = (
+    weekly = (
         _ids_filter(
             Booking.objects.filter(
                 status__in=Booking.LIVE_STATUSES,
@@ -777,7 +808,30 @@ def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any]]:
         .annotate(length=Sum(F("end") - F("start")))
         .values_list("worker_id", "week", "length")
     )
+    if connection.vendor != "postgresql":
+        querysets["weekly_totals"] = weekly
+        return querysets
+    # Only the weeks of workers ``_within_working_time`` must look at week by week
+    # (``weeks_matter``): most pass at a glance, and an urgent evaluation otherwise reads
+    # tens of thousands of weekly rows.
+    # (``weeks_matter``, in SQL.)
+    inner, params = weekly.query.sql_with_params()
+    querysets["weekly_totals"] = RawRows(
+        "SELECT t.worker_id, t.week, t.length FROM (SELECT u.*, SUM(u.length) OVER "
+        "(PARTITION BY u.worker_id) AS total FROM (" + inner + ") AS u) AS t "
+        "WHERE EXTRACT(EPOCH FROM t.total) > %s OR t.worker_id IN "
+        "(SELECT id FROM workers_worker WHERE approved_at > %s)",
+        (*params, _glance_seconds(ctx), _joined_after(ctx)),
+    )
     return querysets
+
+
+@dataclass(frozen=True)
+class RawRows:
+    """A hand-written query ``fetch_many`` runs beside the querysets (PostgreSQL only)."""
+
+    sql: str
+    params: tuple[Any, ...]
 
 
 def facts_from_rows(
@@ -820,6 +874,9 @@ def facts_from_rows(
         worker = by_id[wid]
         if not worker.opted_out:
             worker.weekly_totals[monday.date()] = length.total_seconds() / 3600
+    for worker in facts:
+        if worker.weekly_totals and not weeks_matter(ctx, worker):
+            worker.weekly_totals = {}
     return facts
 
 

@@ -194,3 +194,25 @@ def test_the_profile_form_shows_the_cap_error_and_saves_nothing(client, worker):
     assert "signed the opt-out from the 48-hour week" in response.content.decode()
     worker.refresh_from_db()
     assert worker.weekly_hours_cap != 60
+
+
+def test_only_workers_near_the_average_or_newly_joined_have_their_weeks_looked_at(
+    site, veteran, other_worker
+):
+    from shifts.matching.rules import _context, worker_facts
+
+    shift = f.ShiftFactory(site=site, start=at(DST_MONDAY, 9), end=at(DST_MONDAY, 17))
+    for week in range(14):  # 14 weeks of 60 hours: 840, over the 816 of 17 weeks at 48
+        for day in range(5):
+            book(veteran, site, at(DST_MONDAY - timedelta(weeks=week + 1, days=-day), 6), 12)
+    book(other_worker, site, at(DST_MONDAY - timedelta(weeks=3), 9), 8)
+    Worker.objects.filter(pk=other_worker.pk).update(approved_at=at(date(2024, 1, 1), 9))
+    rows = [(w.pk, None, None) for w in (veteran, other_worker)]
+
+    near, far = worker_facts(_context(shift, timezone.now()), rows)
+    assert len(near.weekly_totals) == 14  # could reach the limit: looked at week by week
+    assert far.weekly_totals == {}  # 8 hours: passes at a glance, no weeks loaded
+
+    Worker.objects.filter(pk=other_worker.pk).update(approved_at=at(date(2027, 1, 4), 9))
+    _near, joined = worker_facts(_context(shift, timezone.now()), rows)
+    assert joined.weekly_totals == {date(2027, 3, 1): 8.0}  # a newcomer's are

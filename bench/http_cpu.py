@@ -127,6 +127,7 @@ def _child(tree: Path, prefix: str) -> None:
     import re
 
     for n in range(len(people["workers"])):
+        one("api-offers", n)  # each kept page warmed, as a phone that asked before finds it
         _, html = one("offers-page", n)
         found = re.search(rb"\?v=([0-9a-f]+)", html)
         versions[n] = found.group(1).decode() if found else ""

@@ -7,7 +7,9 @@ import threading
 import time as clock
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -115,8 +117,21 @@ def test_a_hundred_simultaneous_accepts_book_exactly_the_headcount(site, pool):
 
 
 def test_control_without_the_guard_the_same_race_overbooks(site, pool, monkeypatch):
-    """Proves the test above can fail: the naive check-then-write lets more in."""
+    """Proves the test above can fail: the naive check-then-write lets more in. On two busy
+    cores the threads may run one after another and never overlap, so the first three to
+    pass the naive check wait for each other before writing (at most 10 s): the race is
+    forced, not hoped for."""
     monkeypatch.setattr(offer_services, "ACCEPT_GUARD", False)
+    three_have_read = threading.Barrier(3, timeout=10)
+    save = ShiftRequest.save
+
+    def save_once_three_have_read(self: ShiftRequest, *args: object, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") == ["booked_count"]:
+            with suppress(threading.BrokenBarrierError):
+                three_have_read.wait()
+        save(self, *args, **kwargs)
+
+    monkeypatch.setattr(ShiftRequest, "save", save_once_three_have_read)
     shift, offers = shift_with_offers(site, pool, headcount=2, n=ACCEPTS)
     run_together([accept_job(o) for o in offers])
     assert Booking.objects.filter(shift=shift).count() > 2

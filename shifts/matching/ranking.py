@@ -153,17 +153,30 @@ def _slices(rows: list[tuple[Any, ...]], need: int | None) -> list[list[tuple[An
     examined only if the first part does not yield enough. ``None`` examines everyone."""
     if need is None or not rows:
         return [rows] if rows else []
-    target = _slice_target(need)
-    if target >= len(rows):
-        return [rows]
+    cut = _band_end(rows, _slice_target(need))
+    return [rows[:cut], rows[cut:]] if cut < len(rows) else [rows]
+
+
+def _band_end(rows: list[tuple[Any, ...]], at_least: int) -> int:
+    """Where a slice of ``rows`` (prefilter rows in ranking order) that takes at least
+    ``at_least`` of them ends: at the end of the last one's (favourite, band) group, so a
+    slice never splits a group whose order the ranking decides."""
 
     def group(row: tuple[Any, ...]) -> tuple[bool, int]:
         return (not row[5], int(row[2] // DISTANCE_BAND_KM))
 
-    cut = target
+    cut = at_least
+    if cut >= len(rows):
+        return len(rows)
     while cut < len(rows) and group(rows[cut]) == group(rows[cut - 1]):
         cut += 1
-    return [rows[:cut], rows[cut:]] if cut < len(rows) else [rows]
+    return cut
+
+
+# After a first slice that fell short, each further slice takes (whole groups of) this many
+# times the workers of the one before: a wave examines about as many workers as it needs,
+# in a handful of round trips however far the prefilter's list runs.
+SLICE_GROWTH = 4
 
 
 def _examine(
@@ -250,9 +263,9 @@ def _evaluate(
 
     With ``need`` (a wave's size) the per-worker rules are applied in ranking order only as
     far as the wave needs (see ``_slices``); the workers not reached are listed under
-    ``"not_reached"`` and examined by later waves. At most two slices, so a run costs the
-    same bounded number of queries whatever the pool's size. A caller that has loaded the
-    shift's skills passes their ids."""
+    ``"not_reached"`` and examined by later waves. A first slice, then (only if it falls
+    short) slices growing fourfold, so a run costs a handful of round trips whatever the
+    pool's size. A caller that has loaded the shift's skills passes their ids."""
     ctx = _context(shift, now, skill_ids=skill_ids)
     if need is None or connection.vendor != "postgresql":
         return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
@@ -288,15 +301,30 @@ def evaluate_slices(
     examine: Examine,
 ) -> Evaluation:
     """Examine the first slice's rows; the rest (``rest_ids``, in ranking order) only if the
-    first does not yield ``need`` candidates, loading their rows then (``rest_rows``);
-    otherwise they are listed as not reached."""
+    first does not yield ``need`` candidates, loading their rows then (``rest_rows``) and
+    examining them slice by slice (whole groups, each ``SLICE_GROWTH`` times the last) until
+    it has; whoever is left is listed as not reached.
+
+    The wave picks the same workers as if everyone had been examined: the ranking orders
+    by (favourite, band) first, as the rows are, and every slice ends at the end of a group,
+    so any candidate in a later slice ranks below the ``need`` already found."""
     excluded: dict[str, list[int]] = defaultdict(list)
     candidates: list[Candidate] = examine(ctx, first, excluded) if first else []
     if rest_ids:
         if need is not None and len(candidates) >= need:
             excluded["not_reached"] = list(rest_ids)
-        else:
+        elif need is None:
             candidates.extend(examine(ctx, rest_rows(), excluded))
+        else:
+            rest = rest_rows()
+            start, size = 0, max(len(first), 1)
+            while start < len(rest) and len(candidates) < need:
+                size *= SLICE_GROWTH
+                cut = start + _band_end(rest[start:], size)
+                candidates.extend(examine(ctx, rest[start:cut], excluded))
+                start = cut
+            if start < len(rest):
+                excluded["not_reached"] = [row[0] for row in rest[start:]]
     candidates.sort(key=_rank_key)
     return Evaluation(candidates=candidates, excluded=dict(excluded))
 

@@ -30,9 +30,10 @@ def judged(passes: set[int], examined: list[int]):  # noqa: ANN201 - an Examine
         for row in chunk:
             examined.append(row[0])
             if row[0] in passes:
-                # Reliability decides within a band: the higher id the better here, so a
-                # slice that split a band would pick the wrong worker.
-                out.append(Candidate(row[0], row[1], row[2], reliability=row[0] / 1000))
+                # Reliability decides within a band (here by the id's last two digits), so a
+                # slice that split a band could pick the wrong worker.
+                score = (row[0] % 100) / 100
+                out.append(Candidate(row[0], row[1], row[2], reliability=score))
             else:
                 excluded["availability"].append(row[0])
         return out
@@ -50,7 +51,7 @@ def test_a_wave_that_falls_short_examines_a_few_more_bands_not_everyone():
     everyone: list[int] = []
     whole = evaluate_rows(None, rows, None, judged(passes, everyone))  # type: ignore[arg-type]
     assert [c.worker_id for c in wave.candidates[:2]] == [c.worker_id for c in whole.candidates[:2]]
-    assert [c.worker_id for c in wave.candidates[:2]] == [119, 112]  # band 3 by reliability
+    assert [c.worker_id for c in wave.candidates[:2]] == [98, 119]  # band 2, by reliability
     # The first slice (band 0: 60), then whole bands of at least 240: bands 1-4 and 5.
     assert examined == list(range(1, 61 + 30 * 4 + 200))
     assert len(everyone) == len(rows)

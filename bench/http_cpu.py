@@ -181,22 +181,12 @@ def _child(tree: Path, prefix: str) -> None:
 
 
 def _people(n: int) -> dict[str, object]:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    from http_load import session_for
     from rest_framework.authtoken.models import Token
 
     from accounts.models import User
     from pools.demo import COORDINATOR_EMAIL
     from workers.models import Worker
-
-    def session_for(user: User) -> str:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
     workers = []
     for worker in (

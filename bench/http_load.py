@@ -45,6 +45,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -112,13 +113,25 @@ class Identity:
     api_etag: str = ""
 
 
+def session_for(user: Any) -> str:
+    """A session cookie for ``user``, written straight into the session table as a sign-in
+    would leave it (Django set up first)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
 def identities_make(n: int) -> tuple[list[Identity], str]:
     """Sessions and API tokens for ``n`` vetted workers (those with pending offers first),
     and a session for the demo coordinator. Written straight into the session table, as a
     sign-in would leave them."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
@@ -126,14 +139,6 @@ def identities_make(n: int) -> tuple[list[Identity], str]:
     from pools.demo import COORDINATOR_EMAIL
     from shifts.models import Offer
     from workers.models import Worker
-
-    def session_for(user: User) -> str:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
     now = timezone.now()
     offered = list(

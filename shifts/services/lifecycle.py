@@ -9,17 +9,22 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from notifications.services import Message, notification_send, notifications_send_many
 from pools.models import Coordinator
 from providers.models import ProviderMember
-from shifts.models import Booking, Offer, ShiftRequest
+from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
 from workers.models import Worker
 
 LONDON = ZoneInfo("Europe/London")
+
+# Only the control test in tests/shifts/test_expiry_locks.py turns this off, to show the
+# deadlock that expiring offers in one plain UPDATE runs into.
+EXPIRY_SKIPS_LOCKED = True
 
 
 def _cancelled_by(booking: Booking, shift: ShiftRequest, by: User) -> str:
@@ -192,6 +197,58 @@ def offers_withdraw(*, shift: ShiftRequest, tell: bool, why: str) -> int:
     return len(pending)
 
 
+def offers_expire_pending(offers: QuerySet[Offer]) -> int:
+    """Expire the pending offers among ``offers`` in bulk (the offer sweep; a past shift
+    closing). Returns how many expired.
+
+    A plain bulk UPDATE locks each pending offer as it meets it, waiting for any held, and
+    at its end the record trigger locks each worker's ``WorkerRecord``. An accept that
+    takes a shift's last place holds the worker, the shift, the offer and then the worker's
+    record, and then wants the shift's other pending offers, to withdraw them: an UPDATE
+    holding one of those and waiting for the accepted offer (its expiry falls between the
+    accept's clock and the sweep's) or for the record is a deadlock, and PostgreSQL aborts
+    one of the two, perhaps the booking. So on
+    PostgreSQL this never waits once it holds a lock: the missing records are made first
+    (in worker order, on their own when no transaction is open around it), then the offers
+    and their workers' records are locked with SKIP LOCKED, and only the offers whose offer
+    and record it holds are expired. One skipped is in use right now (its worker answering
+    it, or accepting another); the next sweep expires it if it is still pending (an offer
+    never outlives its shift's start). ``tests/shifts/test_expiry_locks.py`` forces the
+    deadlock a plain UPDATE runs into."""
+    pending = offers.filter(status=Offer.Status.PENDING)
+    if connection.vendor != "postgresql" or not EXPIRY_SKIPS_LOCKED:
+        return pending.update(status=Offer.Status.EXPIRED)
+    worker_ids = sorted(set(pending.values_list("worker_id", flat=True)))
+    if not worker_ids:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A record's foreign key takes a share lock on its worker's row, which an accept
+        # holds for update: those workers are skipped here (and so below) too.
+        cursor.execute(
+            f"INSERT INTO {WorkerRecord._meta.db_table} (worker_id) "
+            f"SELECT w.id FROM {Worker._meta.db_table} w WHERE w.id = ANY(%s) AND NOT EXISTS "
+            f"(SELECT 1 FROM {WorkerRecord._meta.db_table} r WHERE r.worker_id = w.id) "
+            "ORDER BY w.id FOR KEY SHARE OF w SKIP LOCKED ON CONFLICT DO NOTHING",
+            [worker_ids],
+        )
+    with transaction.atomic():
+        held = list(
+            pending.select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+            .values_list("pk", "worker_id")
+        )
+        records = set(
+            WorkerRecord.objects.select_for_update(skip_locked=True)
+            .filter(worker_id__in=sorted({w for _pk, w in held}))
+            .order_by("worker_id")
+            .values_list("worker_id", flat=True)
+        )
+        ids = [pk for pk, worker_id in held if worker_id in records]
+        if not ids:
+            return 0
+        return Offer.objects.filter(pk__in=ids).update(status=Offer.Status.EXPIRED)
+
+
 def offers_withdraw_for_worker(*, worker: Worker, reason: str) -> int:
     """Withdraw all of a worker's pending offers (they were suspended or left)."""
     return Offer.objects.filter(worker=worker, status=Offer.Status.PENDING).update(
@@ -308,9 +365,7 @@ def shifts_close_past(*, now: datetime | None = None) -> int:
         )
         if not ids:
             return 0
-        Offer.objects.filter(shift_id__in=ids, status=Offer.Status.PENDING).update(
-            status=Offer.Status.EXPIRED
-        )
+        offers_expire_pending(Offer.objects.filter(shift_id__in=ids))
         return ShiftRequest.objects.filter(pk__in=ids, status=ShiftRequest.Status.OPEN).update(
             status=ShiftRequest.Status.EXPIRED, next_wave_at=None
         )

@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.models import User
 from shifts.exceptions import OfferUnavailable
 from shifts.models import Booking, Offer, ShiftRequest
-from shifts.services.lifecycle import shift_fill
+from shifts.services.lifecycle import offers_expire_pending, shift_fill
 from workers.models import Worker
 
 log = logging.getLogger("flexpool.offers")
@@ -198,6 +198,4 @@ def offer_send_direct(*, shift: ShiftRequest, worker: Worker, by: User | None) -
 def offers_expire(*, now: datetime | None = None) -> int:
     """Mark pending offers past their expiry as expired (idempotent)."""
     now = now or timezone.now()
-    return Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now).update(
-        status=Offer.Status.EXPIRED
-    )
+    return offers_expire_pending(Offer.objects.filter(expires_at__lte=now))

@@ -676,9 +676,7 @@ def _run(
                 push(at, "accept" if answer.accepts else "decline", offer_id, wid)
             elif scenario.advance_on_answer:
                 push(expires, "lapse", offer_id, sid)
-        remaining = (
-            run.eligible_count - run.offered_count + len(run.excluded.get("not_reached", []))
-        )
+        remaining = run.eligible_count - run.offered_count + run.not_reached
         shift = shifts[sid]
         if run.offered_count == 0 and remaining > 0:
             return

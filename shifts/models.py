@@ -222,6 +222,12 @@ class MatchRun(models.Model):
     excluded = models.JSONField(
         default=dict, help_text="Rule name to the ids of the workers that rule excluded."
     )
+    not_reached = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Workers who passed the SQL rules but were not examined: the wave had "
+        "enough before reaching them (counted, not listed; later waves examine them).",
+    )
 
     class Meta:
         ordering = ["-ran_at", "-id"]

@@ -430,7 +430,7 @@ class ShiftMatching:
             picked=picked,
             expires=offer_expiry(shift, now),
             eligible_count=len(evaluation.candidates),
-            not_reached=len(evaluation.excluded.get("not_reached", [])),
+            not_reached=evaluation.not_reached,
         )
         self.offered.update(c.worker_id for c in picked)
         shift.wave = wave.wave

@@ -53,6 +53,9 @@ class Candidate:
 class Evaluation:
     candidates: list[Candidate]
     excluded: dict[str, list[int]]
+    # Workers who passed the SQL rules but whom the per-worker rules were not applied to
+    # (a wave stopped once it had enough); later waves examine them.
+    not_reached: int = 0
 
 
 def records_queryset(worker_ids: list[int]) -> QuerySet[Any]:
@@ -262,21 +265,21 @@ def _evaluate(
     times as much; ``matching_explain`` answers for any worker.
 
     With ``need`` (a wave's size) the per-worker rules are applied in ranking order only as
-    far as the wave needs (see ``_slices``); the workers not reached are listed under
-    ``"not_reached"`` and examined by later waves. A first slice, then (only if it falls
+    far as the wave needs (see ``_slices``); the workers not reached are counted
+    (``not_reached``) and examined by later waves. A first slice, then (only if it falls
     short) slices growing fourfold, so a run costs a handful of round trips whatever the
     pool's size. A caller that has loaded the shift's skills passes their ids."""
     ctx = _context(shift, now, skill_ids=skill_ids)
     if need is None or connection.vendor != "postgresql":
         return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
-    first, rest_ids = _prefiltered_first(ctx, _slice_target(need))
+    first, rest_count = _prefiltered_first(ctx, _slice_target(need))
 
     def rest_rows() -> list[tuple[Any, ...]]:
-        # Rare (the first slice fell short): the prefilter again, for the rest's rows.
-        wanted = set(rest_ids)
-        return [row for row in _prefiltered_rows(ctx) if row[0] in wanted]
+        # Rare (the first slice fell short): the prefilter again, past the first slice.
+        seen = {row[0] for row in first}
+        return [row for row in _prefiltered_rows(ctx) if row[0] not in seen]
 
-    return evaluate_slices(ctx, first, rest_ids, rest_rows, need, _examine)
+    return evaluate_slices(ctx, first, rest_count, rest_rows, need, _examine)
 
 
 Examine = Callable[[_Context, list[tuple[Any, ...]], dict[str, list[int]]], list[Candidate]]
@@ -289,30 +292,31 @@ def evaluate_rows(
     slices = _slices(located, need)
     first = slices[0] if slices else []
     rest = slices[1] if len(slices) > 1 else []
-    return evaluate_slices(ctx, first, [row[0] for row in rest], lambda: rest, need, examine)
+    return evaluate_slices(ctx, first, len(rest), lambda: rest, need, examine)
 
 
 def evaluate_slices(
     ctx: _Context,
     first: list[tuple[Any, ...]],
-    rest_ids: list[int],
+    rest_count: int,
     rest_rows: Callable[[], list[tuple[Any, ...]]],
     need: int | None,
     examine: Examine,
 ) -> Evaluation:
-    """Examine the first slice's rows; the rest (``rest_ids``, in ranking order) only if the
-    first does not yield ``need`` candidates, loading their rows then (``rest_rows``) and
-    examining them slice by slice (whole groups, each ``SLICE_GROWTH`` times the last) until
-    it has; whoever is left is listed as not reached.
+    """Examine the first slice's rows; the rest (``rest_count`` workers after them) only if
+    the first does not yield ``need`` candidates, loading their rows then (``rest_rows``, in
+    ranking order) and examining them slice by slice (whole groups, each ``SLICE_GROWTH``
+    times the last) until it has; whoever is left is counted as not reached.
 
     The wave picks the same workers as if everyone had been examined: the ranking orders
     by (favourite, band) first, as the rows are, and every slice ends at the end of a group,
     so any candidate in a later slice ranks below the ``need`` already found."""
     excluded: dict[str, list[int]] = defaultdict(list)
     candidates: list[Candidate] = examine(ctx, first, excluded) if first else []
-    if rest_ids:
+    not_reached = 0
+    if rest_count:
         if need is not None and len(candidates) >= need:
-            excluded["not_reached"] = list(rest_ids)
+            not_reached = rest_count
         elif need is None:
             candidates.extend(examine(ctx, rest_rows(), excluded))
         else:
@@ -323,10 +327,9 @@ def evaluate_slices(
                 cut = start + _band_end(rest[start:], size)
                 candidates.extend(examine(ctx, rest[start:cut], excluded))
                 start = cut
-            if start < len(rest):
-                excluded["not_reached"] = [row[0] for row in rest[start:]]
+            not_reached = len(rest) - start
     candidates.sort(key=_rank_key)
-    return Evaluation(candidates=candidates, excluded=dict(excluded))
+    return Evaluation(candidates=candidates, excluded=dict(excluded), not_reached=not_reached)
 
 
 def _rank_key(c: Candidate) -> tuple[bool, int, float, float, int]:

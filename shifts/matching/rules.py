@@ -979,20 +979,20 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     return list(qs.order_by("-_favourite", "_band", "pk").values_list(*columns))
 
 
-def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]], list[int]]:
+def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]], int]:
     """``_prefiltered_rows`` cut where a wave stops examining (PostgreSQL only), in one query:
     the rows of the first ``target`` workers and of the rest of the last one's (favourite,
-    band) group, and the ids of everyone after them, in order, as one array (the workers a
-    wave does not reach, and a second pass loads only if the first falls short).
+    band) group, and how many come after them (the workers a wave does not reach, whose
+    rows a second pass loads only if the first falls short).
 
-    What a wave pays for is then the distance and the sort, not handing thousands of rows to
-    Python."""
+    What a wave pays for is then the distance and a top-N sort, not handing (or sorting,
+    or storing) thousands of rows or ids."""
     qs = _prefilter_queryset(ctx)
     inner, params = qs.order_by().values_list(*PREFILTER_COLUMNS, "_radius").query.sql_with_params()
     # The cut is the (favourite, band) group of the ``target``-th worker, found by a top-N
     # sort (a heap of ``target`` rows), not by numbering every row: the rows in groups up
-    # to it are the first slice (they include the first ``target``); only the rest's ids
-    # are sorted in full. Fewer than ``target`` workers: everyone is in the first slice.
+    # to it are the first slice (they include the first ``target``); the rest are only
+    # counted. Fewer than ``target`` workers: everyone is in the first slice.
     sql = (
         "WITH o AS MATERIALIZED ("
         'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
@@ -1001,16 +1001,16 @@ def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]
         "cut AS (SELECT COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s LIMIT 1), "
         "9223372036854775807) AS g) "
         'SELECT o."pk", o."user_id", o."_distance", o."weekly_hours_cap", '
-        'o."ready_now_until", o."_favourite", NULL::bigint[] AS rest, o.k FROM o '
+        'o."ready_now_until", o."_favourite", NULL::bigint AS rest, o.k FROM o '
         "WHERE (o.k >> 40) <= (SELECT g FROM cut) "
-        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, array_agg(o.pk ORDER BY o.k), NULL "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, count(*), NULL "
         "FROM o WHERE (o.k >> 40) > (SELECT g FROM cut) "
         "ORDER BY 8 NULLS LAST"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (DISTANCE_BAND_KM, *params, max(target - 1, 0)))
         fetched = cursor.fetchall()
-    rest = list(fetched[-1][6] or []) if fetched and fetched[-1][0] is None else []
+    rest = int(fetched[-1][6] or 0) if fetched and fetched[-1][0] is None else 0
     first = [row[:6] for row in fetched if row[0] is not None]
     return first, rest
 

@@ -238,6 +238,7 @@ def shift_match_wave(
             eligible_count=len(evaluation.candidates),
             offered_count=len(picked),
             excluded=evaluation.excluded,
+            not_reached=evaluation.not_reached,
         )
         shift.wave = wave
         shift.matched_at = now

@@ -1,5 +1,5 @@
 """The order the prefilter hands on (favourites, then half-kilometre band, then id) is the
-order a wave examines workers in and the order a run lists those it did not reach."""
+order a wave examines workers in; a run counts those it did not reach."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from decimal import Decimal
 from pools.models import Pool
 from providers.models import Favourite, ProviderBlock
 from shifts.matching import shift_match_wave
+from shifts.matching.rules import _context, _prefiltered_rows
 from shifts.models import Offer
 from tests import factories as f
 
 
-def test_workers_not_reached_are_listed_favourites_first_then_by_band_then_id(site, pool):
+def test_workers_not_reached_are_counted_and_ranked_favourites_first_then_by_band_then_id(
+    site, pool
+):
     Pool.objects.filter(pk=pool.pk).update(first_wave_size=1)
     shift = f.ShiftFactory(site=site)
     lat = site.latitude
@@ -40,7 +43,10 @@ def test_workers_not_reached_are_listed_favourites_first_then_by_band_then_id(si
     run = shift_match_wave(shift_id=shift.pk)
 
     assert run is not None and run.offered_count == 1
-    assert run.excluded["not_reached"] == [
+    assert run.not_reached == 5 and "not_reached" not in run.excluded
+    # The order later waves read them in.
+    ctx = _context(shift, shift.posted_at)
+    assert [row[0] for row in _prefiltered_rows(ctx)][len(first_slice) - 1 :] == [
         far_favourite.pk,
         *sorted(w.pk for w in near_band),
         *sorted(w.pk for w in far_band),
@@ -55,7 +61,7 @@ def test_the_prefilter_cut_in_sql_is_the_ranking_cut_where_a_wave_stops(site, po
     from django.db import connection
 
     from shifts.matching.ranking import _slices
-    from shifts.matching.rules import _context, _prefiltered_first, _prefiltered_rows
+    from shifts.matching.rules import _prefiltered_first
 
     if connection.vendor != "postgresql":
         pytest.skip("the one-query cut is PostgreSQL's")
@@ -78,6 +84,6 @@ def test_the_prefilter_cut_in_sql_is_the_ranking_cut_where_a_wave_stops(site, po
                 cut += 1
             whole = rows[:cut]
         assert first == whole, target
-        assert rest == [row[0] for row in rows[len(whole) :]], target
+        assert rest == len(rows) - len(whole), target
     # The ranking's own split agrees (its target is at least 50: all fourteen at once).
     assert _slices(rows, 1) == [rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -95,12 +95,16 @@ class Pool(models.Model):
 
 
 class DocumentTypeQuerySet(models.QuerySet["DocumentType"]):
-    def needed_for(self, *, role_ids: Iterable[int], skill_ids: Iterable[int]) -> Self:
+    def needed_for(
+        self, *, role_ids: Iterable[int], skill_ids: Iterable[int] | models.QuerySet[Any]
+    ) -> Self:
         """The documents work in these roles with these skills needs: those every worker
         needs, and those the roles and skills bring. The one definition matching, the
-        provider's view of a booked worker and the worker's own pages share."""
+        provider's view of a booked worker and the worker's own pages share. ``skill_ids``
+        may be a queryset of ids (asked as a subquery)."""
+        skills = skill_ids if isinstance(skill_ids, models.QuerySet) else list(skill_ids)
         return self.filter(
-            Q(required_for_all=True) | Q(roles__in=list(role_ids)) | Q(skills__in=list(skill_ids))
+            Q(required_for_all=True) | Q(roles__in=list(role_ids)) | Q(skills__in=skills)
         ).distinct()
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from providers.models import Site
 from shifts.matching.rules import (
     DISTANCE_BAND_KM,
+    UNKNOWN_RADIUS,
     Facts,
     _Context,
     _context,
@@ -256,6 +257,8 @@ def _evaluate(
     need: int | None = None,
     *,
     skill_ids: list[int] | None = None,
+    documents: dict[int, str] | None = None,
+    largest_radius_km: float | None = UNKNOWN_RADIUS,
 ) -> Evaluation:
     """Rank the workers who may be offered ``shift``.
 
@@ -268,8 +271,15 @@ def _evaluate(
     far as the wave needs (see ``_slices``); the workers not reached are counted
     (``not_reached``) and examined by later waves. A first slice, then (only if it falls
     short) slices growing fourfold, so a run costs a handful of round trips whatever the
-    pool's size. A caller that has loaded the shift's skills passes their ids."""
-    ctx = _context(shift, now, skill_ids=skill_ids)
+    pool's size. A caller that has loaded the shift's skills (their ids), the documents
+    they need or the largest travel radius passes them (see ``_context``)."""
+    ctx = _context(
+        shift,
+        now,
+        skill_ids=skill_ids,
+        documents=documents,
+        largest_radius_km=largest_radius_km,
+    )
     if need is None or connection.vendor != "postgresql":
         return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
     first, rest_count = _prefiltered_first(ctx, _slice_target(need))

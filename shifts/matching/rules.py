@@ -78,6 +78,8 @@ DISTANCE_BAND_KM = 0.5
 # Personal radii above this are looked up by radius, not by a box this wide (see
 # ``_box_radius_km``).
 BOX_RADIUS_CAP_KM = 30.0
+# ``_Context.largest_radius_km`` when the caller did not load it.
+UNKNOWN_RADIUS = -1.0
 
 Audience = Literal["coordinator", "worker"]
 
@@ -97,6 +99,9 @@ class _Context:
     week_end: datetime
     rest: timedelta
     urgent: bool
+    # The largest personal travel radius anyone has (``largest_radius_queryset``), if the
+    # caller loaded it with its other queries; ``UNKNOWN_RADIUS``: ``_box_radius_km`` asks.
+    largest_radius_km: float | None = UNKNOWN_RADIUS
 
     @cached_property
     def needed(self) -> list[tuple[date, int, int]]:
@@ -176,9 +181,11 @@ def _context(
     *,
     skill_ids: list[int] | None = None,
     documents: dict[int, str] | None = None,
+    largest_radius_km: float | None = UNKNOWN_RADIUS,
 ) -> _Context:
-    """The shift's context at ``now``; a caller that already knows the shift's skills and
-    the documents they need (``needed_documents``) passes them and saves two queries."""
+    """The shift's context at ``now``; a caller that already knows the shift's skills, the
+    documents they need (``needed_documents``) and the largest travel radius
+    (``largest_radius_queryset``) passes them and saves three queries."""
     pool = shift.pool
     if skill_ids is None:
         skill_ids = list(shift.skills.values_list("pk", flat=True))
@@ -198,13 +205,32 @@ def _context(
         week_end=week_end,
         rest=timedelta(hours=pool.rest_hours),
         urgent=shift.is_urgent(now),
+        largest_radius_km=largest_radius_km,
     )
+
+
+def needed_documents_queryset(role_id: int, skill_ids: list[int] | QuerySet[Any]) -> QuerySet[Any]:
+    """The document types a shift of this role needing these skills (ids, or a queryset of
+    them) asks for, as ``(id, name)`` rows."""
+    docs = DocumentType.objects.needed_for(role_ids=[role_id], skill_ids=skill_ids)
+    return docs.values_list("pk", "name")
 
 
 def needed_documents(role_id: int, skill_ids: list[int]) -> dict[int, str]:
     """The document types (id -> name) a shift of this role needing these skills asks for."""
-    docs = DocumentType.objects.needed_for(role_ids=[role_id], skill_ids=skill_ids)
-    return dict(docs.values_list("pk", "name"))
+    return dict(needed_documents_queryset(role_id, skill_ids))
+
+
+def largest_radius_queryset() -> QuerySet[Any]:
+    """The largest personal travel radius anyone has (one row, NULL if nobody has one):
+    one look-up in an index (``worker_radius``)."""
+    return (
+        Worker.objects.order_by()
+        .annotate(_all=Value(1))
+        .values("_all")
+        .annotate(top=Max("travel_radius_km"))
+        .values_list("top")
+    )
 
 
 def _ids_filter(qs: QuerySet[Any], column: str, ids: list[int]) -> QuerySet[Any]:
@@ -307,7 +333,9 @@ def _box_radius_km(ctx: _Context) -> tuple[float, float | None]:
     large radius should not make every shift's box cover the county, so radii above
     ``BOX_RADIUS_CAP_KM`` (and the pool's default) are found by radius instead."""
     default = float(ctx.shift.pool.default_radius_km)
-    largest = Worker.objects.aggregate(top=Max("travel_radius_km"))["top"]
+    largest = ctx.largest_radius_km
+    if largest == UNKNOWN_RADIUS:
+        [(largest,)] = list(largest_radius_queryset())
     largest = float(largest) if largest is not None else 0.0
     limit = max(default, min(largest, BOX_RADIUS_CAP_KM))
     return limit + float(ctx.shift.radius_bonus_km), limit if largest > limit else None

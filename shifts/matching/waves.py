@@ -21,7 +21,7 @@ from django.utils import timezone
 from notifications.services import notifications_send_many
 from pools.models import RoleRate
 from shifts.matching.ranking import Candidate, _evaluate
-from shifts.matching.rules import fetch_many
+from shifts.matching.rules import fetch_many, largest_radius_queryset, needed_documents_queryset
 from shifts.models import MatchRun, Offer, ShiftRequest
 from shifts.offer_text import offer_messages, offer_messages_for
 
@@ -188,6 +188,8 @@ def shift_match_wave(
         known = fetch_many(
             {
                 "skills": shift.skills.values_list("pk", "name"),
+                "documents": needed_documents_queryset(shift.role_id, shift.skills.values("pk")),
+                "largest_radius": largest_radius_queryset(),
                 "offered": Offer.objects.filter(shift=shift)
                 .order_by()
                 .values("shift")
@@ -200,7 +202,12 @@ def shift_match_wave(
         )
         skills = known["skills"]
         evaluation = _evaluate(
-            shift, now, need=_wave_size(shift, now), skill_ids=[pk for pk, _name in skills]
+            shift,
+            now,
+            need=_wave_size(shift, now),
+            skill_ids=[pk for pk, _name in skills],
+            documents=dict(known["documents"]),
+            largest_radius_km=known["largest_radius"][0][0],
         )
         picked = _wave_pick(shift, evaluation.candidates, now)
         wave = shift.wave + 1

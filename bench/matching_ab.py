@@ -78,7 +78,8 @@ def serve(shifts: int, seed: int) -> None:
                     rows = len(_prefiltered_rows(ctx))
                 elif what == "first":
                     first, rest = _prefiltered_first(ctx, 50)
-                    rows = len(first) + len(rest)
+                    # The rest as ids (older code) or as their number.
+                    rows = len(first) + (rest if isinstance(rest, int) else len(rest))
                 else:
                     run = shift_match_wave(shift_id=shift_id, force=True)
                     rows = run.offered_count if run else 0

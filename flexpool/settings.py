@@ -97,6 +97,8 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "notifications.context_processors.worker_messages",
             ],
+            # {% url %} keeping the URLs it reverses without arguments (flexpool/template_urls.py).
+            "builtins": ["flexpool.template_urls"],
         },
     },
 ]

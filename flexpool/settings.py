@@ -350,7 +350,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "flexpool.storage.StaticStorage"  # WhiteNoise's, URLs kept (flexpool/storage.py)
         )
     },
 }

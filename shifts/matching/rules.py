@@ -949,26 +949,20 @@ def _prefilter_queryset(ctx: _Context) -> QuerySet[Worker]:
     the offers already made and the favourites are ``IN (subquery)`` tests, which PostgreSQL
     answers by hashing the (small) subquery once, not by a join node probing each row."""
     provider_id = ctx.shift.provider_id
-    distance = _distance_annotations(ctx)
-    qs = Worker.objects.all()
+    # The rules' conditions in their order, ANDed and filtered on at once (a queryset
+    # cloned once, not once per rule: a third of building it).
+    condition = Q()
     for rule in sql_rules():
         assert rule.where is not None
-        if rule.where is _within_reach:
-            # A box first (cheap); the great circle is compared below.
-            qs = (
-                qs.annotate(_radius=distance["_radius"])
-                .filter(_distance_box(ctx))
-                .annotate(_distance=distance["_distance"])
-            )
-        else:
-            qs = qs.filter(rule.where(ctx))
-    qs = qs.annotate(
+        # For the distance, a box first (cheap); the great circle is compared later.
+        condition &= _distance_box(ctx) if rule.where is _within_reach else rule.where(ctx)
+    return Worker.objects.annotate(
+        **_distance_annotations(ctx),
         _favourite=ExpressionWrapper(
             Q(pk__in=Favourite.objects.filter(provider_id=provider_id).values("worker_id")),
             output_field=BooleanField(),
         ),
-    )
-    return qs
+    ).filter(condition)
 
 
 # The order the prefilter returns (favourites first, band, id) as one bigint, a fifth of the

@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from django.db.models import Model, Q
@@ -291,50 +291,58 @@ class FactsBook:
         pool = ctx.shift.pool
         shift_id = ctx.shift.pk
         documents = self._valid_documents(ctx.first_day, ctx.last_day) if ctx.documents else {}
-        needed_types = ctx.documents.keys()
+        needed_types = frozenset(ctx.documents)  # a set with a set is the fast path
         monday = _monday(ctx.first_day)
         joined_after = _joined_after(monday)
         special = self._special_rows(monday)
         days = {d for d, _a, _b in ctx.needed}
         weekdays = {d.weekday() for d in days}
-        lo = min(ctx.week_start, ctx.shift.start - ctx.rest)
-        hi = max(ctx.week_end, ctx.shift.end + ctx.rest)
+        # Every bound in UTC, as the book holds bookings (``_held``): aware datetimes in
+        # different zones compare by asking each zone its offset, twice a comparison.
+        lo = min(ctx.week_start, ctx.shift.start - ctx.rest).astimezone(UTC)
+        hi = max(ctx.week_end, ctx.shift.end + ctx.rest).astimezone(UTC)
         week = datetime.combine(monday, time.min, tzinfo=LONDON)
         span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
-        totals_lo, totals_hi = week - span, week + span + timedelta(weeks=1)
+        totals_lo = (week - span).astimezone(UTC)
+        totals_hi = (week + span + timedelta(weeks=1)).astimezone(UTC)
         out: list[Facts] = []
+        default_cap = pool.default_weekly_hours_cap
+        availability, exceptions, bookings = self.availability, self.exceptions, self.bookings
         for pk, cap, ready in rows:
-            facts = Facts(
-                worker_id=pk,
-                weekly_hours_cap=cap if cap is not None else pool.default_weekly_hours_cap,
-                ready_now_until=ready,
-            )
-            if pk in documents:
-                facts.documents = documents[pk] & needed_types
+            opted_out, first_week = False, None
             if pk in special:
                 signed, withdrawn, approved = special[pk]
-                facts.opted_out = working_time_opted_out(
+                opted_out = working_time_opted_out(
                     signed_on=signed,
                     withdrawn_on=withdrawn,
                     notice_days=pool.opt_out_notice_days,
                     day=ctx.first_day,
                 )
                 if approved is not None and approved > joined_after:
-                    facts.first_week = _monday(approved.astimezone(LONDON).date())
-            facts.availability = [r for r in self.availability.get(pk, ()) if r[0] in weekdays]
-            facts.exceptions = [x for x in self.exceptions.get(pk, ()) if x[0] in days]
-            held = self.bookings.get(pk, ())
-            facts.bookings = [
-                (s, e) for s, e, sid, _m, _h in held if s < hi and e > lo and sid != shift_id
-            ]
-            if not facts.opted_out:
-                totals: dict[date, float] = {}
+                    first_week = _monday(approved.astimezone(LONDON).date())
+            held = bookings.get(pk, ())
+            totals: dict[date, float] = {}
+            if not opted_out:
                 for s, _e, sid, monday_of, hours in held:
                     if totals_lo <= s < totals_hi and sid != shift_id:
                         totals[monday_of] = totals.get(monday_of, 0.0) + hours
-                facts.weekly_totals = totals
-                if totals and not weeks_matter(ctx, facts):
-                    facts.weekly_totals = {}
+            # Every field in one call: the defaults' factories cost as much as the rest.
+            facts = Facts(
+                worker_id=pk,
+                weekly_hours_cap=cap if cap is not None else default_cap,
+                ready_now_until=ready,
+                opted_out=opted_out,
+                first_week=first_week,
+                documents=documents[pk] & needed_types if pk in documents else set(),
+                availability=[r for r in availability.get(pk, ()) if r[0] in weekdays],
+                exceptions=[x for x in exceptions.get(pk, ()) if x[0] in days],
+                bookings=[
+                    (s, e) for s, e, sid, _m, _h in held if s < hi and e > lo and sid != shift_id
+                ],
+                weekly_totals=totals,
+            )
+            if totals and not weeks_matter(ctx, facts):
+                facts.weekly_totals = {}
             out.append(facts)
         return out
 
@@ -343,10 +351,12 @@ _Held = tuple[datetime, datetime, int, date, float]
 
 
 def _held(start: datetime, end: datetime, shift_id: int) -> _Held:
-    """A booking as the book holds it: with the Monday of its week (London time; a booking
-    counts in the week it starts) and its hours, worked out once."""
+    """A booking as the book holds it: its times in UTC (the same instants; compared with
+    bounds in UTC, fast), with the Monday of its week (London time; a booking counts in
+    the week it starts) and its hours, worked out once."""
     monday = _monday(start.astimezone(LONDON).date())
-    return (start, end, shift_id, monday, (end - start).total_seconds() / 3600)
+    hours = (end - start).total_seconds() / 3600
+    return (start.astimezone(UTC), end.astimezone(UTC), shift_id, monday, hours)
 
 
 def _joined_after(monday: date) -> datetime:

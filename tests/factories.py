@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from pools.models import Coordinator, DocumentType, Pool, Role, Skill
 from providers.models import Provider, ProviderMember, Site
-from shifts.models import ShiftRequest
+from shifts.models import Offer, ShiftRequest
 from workers.models import AvailabilityRule, Document, Worker
 
 PASSWORD = "flexpool-test-pw"
@@ -170,6 +170,19 @@ class ShiftFactory(factory.django.DjangoModelFactory):
     def skills(obj, create, extracted, **kwargs):  # noqa: N805
         if extracted:
             obj.skills.set(Skill.objects.filter(slug__in=extracted))
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """A pending first-wave offer of ``shift`` to ``worker``, sent now, for an hour."""
+
+    class Meta:
+        model = Offer
+
+    wave = 1
+    rank = 1
+    distance_km = 1
+    sent_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.sent_at + timedelta(hours=1))
 
 
 def tomorrow() -> date:

@@ -30,14 +30,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def offered(shift: ShiftRequest, worker: Worker, expires: timedelta) -> Offer:
     now = timezone.now()
-    return Offer.objects.create(
-        shift=shift,
-        worker=worker,
-        wave=1,
-        rank=1,
-        distance_km=1,
-        sent_at=now - timedelta(hours=1),
-        expires_at=now + expires,
+    return f.OfferFactory(
+        shift=shift, worker=worker, sent_at=now - timedelta(hours=1), expires_at=now + expires
     )
 
 

@@ -44,17 +44,7 @@ def record(worker: Worker) -> tuple[int, ...]:
 
 
 def offered(shift: ShiftRequest, worker: Worker, **kw) -> Offer:
-    now = timezone.now()
-    return Offer.objects.create(
-        shift=shift,
-        worker=worker,
-        wave=1,
-        rank=1,
-        distance_km=1,
-        sent_at=kw.pop("sent_at", now),
-        expires_at=kw.pop("expires_at", now + timedelta(hours=1)),
-        **kw,
-    )
+    return f.OfferFactory(shift=shift, worker=worker, **kw)
 
 
 def test_accepting_an_offer_counts_for_that_worker_and_not_for_the_others(

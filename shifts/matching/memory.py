@@ -41,7 +41,7 @@ database (several policies on the same demand) can share these answers
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -133,14 +133,43 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+# How many prefilter rows the answers keep at most (about 200 bytes each): a day at 20,000
+# workers asks ~1,300 questions of ~3,600 rows each, four weeks ~16,000, which kept whole
+# would be ~11 GB. The least recently asked answers go first; one asked again is a query.
+PREFILTER_ROWS_KEPT = 5_000_000
+
+
 class PrefilterAnswers:
     """The prefilter's answers so far: the paths one prefilter read -> their values -> its
-    rows (see the module's docstring). One per run, or one for runs that see the same
-    workers, blocks and favourites in the database."""
+    rows (see the module's docstring), at most ``max_rows`` rows in all, the least recently
+    asked dropped first. One per run, or one for runs that see the same workers, blocks and
+    favourites in the database."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_rows: int | None = None) -> None:
         self.by_paths: dict[tuple[Path, ...], dict[tuple[Any, ...], list[Row]]] = {}
         self.queries = 0
+        self.max_rows = PREFILTER_ROWS_KEPT if max_rows is None else max_rows
+        self.rows_kept = 0
+        self._asked: OrderedDict[tuple[tuple[Path, ...], tuple[Any, ...]], int] = OrderedDict()
+
+    def get(self, ctx: _Context) -> list[Row] | None:
+        for paths, answers in self.by_paths.items():
+            values = tuple(_value_at(ctx, path) for path in paths)
+            rows = answers.get(values)
+            if rows is not None:
+                self._asked.move_to_end((paths, values))
+                return rows
+        return None
+
+    def put(self, paths: tuple[Path, ...], values: tuple[Any, ...], rows: list[Row]) -> None:
+        self.queries += 1
+        self.by_paths.setdefault(paths, {})[values] = rows
+        self._asked[(paths, values)] = len(rows)
+        self.rows_kept += len(rows)
+        while self.rows_kept > self.max_rows and len(self._asked) > 1:
+            (old_paths, old_values), n = self._asked.popitem(last=False)
+            del self.by_paths[old_paths][old_values]
+            self.rows_kept -= n
 
 
 class FactsBook:
@@ -254,16 +283,13 @@ class FactsBook:
         """``_prefiltered_rows(ctx)`` for a shift with no offers in the database (offers
         made here are held in memory): from memory if an earlier shift's prefilter read the
         same values (see the module's docstring), else a query."""
-        for paths, answers in self.prefilter.by_paths.items():
-            rows = answers.get(tuple(_value_at(ctx, path) for path in paths))
-            if rows is not None:
-                return rows
+        rows = self.prefilter.get(ctx)
+        if rows is not None:
+            return rows
         reads: set[Path] = set()
         rows = _prefiltered_rows(cast(_Context, _Reading(ctx, (), reads)))
-        self.prefilter.queries += 1
         paths = tuple(sorted(reads - OWN_ID))
-        values = tuple(_value_at(ctx, path) for path in paths)
-        self.prefilter.by_paths.setdefault(paths, {})[values] = rows
+        self.prefilter.put(paths, tuple(_value_at(ctx, path) for path in paths), rows)
         return rows
 
     # --- what changes -------------------------------------------------------------------

@@ -163,3 +163,15 @@ def test_runs_sharing_the_prefilters_answers_replay_as_runs_on_their_own_do(demo
     assert together == [replay(demo, "memory", **p) for p in policies]
     replay(demo, "memory", prefilter=shared)
     assert shared.queries == queries > 0  # the third run asked nothing
+
+
+def test_answers_dropped_to_stay_within_their_budget_are_asked_again_with_the_same_replay(
+    demo,
+):
+    # A budget of one row keeps one answer at a time: every question asked again is a query.
+    kept_whole, one_at_a_time = PrefilterAnswers(), PrefilterAnswers(max_rows=1)
+    assert replay(demo, "memory", prefilter=kept_whole) == replay(
+        demo, "memory", prefilter=one_at_a_time
+    )
+    assert one_at_a_time.queries > kept_whole.queries
+    assert sum(len(answers) for answers in one_at_a_time.by_paths.values()) == 1

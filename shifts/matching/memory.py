@@ -41,6 +41,7 @@ database (several policies on the same demand) can share these answers
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ from shifts.matching.rules import (
     _prefiltered_rows,
     acceptance_rules,
     fact_failures,
+    largest_radius_queryset,
     needed_documents,
     weeks_matter,
 )
@@ -133,10 +135,26 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-# How many prefilter rows the answers keep at most (about 200 bytes each): a day at 20,000
-# workers asks ~1,300 questions of ~3,600 rows each, four weeks ~16,000, which kept whole
-# would be ~11 GB. The least recently asked answers go first; one asked again is a query.
-PREFILTER_ROWS_KEPT = 5_000_000
+# How many prefilter rows the answers keep at most. Four weeks at 20,000 workers ask ~16,500
+# distinct questions of ~3,600 rows each (~59 million rows); kept as tuples (~200 bytes a
+# row) that would be ~11 GB, so an answer is kept as two arrays, ids and distances (16 bytes
+# a row, ~1 GB for those four weeks), the columns that are the worker's own (user, weekly
+# cap, ready-now) once per worker. The least recently asked answers go first; one asked
+# again is a query. (With the tuples and a budget of 5 million rows, those four weeks asked
+# 31,800 questions of the database instead of 16,500.)
+PREFILTER_ROWS_KEPT = 64_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One prefilter answer, compact: the rows' worker ids and distances in order, the ids
+    of the favourites among them, and (``rows``) the rows as they came, only where a
+    worker's own columns differed from those already kept (never, within one database)."""
+
+    ids: array[int]
+    distances: array[float]
+    favourites: frozenset[int]
+    rows: list[Row] | None = None
 
 
 class PrefilterAnswers:
@@ -146,30 +164,56 @@ class PrefilterAnswers:
     favourites in the database."""
 
     def __init__(self, max_rows: int | None = None) -> None:
-        self.by_paths: dict[tuple[Path, ...], dict[tuple[Any, ...], list[Row]]] = {}
+        self.by_paths: dict[tuple[Path, ...], dict[tuple[Any, ...], _Answer]] = {}
         self.queries = 0
         self.max_rows = PREFILTER_ROWS_KEPT if max_rows is None else max_rows
         self.rows_kept = 0
         self._asked: OrderedDict[tuple[tuple[Path, ...], tuple[Any, ...]], int] = OrderedDict()
+        # worker id -> (user id, weekly hours cap, ready-now-until), as the rows give them
+        self._own: dict[int, tuple[Any, Any, Any]] = {}
 
     def get(self, ctx: _Context) -> list[Row] | None:
         for paths, answers in self.by_paths.items():
             values = tuple(_value_at(ctx, path) for path in paths)
-            rows = answers.get(values)
-            if rows is not None:
+            answer = answers.get(values)
+            if answer is not None:
                 self._asked.move_to_end((paths, values))
-                return rows
+                return self._rows(answer)
         return None
 
     def put(self, paths: tuple[Path, ...], values: tuple[Any, ...], rows: list[Row]) -> None:
         self.queries += 1
-        self.by_paths.setdefault(paths, {})[values] = rows
+        self.by_paths.setdefault(paths, {})[values] = self._compact(rows)
         self._asked[(paths, values)] = len(rows)
         self.rows_kept += len(rows)
         while self.rows_kept > self.max_rows and len(self._asked) > 1:
             (old_paths, old_values), n = self._asked.popitem(last=False)
             del self.by_paths[old_paths][old_values]
             self.rows_kept -= n
+
+    def _compact(self, rows: list[Row]) -> _Answer:
+        own = self._own
+        same = True
+        for pk, user_id, _distance, cap, ready, _favourite in rows:
+            kept = own.setdefault(pk, (user_id, cap, ready))
+            if kept != (user_id, cap, ready):
+                same = False
+        return _Answer(
+            ids=array("q", [row[0] for row in rows]),
+            distances=array("d", [row[2] for row in rows]),
+            favourites=frozenset(row[0] for row in rows if row[5]),
+            rows=None if same else rows,
+        )
+
+    def _rows(self, answer: _Answer) -> list[Row]:
+        if answer.rows is not None:
+            return answer.rows
+        own, favourites = self._own, answer.favourites
+        return [
+            (pk, user_id, distance, cap, ready, pk in favourites)
+            for pk, distance in zip(answer.ids, answer.distances, strict=True)
+            for user_id, cap, ready in (own[pk],)
+        ]
 
 
 class FactsBook:
@@ -200,6 +244,9 @@ class FactsBook:
         self._special: dict[date, dict[int, tuple[Any, Any, Any]]] = {}
         self._needed: dict[tuple[int, tuple[int, ...]], dict[int, str]] = {}
         self.prefilter = prefilter if prefilter is not None else PrefilterAnswers()
+        # The largest travel radius anyone has, which the prefilter's box is drawn for: asked
+        # once, as nothing here changes a worker's radius.
+        [(self.largest_radius_km,)] = list(largest_radius_queryset())
         self._load(sorted(set(worker_ids)))
 
     # --- loading ------------------------------------------------------------------------
@@ -425,7 +472,13 @@ class ShiftMatching:
     def context(self, now: datetime) -> _Context:
         if self.documents is None:
             self.documents = self.book.needed_documents(self.shift.role_id, self.skill_ids)
-        return _context(self.shift, now, skill_ids=self.skill_ids, documents=self.documents)
+        return _context(
+            self.shift,
+            now,
+            skill_ids=self.skill_ids,
+            documents=self.documents,
+            largest_radius_km=self.book.largest_radius_km,
+        )
 
     def rows(self, ctx: _Context) -> list[Row]:
         """The prefilter's rows (every SQL rule), asked once; less those offered since."""

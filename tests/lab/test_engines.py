@@ -175,3 +175,17 @@ def test_answers_dropped_to_stay_within_their_budget_are_asked_again_with_the_sa
     )
     assert one_at_a_time.queries > kept_whole.queries
     assert sum(len(answers) for answers in one_at_a_time.by_paths.values()) == 1
+
+
+def test_a_kept_answer_whose_workers_own_columns_changed_comes_back_as_it_was_given():
+    """Answers keep a worker's own columns once; an answer that disagrees (another database
+    behind the same answers) is kept whole rather than rewritten."""
+    answers = PrefilterAnswers()
+    first = [(1, 10, 2.5, 40, None, False), (2, 20, 3.0, None, None, True)]
+    other = [(2, 20, 1.0, 30, None, False), (1, 10, 4.0, 40, None, True)]
+    answers.put((("site", "pk"),), (1,), first)
+    answers.put((("site", "pk"),), (2,), other)
+    kept = answers.by_paths[(("site", "pk"),)]
+    assert kept[(1,)].rows is None and kept[(2,)].rows == other
+    assert answers._rows(kept[(1,)]) == first
+    assert answers._rows(kept[(2,)]) == other

@@ -979,31 +979,34 @@ def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
     skills, within their travel radius by great-circle distance, neither block, not yet
     offered), favourites first, then by half-kilometre band, then id. Rows are
     ``PREFILTER_COLUMNS``: (id, user id, distance km, weekly hours cap, ready-now-until,
-    favourite).
-
-    On PostgreSQL the distance is computed once per row in a subquery, not again for the
-    filter, the result and the sort."""
-    qs = _prefilter_queryset(ctx)
-    columns = PREFILTER_COLUMNS
+    favourite)."""
     if connection.vendor == "postgresql":
-        # The same query with the great circle (``_within_reach``) filtered and sorted on
-        # outside it (OFFSET 0 keeps the planner from folding the distance back into the
-        # filter, the result and the sort key: three times the trigonometry). psycopg already
-        # returns these columns as Python wants them, so Django's per-row converters are
-        # skipped too. The order is ``_ORDER_KEY``.
-        inner, params = qs.order_by().values_list(*columns, "_radius").query.sql_with_params()
-        sql = (
-            'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
-            'w."ready_now_until", w."_favourite" FROM (' + inner + " OFFSET 0) AS w "
-            'WHERE w."_distance" <= w."_radius" ORDER BY ' + _ORDER_KEY
-        )
+        sql, params = prefilter_sql(ctx)
         with connection.cursor() as cursor:
-            cursor.execute(sql, (*params, DISTANCE_BAND_KM))
+            cursor.execute(sql, params)
             return list(cursor.fetchall())
-    qs = qs.filter(_within_reach(ctx)).annotate(
-        _band=Floor(F("_distance") / Value(DISTANCE_BAND_KM))
+    qs = _prefilter_queryset(ctx).filter(_within_reach(ctx))
+    qs = qs.annotate(_band=Floor(F("_distance") / Value(DISTANCE_BAND_KM)))
+    return list(qs.order_by("-_favourite", "_band", "pk").values_list(*PREFILTER_COLUMNS))
+
+
+def prefilter_sql(ctx: _Context) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL: ``_prefiltered_rows``'s query and its parameters.
+
+    The distance is computed once per row in a subquery, not again for the filter, the
+    result and the sort: the great circle (``_within_reach``) is filtered and sorted on
+    outside it (OFFSET 0 keeps the planner from folding the distance back into the filter,
+    the result and the sort key: three times the trigonometry). psycopg already returns
+    these columns as Python wants them, so Django's per-row converters are skipped too. The
+    order is ``_ORDER_KEY``."""
+    qs = _prefilter_queryset(ctx)
+    inner, params = qs.order_by().values_list(*PREFILTER_COLUMNS, "_radius").query.sql_with_params()
+    sql = (
+        'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
+        'w."ready_now_until", w."_favourite" FROM (' + inner + " OFFSET 0) AS w "
+        'WHERE w."_distance" <= w."_radius" ORDER BY ' + _ORDER_KEY
     )
-    return list(qs.order_by("-_favourite", "_band", "pk").values_list(*columns))
+    return sql, (*params, DISTANCE_BAND_KM)
 
 
 def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]], int]:

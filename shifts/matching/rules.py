@@ -21,13 +21,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -116,16 +116,18 @@ class _Context:
         return self.end_local.date()
 
 
-@dataclass
+@dataclass(slots=True)
 class Facts:
-    """What the per-worker rules need to know about one worker, loaded in bulk."""
+    """What the per-worker rules need to know about one worker, loaded in bulk (an urgent
+    evaluation makes thousands: slots, and every field given in one call)."""
 
     worker_id: int
     weekly_hours_cap: int  # their own, or the pool's default
     ready_now_until: datetime | None
     opted_out: bool = False  # of the 48-hour average week, on the shift's first day
     first_week: date | None = None  # the Monday of the week they were approved
-    documents: set[int] = field(default_factory=set)
+    # The document types they hold valid through the shift, of those it needs (read only).
+    documents: AbstractSet[int] = field(default_factory=set)
     availability: list[tuple[int, int, int]] = field(default_factory=list)
     exceptions: list[tuple[date, bool, int, int]] = field(default_factory=list)
     bookings: list[tuple[datetime, datetime]] = field(default_factory=list)
@@ -448,11 +450,12 @@ def _is_available(
     exceptions: list[tuple[date, bool, int, int]],
 ) -> bool:
     for day, a, b in needed:
-        spans = [(s, e) for wd, s, e in rules if wd == day.weekday()]
-        for ex_day, available, s, e in exceptions:
-            if ex_day == day and available:
-                spans.append((s, e))
-        spans = _merge(spans)
+        weekday = day.weekday()
+        spans = [(s, e) for wd, s, e in rules if wd == weekday]
+        if exceptions:
+            spans.extend((s, e) for ex_day, on, s, e in exceptions if ex_day == day and on)
+        if len(spans) > 1:  # one span (most workers' day) is merged already
+            spans = _merge(spans)
         for ex_day, available, s, e in exceptions:
             if ex_day == day and not available:
                 spans = _subtract(spans, (s, e))
@@ -767,26 +770,23 @@ def _joined_after(ctx: _Context) -> datetime:
 
 
 def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any] | RawRows]:
-    """The queries ``worker_facts`` runs for these workers, by name (``values_list`` rows)."""
+    """The queries ``worker_facts`` runs for these workers, by name (``values_list`` rows;
+    on PostgreSQL written out, see ``facts_sql``)."""
+    if connection.vendor == "postgresql":
+        return facts_sql(ctx, _ids_literal(ids))
     querysets: dict[str, QuerySet[Any] | RawRows] = {}
     if ctx.documents:
-        documents = _ids_filter(
-            Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
-                doc_type_id__in=list(ctx.documents)
-            ),
-            "worker_id",
-            ids,
-        ).order_by()
-        if connection.vendor == "postgresql":
-            # One row per worker with the types they hold, not one per document: an urgent
-            # evaluation of thousands of workers otherwise reads ten times as many rows.
-            querysets["documents"] = (
-                documents.values("worker_id")
-                .annotate(types=ArrayAgg("doc_type_id", distinct=True))
-                .values_list("worker_id", "types")
+        querysets["documents"] = (
+            _ids_filter(
+                Document.objects.valid_between(ctx.first_day, ctx.last_day).filter(
+                    doc_type_id__in=list(ctx.documents)
+                ),
+                "worker_id",
+                ids,
             )
-        else:
-            querysets["documents"] = documents.values_list("worker_id", "doc_type_id")
+            .order_by()
+            .values_list("worker_id", "doc_type_id")
+        )
     # The few with an opt-out on record, or who joined within the 17 weeks before the
     # shift's week (their reference period is shorter): one small query.
     querysets["special"] = _ids_filter(
@@ -804,32 +804,20 @@ def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any] | 
     querysets["exceptions"] = _ids_filter(
         AvailabilityException.objects.filter(day__in=days), "worker_id", ids
     ).values_list("worker_id", "day", "available", "start_minute", "end_minute")
-    lo = min(ctx.week_start, ctx.shift.start - ctx.rest)
-    hi = max(ctx.week_end, ctx.shift.end + ctx.rest)
-    live = Booking.objects.filter(status__in=Booking.LIVE_STATUSES, start__lt=hi, end__gt=lo)
-    if connection.vendor == "postgresql":
-        # The same overlap, in the form the exclusion constraint's GiST index answers
-        # (``booking_worker_no_overlap``: worker and time range, live bookings): the index
-        # finds the few bookings near the shift instead of every booking the workers had.
-        live = live.extra(
-            where=[
-                'tstzrange("shifts_booking"."start", "shifts_booking"."end", \'[)\') '
-                "&& tstzrange(%s, %s, '[)')"
-            ],
-            params=[lo, hi],
-        )
+    lo, hi = _bookings_span(ctx)
     querysets["bookings"] = _ids_filter(
-        live.exclude(shift_id=ctx.shift.pk), "worker_id", ids
+        Booking.objects.filter(status__in=Booking.LIVE_STATUSES, start__lt=hi, end__gt=lo).exclude(
+            shift_id=ctx.shift.pk
+        ),
+        "worker_id",
+        ids,
     ).values_list("worker_id", "start", "end")
     # Kept only for those not opted out (``facts_from_rows``).
-    span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
-    week = datetime.combine(_monday(ctx.first_day), datetime.min.time(), tzinfo=LONDON)
-    weekly = (
+    week_lo, week_hi = _totals_span(ctx)
+    querysets["weekly_totals"] = (
         _ids_filter(
             Booking.objects.filter(
-                status__in=Booking.LIVE_STATUSES,
-                start__gte=week - span,
-                start__lt=week + span + timedelta(weeks=1),
+                status__in=Booking.LIVE_STATUSES, start__gte=week_lo, start__lt=week_hi
             ).exclude(shift_id=ctx.shift.pk),
             "worker_id",
             ids,
@@ -840,23 +828,123 @@ def facts_querysets(ctx: _Context, ids: list[int]) -> dict[str, QuerySet[Any] | 
         .annotate(length=Sum(F("end") - F("start")))
         .values_list("worker_id", "week", "length")
     )
-    if connection.vendor != "postgresql":
-        querysets["weekly_totals"] = weekly
-        return querysets
-    # Only the weeks of workers ``_within_working_time`` must look at week by week
-    # (``weeks_matter``): most pass at a glance, and an urgent evaluation otherwise reads
-    # tens of thousands of weekly rows. (``weeks_matter``, in SQL; the recent joiners are
-    # looked for among these workers by primary key, not among every worker by start date,
-    # which has no index: a scan of the table, a third of this query's time.)
-    inner, params = weekly.query.sql_with_params()
-    querysets["weekly_totals"] = RawRows(
-        "SELECT t.worker_id, t.week, t.length FROM (SELECT u.*, SUM(u.length) OVER "
-        "(PARTITION BY u.worker_id) AS total FROM (" + inner + ") AS u) AS t "
-        "WHERE EXTRACT(EPOCH FROM t.total) > %s OR t.worker_id IN "
-        "(SELECT id FROM workers_worker WHERE id = ANY(%s::bigint[]) AND approved_at > %s)",
-        (*params, _glance_seconds(ctx), _ids_literal(ids), _joined_after(ctx)),
-    )
     return querysets
+
+
+def _bookings_span(ctx: _Context) -> tuple[datetime, datetime]:
+    """The live bookings the overlap, rest and weekly-hours rules read are those within
+    these times: the shift's week, and the rest period either side of the shift."""
+    return min(ctx.week_start, ctx.shift.start - ctx.rest), max(
+        ctx.week_end, ctx.shift.end + ctx.rest
+    )
+
+
+def _totals_span(ctx: _Context) -> tuple[datetime, datetime]:
+    """The weeks the 17-week average reads: 16 weeks either side of the shift's."""
+    span = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS - 1)
+    week = datetime.combine(_monday(ctx.first_day), datetime.min.time(), tzinfo=LONDON)
+    return week - span, week + span + timedelta(weeks=1)
+
+
+@lru_cache(maxsize=256)
+def _valid_documents_sql(
+    first_day: date, last_day: date, types: tuple[int, ...]
+) -> tuple[str, tuple[Any, ...]]:
+    """The documents of these types valid from ``first_day`` to ``last_day``
+    (``Document.objects.valid_between``, the one definition) as SQL selecting (worker id,
+    type): compiled once per distinct question, which many shifts share."""
+    documents = Document.objects.valid_between(first_day, last_day).filter(
+        doc_type_id__in=list(types)
+    )
+    sql, params = (
+        documents.order_by().values_list("worker_id", "doc_type_id").query.sql_with_params()
+    )
+    return sql, tuple(params)
+
+
+_LIVE = ", ".join(f"'{status.value}'" for status in Booking.LIVE_STATUSES)
+
+
+def facts_sql(ctx: _Context, workers: str) -> dict[str, QuerySet[Any] | RawRows]:
+    """``facts_querysets`` on PostgreSQL for the workers in ``workers`` (``_ids_literal``),
+    written out: the same rows, but a wave does not pay for Django building and compiling
+    six querysets (a third of a first wave's Python time), and the ids are passed as one
+    literal built once. The definition of a valid document stays Django's
+    (``_valid_documents_sql``).
+
+    The documents come back only for the workers who lack one the shift needs
+    (``documents_lacking``: the needed types they do hold); everyone else holds them all.
+    The live statuses are written into the text, as the overlap index's predicate is
+    (``booking_worker_no_overlap``), so the planner can use it."""
+    shift = ctx.shift
+    fetched: dict[str, QuerySet[Any] | RawRows] = {}
+    if ctx.documents:
+        needed = tuple(sorted(ctx.documents))
+        valid, params = _valid_documents_sql(ctx.first_day, ctx.last_day, needed)
+        fetched["documents_lacking"] = RawRows(
+            "SELECT u.id, COALESCE(d.types, '{}') FROM unnest(%s::bigint[]) AS u(id) "
+            "LEFT JOIN (SELECT v.worker_id, ARRAY_AGG(DISTINCT v.doc_type_id) AS types FROM ("
+            + valid
+            + ") AS v WHERE v.worker_id = ANY(%s::bigint[]) GROUP BY 1) AS d "
+            "ON d.worker_id = u.id WHERE d.types IS NULL OR cardinality(d.types) < %s",
+            (workers, *params, workers, len(needed)),
+        )
+    # The few with an opt-out on record, or who joined within the 17 weeks before the
+    # shift's week (their reference period is shorter): one small query.
+    fetched["special"] = RawRows(
+        "SELECT id, opt_out_signed_on, opt_out_withdrawn_on, approved_at FROM workers_worker "
+        "WHERE id = ANY(%s::bigint[]) AND (opt_out_signed_on IS NOT NULL OR approved_at > %s)",
+        (workers, _joined_after(ctx)),
+    )
+    days = [d for d, _a, _b in ctx.needed]
+    weekdays = sorted({d.weekday() for d in days})
+    fetched["availability"] = RawRows(
+        "SELECT worker_id, weekday, start_minute, end_minute FROM workers_availabilityrule "
+        "WHERE worker_id = ANY(%s::bigint[]) AND weekday = ANY(%s::smallint[])",
+        (workers, "{" + ",".join(map(str, weekdays)) + "}"),
+    )
+    fetched["exceptions"] = RawRows(
+        "SELECT worker_id, day, available, start_minute, end_minute "
+        "FROM workers_availabilityexception WHERE worker_id = ANY(%s::bigint[]) "
+        "AND day = ANY(%s::date[])",
+        (workers, "{" + ",".join(d.isoformat() for d in days) + "}"),
+    )
+    # The overlap in the form the exclusion constraint's GiST index answers
+    # (``booking_worker_no_overlap``: worker and time range, live bookings): the index
+    # finds the few bookings near the shift instead of every booking the workers had.
+    lo, hi = _bookings_span(ctx)
+    fetched["bookings"] = RawRows(
+        'SELECT worker_id, start, "end" FROM shifts_booking WHERE worker_id = ANY(%s::bigint[]) '
+        f'AND status IN ({_LIVE}) AND start < %s AND "end" > %s '
+        "AND tstzrange(start, \"end\", '[)') && tstzrange(%s, %s, '[)') AND shift_id <> %s "
+        "ORDER BY start, id",
+        (workers, hi, lo, lo, hi, shift.pk),
+    )
+    # Hours booked in each week around the shift's (a booking counts in the week it starts,
+    # London time), only for the workers ``_within_working_time`` must look at week by
+    # week (``weeks_matter``, in SQL): most pass at a glance, and an urgent evaluation
+    # otherwise reads tens of thousands of weekly rows. The recent joiners among them are
+    # found by primary key, for the few workers with weeks.
+    week_lo, week_hi = _totals_span(ctx)
+    fetched["weekly_totals"] = RawRows(
+        "SELECT t.worker_id, t.week, t.length FROM (SELECT u.*, SUM(u.length) OVER "
+        "(PARTITION BY u.worker_id) AS total FROM (SELECT worker_id, "
+        "DATE_TRUNC('week', start AT TIME ZONE %s) AS week, SUM(\"end\" - start) AS length "
+        f"FROM shifts_booking WHERE worker_id = ANY(%s::bigint[]) AND status IN ({_LIVE}) "
+        "AND start >= %s AND start < %s AND shift_id <> %s GROUP BY 1, 2) AS u) AS t "
+        "WHERE EXTRACT(EPOCH FROM t.total) > %s OR EXISTS (SELECT 1 FROM workers_worker w "
+        "WHERE w.id = t.worker_id AND w.approved_at > %s)",
+        (
+            LONDON.key,
+            workers,
+            week_lo,
+            week_hi,
+            shift.pk,
+            _glance_seconds(ctx),
+            _joined_after(ctx),
+        ),
+    )
+    return fetched
 
 
 @dataclass(frozen=True)
@@ -867,49 +955,69 @@ class RawRows:
     params: tuple[Any, ...]
 
 
+_NONE_HELD: frozenset[int] = frozenset()
+
+
 def facts_from_rows(
     ctx: _Context, rows: list[WorkerRow], fetched: dict[str, list[tuple[Any, ...]]]
 ) -> list[Facts]:
-    """Each worker's ``Facts`` from the rows of ``facts_querysets``."""
+    """Each worker's ``Facts`` from the rows of ``facts_querysets``: the rows grouped by
+    worker first, then each worker's ``Facts`` made in one call."""
     pool = ctx.shift.pool
-    facts = [
-        Facts(
-            worker_id=pk,
-            weekly_hours_cap=cap if cap is not None else pool.default_weekly_hours_cap,
-            ready_now_until=ready,
-        )
-        for pk, cap, ready in rows
-    ]
-    by_id = {f.worker_id: f for f in facts}
-    for wid, types in fetched.get("documents", []):  # a type, or a list of them
-        if isinstance(types, list):
-            by_id[wid].documents.update(types)
-        else:
-            by_id[wid].documents.add(types)
-    joined_after = _joined_after(ctx)
-    for wid, signed_on, withdrawn_on, approved_at in fetched["special"]:
-        worker = by_id[wid]
-        worker.opted_out = working_time_opted_out(
-            signed_on=signed_on,
-            withdrawn_on=withdrawn_on,
-            notice_days=pool.opt_out_notice_days,
-            day=ctx.first_day,
-        )
-        if approved_at is not None and approved_at > joined_after:
-            worker.first_week = _monday(approved_at.astimezone(LONDON).date())
+    held: dict[int, AbstractSet[int]] = {}
+    if "documents_lacking" in fetched:
+        # Only those lacking a document came back; everyone else holds every one needed.
+        everyone = frozenset(ctx.documents)
+        for wid, types in fetched["documents_lacking"]:
+            held[wid] = set(types)
+    else:
+        everyone = _NONE_HELD
+        for wid, doc_type in fetched.get("documents", ()):
+            held.setdefault(wid, set()).add(doc_type)  # type: ignore[attr-defined]
+    special = {wid: rest for wid, *rest in fetched["special"]}
+    availability: dict[int, list[tuple[int, int, int]]] = {}
     for wid, wd, s, e in fetched["availability"]:
-        by_id[wid].availability.append((wd, s, e))
+        availability.setdefault(wid, []).append((wd, s, e))
+    exceptions: dict[int, list[tuple[date, bool, int, int]]] = {}
     for wid, day, available, s, e in fetched["exceptions"]:
-        by_id[wid].exceptions.append((day, available, s, e))
+        exceptions.setdefault(wid, []).append((day, available, s, e))
+    bookings: dict[int, list[tuple[datetime, datetime]]] = {}
     for wid, b_start, b_end in fetched["bookings"]:
-        by_id[wid].bookings.append((b_start, b_end))
+        bookings.setdefault(wid, []).append((b_start, b_end))
+    totals: dict[int, dict[date, float]] = {}
     for wid, monday, length in fetched["weekly_totals"]:
-        worker = by_id[wid]
-        if not worker.opted_out:
-            worker.weekly_totals[monday.date()] = length.total_seconds() / 3600
-    for worker in facts:
-        if worker.weekly_totals and not weeks_matter(ctx, worker):
+        totals.setdefault(wid, {})[monday.date()] = length.total_seconds() / 3600
+    joined_after = _joined_after(ctx)
+    default_cap = pool.default_weekly_hours_cap
+    facts: list[Facts] = []
+    for pk, cap, ready in rows:
+        opted_out, first_week = False, None
+        if pk in special:
+            signed_on, withdrawn_on, approved_at = special[pk]
+            opted_out = working_time_opted_out(
+                signed_on=signed_on,
+                withdrawn_on=withdrawn_on,
+                notice_days=pool.opt_out_notice_days,
+                day=ctx.first_day,
+            )
+            if approved_at is not None and approved_at > joined_after:
+                first_week = _monday(approved_at.astimezone(LONDON).date())
+        weeks = None if opted_out else totals.get(pk)
+        worker = Facts(
+            worker_id=pk,
+            weekly_hours_cap=cap if cap is not None else default_cap,
+            ready_now_until=ready,
+            opted_out=opted_out,
+            first_week=first_week,
+            documents=held.get(pk, everyone),
+            availability=availability.get(pk) or [],
+            exceptions=exceptions.get(pk) or [],
+            bookings=bookings.get(pk) or [],
+            weekly_totals=weeks or {},
+        )
+        if weeks and not weeks_matter(ctx, worker):
             worker.weekly_totals = {}
+        facts.append(worker)
     return facts
 
 

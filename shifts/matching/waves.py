@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from notifications.services import notifications_send_many
 from pools.models import RoleRate
-from shifts.matching.ranking import Candidate, _evaluate
+from shifts.matching.ranking import Candidate, _evaluate, collection_paused
 from shifts.matching.rules import fetch_many, largest_radius_queryset, needed_documents_queryset
 from shifts.models import MatchRun, Offer, ShiftRequest
 from shifts.offer_text import offer_messages, offer_messages_for
@@ -173,7 +173,7 @@ def shift_match_wave(
     due is left alone, and already-offered workers are excluded (and the unique constraint
     on offer (shift, worker) would refuse them anyway)."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), collection_paused():
         shift = (
             ShiftRequest.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("pool", "site", "provider", "role")

@@ -50,7 +50,7 @@ from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -75,7 +75,7 @@ from shifts.matching import (
     shifts_close_past,
     shifts_escalate,
 )
-from shifts.matching.memory import PrefilterAnswers
+from shifts.matching.memory import PrefilterAhead, PrefilterAnswers
 from shifts.models import Booking, MatchRun, Offer, ShiftRequest
 from shifts.services.offers import offer_accept, offer_decline, offers_expire
 from workers.models import AvailabilityRule, Document, Worker
@@ -366,6 +366,7 @@ def simulate_run(
     progress: Callable[[float], None] | None = None,
     engine: str = "memory",
     prefilter: PrefilterAnswers | None = None,
+    ask_ahead: bool = True,
 ) -> RunResult:
     """Replay the scenario's demand (see the module's docstring); nothing it writes survives.
     ``engine="services"`` drives the offer services and the lifecycle sweeps through the
@@ -394,7 +395,9 @@ def simulate_run(
             else:
                 shared = None if scenario.add_workers else prefilter
                 holder.append(
-                    _run_memory(scenario, demand, model, with_eligibility, progress, shared)
+                    _run_memory(
+                        scenario, demand, model, with_eligibility, progress, shared, ask_ahead
+                    )
                 )
             raise _Rollback
     except _Rollback:
@@ -794,6 +797,7 @@ def _run_memory(
     with_eligibility: bool,
     progress: Callable[[float], None] | None,
     prefilter: PrefilterAnswers | None = None,
+    ask_ahead: bool = True,
 ) -> RunResult:
     """The same replay with matching's facts held in memory (``engine="memory"``, see
     ``shifts.matching.memory``): the waves, rules, ranking, wave sizes and expiry are
@@ -833,150 +837,165 @@ def _run_memory(
             _at, offer_id = heapq.heappop(expiry)
             offer_lapses(state[offer_id], Offer.Status.EXPIRED)
 
-    eligible: dict[str, list[dict[str, Any]]] | None = None
-    if with_eligibility:
-        eligible = {}
-        for sid, d in by_id.items():
-            candidates = matchings[sid].evaluate(d.posted_at, None).candidates
-            eligible[d.key] = [
-                {"worker_id": c.worker_id, "distance_km": c.distance_km} for c in candidates
-            ]
-            for c in candidates:
-                answer_of(d, c.worker_id, c.distance_km)
+    if ask_ahead and connection.vendor == "postgresql":
+        # The prefilter's questions in the order they will be asked: every shift at once
+        # for the eligibility lists, else each at its first wave (``PrefilterAhead``).
+        order = list(by_id)
+        if not with_eligibility:
+            order.sort(key=lambda sid: (by_id[sid].posted_at, sid))
+        contexts = [matchings[sid].context(by_id[sid].posted_at) for sid in order]
+        book.ahead = PrefilterAhead(book.prefilter, contexts)
+    try:
+        eligible: dict[str, list[dict[str, Any]]] | None = None
+        if with_eligibility:
+            eligible = {}
+            for sid, d in by_id.items():
+                candidates = matchings[sid].evaluate(d.posted_at, None).candidates
+                eligible[d.key] = [
+                    {"worker_id": c.worker_id, "distance_km": c.distance_km} for c in candidates
+                ]
+                for c in candidates:
+                    answer_of(d, c.worker_id, c.distance_km)
 
-    clock_at = min((d.posted_at for d in demand), default=timezone.now())
-    events = _Events()
-    push = events.push
-    events.schedule_shifts(by_id, pool)
+        clock_at = min((d.posted_at for d in demand), default=timezone.now())
+        events = _Events()
+        push = events.push
+        events.schedule_shifts(by_id, pool)
 
-    open_ids = set(by_id)
-    escalated: set[int] = set()
-    # The two sweeps' queues, so a sweep touches only the shifts it acts on (open shifts
-    # by escalation time, and by start).
-    to_escalate = [(shifts[sid].escalate_at, sid) for sid in by_id]
-    to_close = [(shifts[sid].start, sid) for sid in by_id]
-    heapq.heapify(to_escalate)
-    heapq.heapify(to_close)
-    booked: dict[int, int] = defaultdict(int)
-    pending: dict[int, set[int]] = defaultdict(set)
-    placed: list[PlacedBooking] = []
-    offers_made: list[tuple[str, int, datetime]] = []
-    last_expire = first_at = clock_at
-    span = max(((max((d.start for d in demand), default=first_at)) - first_at).total_seconds(), 1)
-    processed = 0
+        open_ids = set(by_id)
+        escalated: set[int] = set()
+        # The two sweeps' queues, so a sweep touches only the shifts it acts on (open shifts
+        # by escalation time, and by start).
+        to_escalate = [(shifts[sid].escalate_at, sid) for sid in by_id]
+        to_close = [(shifts[sid].start, sid) for sid in by_id]
+        heapq.heapify(to_escalate)
+        heapq.heapify(to_close)
+        booked: dict[int, int] = defaultdict(int)
+        pending: dict[int, set[int]] = defaultdict(set)
+        placed: list[PlacedBooking] = []
+        offers_made: list[tuple[str, int, datetime]] = []
+        last_expire = first_at = clock_at
+        span = max(
+            ((max((d.start for d in demand), default=first_at)) - first_at).total_seconds(), 1
+        )
+        processed = 0
 
-    def after_wave(sid: int, wave: Wave, now: datetime) -> None:
-        d = by_id[sid]
-        for c in wave.picked:
-            state.append(_Offer(sid, c.worker_id, wave.expires))
-            offer_id = len(state) - 1
-            heapq.heappush(expiry, (wave.expires, offer_id))
-            shift_offers[sid].append(offer_id)
-            offers_made.append((d.key, c.worker_id, now))
-            pending[sid].add(offer_id)
-            km = float(Decimal(str(c.distance_km)).quantize(Decimal("0.1")))
-            answer = answer_of(d, c.worker_id, km)
-            at = now + answer.delay
-            if (answer.accepts or answer.declines) and at < wave.expires:
-                push(at, "accept" if answer.accepts else "decline", offer_id, c.worker_id)
-            elif scenario.advance_on_answer:
-                push(wave.expires, "lapse", offer_id, sid)
-        remaining = wave.remaining
-        shift = shifts[sid]
-        if not wave.picked and remaining > 0:
-            return
-        if remaining > 0:
-            next_at = shift.next_wave_at
-            if next_at is not None and not scenario.advance_on_answer:
-                push(next_at, "wave", sid)
-            elif next_at is not None and not pending[sid]:
-                push(now, "force", sid)
-        elif not is_urgent(shift, now) and pool.urgent_within_hours:
-            push(d.start - timedelta(hours=pool.urgent_within_hours), "force", sid)
+        def after_wave(sid: int, wave: Wave, now: datetime) -> None:
+            d = by_id[sid]
+            for c in wave.picked:
+                state.append(_Offer(sid, c.worker_id, wave.expires))
+                offer_id = len(state) - 1
+                heapq.heappush(expiry, (wave.expires, offer_id))
+                shift_offers[sid].append(offer_id)
+                offers_made.append((d.key, c.worker_id, now))
+                pending[sid].add(offer_id)
+                km = float(Decimal(str(c.distance_km)).quantize(Decimal("0.1")))
+                answer = answer_of(d, c.worker_id, km)
+                at = now + answer.delay
+                if (answer.accepts or answer.declines) and at < wave.expires:
+                    push(at, "accept" if answer.accepts else "decline", offer_id, c.worker_id)
+                elif scenario.advance_on_answer:
+                    push(wave.expires, "lapse", offer_id, sid)
+            remaining = wave.remaining
+            shift = shifts[sid]
+            if not wave.picked and remaining > 0:
+                return
+            if remaining > 0:
+                next_at = shift.next_wave_at
+                if next_at is not None and not scenario.advance_on_answer:
+                    push(next_at, "wave", sid)
+                elif next_at is not None and not pending[sid]:
+                    push(now, "force", sid)
+            elif not is_urgent(shift, now) and pool.urgent_within_hours:
+                push(d.start - timedelta(hours=pool.urgent_within_hours), "force", sid)
 
-    def close(sid: int, status: str) -> None:
-        shift = shifts[sid]
-        shift.status = status
-        shift.next_wave_at = None
-        lapse = Offer.Status.WITHDRAWN if status == "filled" else Offer.Status.EXPIRED
-        for offer_id in shift_offers[sid]:
-            offer_lapses(state[offer_id], lapse)
-        open_ids.discard(sid)
-        matchings[sid].forget()
+        def close(sid: int, status: str) -> None:
+            shift = shifts[sid]
+            shift.status = status
+            shift.next_wave_at = None
+            lapse = Offer.Status.WITHDRAWN if status == "filled" else Offer.Status.EXPIRED
+            for offer_id in shift_offers[sid]:
+                offer_lapses(state[offer_id], lapse)
+            open_ids.discard(sid)
+            matchings[sid].forget()
 
-    def accept(offer_id: int, worker_id: int, at: datetime) -> bool:
-        """``offer_accept``'s checks, in its order."""
-        offer = state[offer_id]
-        sid = offer.shift_id
-        shift = shifts[sid]
-        if offer.status != Offer.Status.PENDING or offer.expires <= at:
-            return False
-        if not shift.is_open or booked[sid] >= shift.headcount or shift.start <= at:
-            return False
-        if matchings[sid].acceptance_failures(worker_id, at):
-            return False
-        offer.status = Offer.Status.ACCEPTED
-        book.answered(worker_id=worker_id, status=Offer.Status.ACCEPTED)
-        book.booked(worker_id=worker_id, shift_id=sid, start=shift.start, end=shift.end)
-        booked[sid] += 1
-        placed.append(PlacedBooking(by_id[sid].key, worker_id, at))
-        if booked[sid] >= shift.headcount:
-            close(sid, ShiftRequest.Status.FILLED)
-        return True
+        def accept(offer_id: int, worker_id: int, at: datetime) -> bool:
+            """``offer_accept``'s checks, in its order."""
+            offer = state[offer_id]
+            sid = offer.shift_id
+            shift = shifts[sid]
+            if offer.status != Offer.Status.PENDING or offer.expires <= at:
+                return False
+            if not shift.is_open or booked[sid] >= shift.headcount or shift.start <= at:
+                return False
+            if matchings[sid].acceptance_failures(worker_id, at):
+                return False
+            offer.status = Offer.Status.ACCEPTED
+            book.answered(worker_id=worker_id, status=Offer.Status.ACCEPTED)
+            book.booked(worker_id=worker_id, shift_id=sid, start=shift.start, end=shift.end)
+            booked[sid] += 1
+            placed.append(PlacedBooking(by_id[sid].key, worker_id, at))
+            if booked[sid] >= shift.headcount:
+                close(sid, ShiftRequest.Status.FILLED)
+            return True
 
-    while events:
-        at, kind, a, b = events.pop()
-        processed += 1
-        if progress is not None and processed % 200 == 0:
-            progress(min((at - first_at).total_seconds() / span, 1.0))
-        if kind in ("wave", "force"):
-            if a not in open_ids or at >= shifts[a].start:
-                continue
-            if kind == "force" and scenario.advance_on_answer and pending[a]:
-                continue
-            if at - last_expire >= timedelta(minutes=15):
-                expire(at)
-                last_expire = at
-            wave = matchings[a].wave(at, force=kind == "force")
-            if wave is not None:
-                after_wave(a, wave, at)
-        elif kind == "accept":
-            sid = state[a].shift_id
-            pending[sid].discard(a)
-            if sid not in open_ids:
-                continue
-            if not accept(a, b, at) or sid in open_ids:
+        while events:
+            at, kind, a, b = events.pop()
+            processed += 1
+            if progress is not None and processed % 200 == 0:
+                progress(min((at - first_at).total_seconds() / span, 1.0))
+            if kind in ("wave", "force"):
+                if a not in open_ids or at >= shifts[a].start:
+                    continue
+                if kind == "force" and scenario.advance_on_answer and pending[a]:
+                    continue
+                if at - last_expire >= timedelta(minutes=15):
+                    expire(at)
+                    last_expire = at
+                wave = matchings[a].wave(at, force=kind == "force")
+                if wave is not None:
+                    after_wave(a, wave, at)
+            elif kind == "accept":
+                sid = state[a].shift_id
+                pending[sid].discard(a)
+                if sid not in open_ids:
+                    continue
+                if not accept(a, b, at) or sid in open_ids:
+                    _advance(scenario, pending, sid, open_ids, at, push)
+            elif kind == "decline":
+                sid = state[a].shift_id
+                pending[sid].discard(a)
+                if sid not in open_ids:
+                    continue
+                if state[a].status == Offer.Status.PENDING:
+                    state[a].status = Offer.Status.DECLINED
+                    book.answered(worker_id=b, status=Offer.Status.DECLINED)
                 _advance(scenario, pending, sid, open_ids, at, push)
-        elif kind == "decline":
-            sid = state[a].shift_id
-            pending[sid].discard(a)
-            if sid not in open_ids:
-                continue
-            if state[a].status == Offer.Status.PENDING:
-                state[a].status = Offer.Status.DECLINED
-                book.answered(worker_id=b, status=Offer.Status.DECLINED)
-            _advance(scenario, pending, sid, open_ids, at, push)
-        elif kind == "lapse":
-            pending[b].discard(a)
-            if b in open_ids:
-                expire(at)
-                _advance(scenario, pending, b, open_ids, at, push)
-        elif kind == "esc":
-            if a in open_ids:
-                # ``shifts_escalate``: every open shift past its escalation time and not yet
-                # started, once (escalating at most 168 hours ahead, all of them are within
-                # its horizon). One that has started by now never will be.
-                while to_escalate and to_escalate[0][0] <= at:
-                    _due, sid = heapq.heappop(to_escalate)
-                    if sid in open_ids and at < shifts[sid].start:
-                        escalated.add(sid)
-        elif kind == "close" and a in open_ids:
-            # ``shifts_close_past``: open shifts that have started expire, with their offers.
-            while to_close and to_close[0][0] <= at:
-                _start, sid = heapq.heappop(to_close)
-                if sid in open_ids:
-                    close(sid, ShiftRequest.Status.EXPIRED)
-    return prep.result(demand, placed, offers_made, len(escalated), eligible)
+            elif kind == "lapse":
+                pending[b].discard(a)
+                if b in open_ids:
+                    expire(at)
+                    _advance(scenario, pending, b, open_ids, at, push)
+            elif kind == "esc":
+                if a in open_ids:
+                    # ``shifts_escalate``: every open shift past its escalation time and not yet
+                    # started, once (escalating at most 168 hours ahead, all of them are within
+                    # its horizon). One that has started by now never will be.
+                    while to_escalate and to_escalate[0][0] <= at:
+                        _due, sid = heapq.heappop(to_escalate)
+                        if sid in open_ids and at < shifts[sid].start:
+                            escalated.add(sid)
+            elif kind == "close" and a in open_ids:
+                # ``shifts_close_past``: open shifts that have started expire, with their offers.
+                while to_close and to_close[0][0] <= at:
+                    _start, sid = heapq.heappop(to_close)
+                    if sid in open_ids:
+                        close(sid, ShiftRequest.Status.EXPIRED)
+        return prep.result(demand, placed, offers_made, len(escalated), eligible)
+    finally:
+        if book.ahead is not None:
+            book.ahead.close()
+            book.ahead = None
 
 
 def _advance(

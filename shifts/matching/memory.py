@@ -36,11 +36,22 @@ hold ``now``). The one read left out of the key is the shift's own id: what the 
 holds under the id of a shift matched here is its skills and nothing else (offers and
 bookings are kept in memory), and the skills are in the context. Runs over the same
 database (several policies on the same demand) can share these answers
-(``PrefilterAnswers``); runs that add workers cannot.
+(``PrefilterAnswers``); runs that add workers cannot. They are kept compact (two arrays an
+answer), so four weeks at 20,000 workers keep every answer in about 1 GB.
+
+On PostgreSQL a replay's questions are also asked ahead (``PrefilterAhead``), on a second
+connection in a thread, in the order the replay will ask them: the database answers the
+next shift's question while Python simulates this one. That connection cannot see the
+run's own uncommitted writes, so a question whose query names a table the run has written
+to is left to the run.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
+import re
+import threading
 from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -48,6 +59,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
+from django.db import connection
 from django.db.models import Model, Q
 
 from pools.models import Pool
@@ -73,6 +85,7 @@ from shifts.matching.rules import (
     fact_failures,
     largest_radius_queryset,
     needed_documents,
+    prefilter_sql,
     weeks_matter,
 )
 from shifts.matching.waves import _due, _wave_pick, _wave_size, offer_expiry, wave_interval
@@ -86,6 +99,7 @@ from workers.models import (
     working_time_opted_out,
 )
 
+logger = logging.getLogger(__name__)
 Row = tuple[Any, ...]
 MARGIN = timedelta(weeks=WORKING_TIME_REFERENCE_WEEKS + 1)
 Path = tuple[str, ...]
@@ -181,9 +195,20 @@ class PrefilterAnswers:
                 return self._rows(answer)
         return None
 
-    def put(self, paths: tuple[Path, ...], values: tuple[Any, ...], rows: list[Row]) -> None:
-        self.queries += 1
-        self.by_paths.setdefault(paths, {})[values] = self._compact(rows)
+    def put(
+        self,
+        paths: tuple[Path, ...],
+        values: tuple[Any, ...],
+        rows: list[Row],
+        *,
+        asked_here: bool = True,
+    ) -> None:
+        if asked_here:
+            self.queries += 1
+        answers = self.by_paths.setdefault(paths, {})
+        if values in answers:  # asked here and ahead at once: keep one
+            self.rows_kept -= self._asked.pop((paths, values))
+        answers[values] = self._compact(rows)
         self._asked[(paths, values)] = len(rows)
         self.rows_kept += len(rows)
         while self.rows_kept > self.max_rows and len(self._asked) > 1:
@@ -214,6 +239,111 @@ class PrefilterAnswers:
             for pk, distance in zip(answer.ids, answer.distances, strict=True)
             for user_id, cap, ready in (own[pk],)
         ]
+
+
+class PrefilterAhead:
+    """Asks the prefilter, on a connection and a thread of its own, the questions of shifts
+    about to be matched (``contexts``, in the order they will be asked), so that the
+    database answers one while this process simulates the one before: a replay's two halves,
+    PostgreSQL's and Python's, on the machine's two cores at once instead of taking turns.
+    The caller hands what has come back to the book's answers on its own thread (``drain``)
+    and, asking for a shift still ahead of the thread, waits for it (``wait_for``).
+
+    Its own connection sees only what is committed, not what the run has written in its
+    transaction (the shifts' copies, a what-if's recruits). So a question is asked ahead
+    only if its query names none of the tables this transaction has written to
+    (``pg_stat_xact_user_tables``); its others are left to the caller."""
+
+    def __init__(self, answers: PrefilterAnswers, contexts: list[_Context], *, depth: int = 32):
+        self.answers = answers
+        self.served = 0
+        self.refused = 0
+        self._contexts = contexts
+        self._position = {ctx.shift.pk: i for i, ctx in enumerate(contexts)}
+        self._passed = -1  # the last position handed over
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname FROM pg_stat_xact_user_tables "
+                "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0"
+            )
+            self._written = {name for (name,) in cursor.fetchall()}
+        # (position, paths, values, rows); rows None: nothing to hand over for it
+        self._ready: queue.Queue[tuple[int, Any, Any, list[Row] | None]] = queue.Queue(
+            maxsize=depth
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._ask, name="prefilter-ahead", daemon=True)
+        self._thread.start()
+
+    def _ask(self) -> None:
+        seen: set[tuple[tuple[Path, ...], tuple[Any, ...]]] = set()
+        try:
+            for position, ctx in enumerate(self._contexts):
+                if self._stop.is_set():
+                    return
+                reads: set[Path] = set()
+                sql, params = prefilter_sql(cast(_Context, _Reading(ctx, (), reads)))
+                paths = tuple(sorted(reads - OWN_ID))
+                values = tuple(_value_at(ctx, path) for path in paths)
+                rows = None
+                if (paths, values) in seen:
+                    pass
+                elif set(_QUOTED.findall(sql)) & self._written:
+                    self.refused += 1
+                else:
+                    seen.add((paths, values))
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, params)
+                        rows = list(cursor.fetchall())
+                while not self._stop.is_set():
+                    try:
+                        self._ready.put((position, paths, values, rows), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except Exception:
+            # The caller asks what is left itself; a database fault shows there too.
+            logger.exception("The prefilter's questions asked ahead stopped.")
+        finally:
+            connection.close()
+            end = (len(self._contexts), None, None, None)
+            while not self._stop.is_set():
+                try:
+                    self._ready.put(end, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def _hand_over(self, item: tuple[int, Any, Any, list[Row] | None]) -> None:
+        position, paths, values, rows = item
+        self._passed = position
+        if rows is not None:
+            self.answers.put(paths, values, rows, asked_here=False)
+            self.served += 1
+
+    def drain(self) -> None:
+        """Hand the answers that have come back to the book's answers."""
+        while True:
+            try:
+                item = self._ready.get_nowait()
+            except queue.Empty:
+                return
+            self._hand_over(item)
+
+    def wait_for(self, shift_id: int) -> None:
+        """Hand over answers until the thread has passed this shift's question (at once if
+        it has, or if the shift is not among its questions)."""
+        position = self._position.get(shift_id, -1)
+        while self._passed < position:
+            self._hand_over(self._ready.get())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# The quoted names in a query: its tables among them.
+_QUOTED = re.compile(r'"([A-Za-z0-9_]+)"')
 
 
 class FactsBook:
@@ -247,6 +377,7 @@ class FactsBook:
         # The largest travel radius anyone has, which the prefilter's box is drawn for: asked
         # once, as nothing here changes a worker's radius.
         [(self.largest_radius_km,)] = list(largest_radius_queryset())
+        self.ahead: PrefilterAhead | None = None
         self._load(sorted(set(worker_ids)))
 
     # --- loading ------------------------------------------------------------------------
@@ -330,6 +461,9 @@ class FactsBook:
         """``_prefiltered_rows(ctx)`` for a shift with no offers in the database (offers
         made here are held in memory): from memory if an earlier shift's prefilter read the
         same values (see the module's docstring), else a query."""
+        if self.ahead is not None:
+            self.ahead.drain()
+            self.ahead.wait_for(ctx.shift.pk)
         rows = self.prefilter.get(ctx)
         if rows is not None:
             return rows

@@ -39,6 +39,7 @@ from __future__ import annotations
 import gc
 import heapq
 import statistics
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -338,6 +339,7 @@ class _Rollback(Exception):
 
 # Allocations between two collections of the youngest generation while a run replays.
 RUN_GC_THRESHOLD = 50_000
+RUN_SWITCH_INTERVAL = 0.0005
 
 
 @contextmanager
@@ -349,11 +351,16 @@ def _few_collections() -> Iterator[None]:
     those were a third of building the facts (one day at 20,000 workers). Nothing a run
     computes depends on when garbage is collected."""
     threshold = gc.get_threshold()
+    interval = sys.getswitchinterval()
     gc.freeze()
     gc.set_threshold(RUN_GC_THRESHOLD, threshold[1], threshold[2])
+    # The thread asking the prefilter ahead (``PrefilterAhead``) needs the interpreter for a
+    # moment each time an answer comes back; at the default 5 ms the replay kept it waiting.
+    sys.setswitchinterval(RUN_SWITCH_INTERVAL)
     try:
         yield
     finally:
+        sys.setswitchinterval(interval)
         gc.set_threshold(*threshold)
         gc.unfreeze()
 

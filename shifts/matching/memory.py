@@ -185,6 +185,8 @@ class PrefilterAnswers:
         self._asked: OrderedDict[tuple[tuple[Path, ...], tuple[Any, ...]], int] = OrderedDict()
         # worker id -> (user id, weekly hours cap, ready-now-until), as the rows give them
         self._own: dict[int, tuple[Any, Any, Any]] = {}
+        # answers asked ahead, as they came, until first asked here
+        self._fresh: dict[tuple[tuple[Path, ...], tuple[Any, ...]], list[Row]] = {}
 
     def get(self, ctx: _Context) -> list[Row] | None:
         for paths, answers in self.by_paths.items():
@@ -192,7 +194,8 @@ class PrefilterAnswers:
             answer = answers.get(values)
             if answer is not None:
                 self._asked.move_to_end((paths, values))
-                return self._rows(answer)
+                fresh = self._fresh.pop((paths, values), None)
+                return fresh if fresh is not None else self._rows(answer)
         return None
 
     def put(
@@ -205,6 +208,8 @@ class PrefilterAnswers:
     ) -> None:
         if asked_here:
             self.queries += 1
+        else:  # handed over before it is asked: the first ask takes the rows as they came
+            self._fresh[(paths, values)] = rows
         answers = self.by_paths.setdefault(paths, {})
         if values in answers:  # asked here and ahead at once: keep one
             self.rows_kept -= self._asked.pop((paths, values))
@@ -214,15 +219,14 @@ class PrefilterAnswers:
         while self.rows_kept > self.max_rows and len(self._asked) > 1:
             (old_paths, old_values), n = self._asked.popitem(last=False)
             del self.by_paths[old_paths][old_values]
+            self._fresh.pop((old_paths, old_values), None)
             self.rows_kept -= n
 
     def _compact(self, rows: list[Row]) -> _Answer:
         own = self._own
-        same = True
-        for pk, user_id, _distance, cap, ready, _favourite in rows:
-            kept = own.setdefault(pk, (user_id, cap, ready))
-            if kept != (user_id, cap, ready):
-                same = False
+        given = {row[0]: (row[1], row[3], row[4]) for row in rows}
+        own.update({pk: given[pk] for pk in given.keys() - own.keys()})
+        same = given.items() <= own.items()
         return _Answer(
             ids=array("q", [row[0] for row in rows]),
             distances=array("d", [row[2] for row in rows]),

@@ -5,17 +5,18 @@ and never the street address, which the worker sees only once booked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, Protocol, cast
 
 from django.urls import reverse
 from django.utils import timezone
 
 from notifications.services import Message
 from pools.models import RoleRate
-from shifts.models import Offer
+from shifts.models import Offer, ShiftRequest
 
 KM_PER_MILE = Decimal("1.609344")
 # A rough door-to-door pace for an estimate, by road in a town: 20 mph.
@@ -78,7 +79,7 @@ class OfferFacts:
 
 
 def offer_facts(
-    offer: Offer, *, hourly_pay: Decimal | None, skills: list[str], unit: str = "mi"
+    offer: NewOffer, *, hourly_pay: Decimal | None, skills: list[str], unit: str = "mi"
 ) -> OfferFacts:
     shift = offer.shift
     start, end = timezone.localtime(shift.start), timezone.localtime(shift.end)
@@ -113,8 +114,24 @@ def offer_messages(offer_ids: Iterable[int]) -> list[Message]:
     return offer_messages_for(offers, skills=skills)
 
 
+class NewOffer(Protocol):
+    """What ``offer_messages_for`` reads of an offer: an ``Offer``, or a wave's new offer as
+    ``shift_match_wave`` holds it (``waves.NewOffer``), without a model instance each."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def worker_id(self) -> Any: ...
+    @property
+    def shift(self) -> ShiftRequest: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def distance_km(self) -> Decimal | None: ...
+
+
 def offer_messages_for(
-    offers: list[Offer],
+    offers: Sequence[NewOffer],
     *,
     skills: dict[int, list[str]],
     rates: dict[tuple[int, int], Decimal] | None = None,
@@ -125,7 +142,11 @@ def offer_messages_for(
     workers' user ids in ``user_ids`` (worker id -> user id); ``skills`` are each shift's
     skill names. One query, for the pay rates, unless ``rates`` (pool and role -> the
     pool's hourly cost) are given."""
-    users = user_ids if user_ids is not None else {o.worker_id: o.worker.user_id for o in offers}
+    users = (
+        user_ids
+        if user_ids is not None
+        else {o.worker_id: cast(Offer, o).worker.user_id for o in offers}
+    )
     offers = [o for o in offers if users.get(o.worker_id) is not None]
     if not offers:
         return []
@@ -138,30 +159,40 @@ def offer_messages_for(
         }
     messages = []
     # What every offer of a shift sent at the same moment says alike is worded once; only
-    # the distance differs (``_at_distance``). The link is reversed once, too.
+    # the distance differs (``_at_distance``), and offers at the same distance (to a tenth of
+    # a kilometre: an urgent wave's hundreds share a few dozen) say the same. The link is
+    # reversed once, too.
     worded: dict[tuple[int, datetime], OfferFacts] = {}
+    said: dict[tuple[int, datetime, Decimal | None], tuple[str, str]] = {}
     url = reverse("workers:offer", kwargs={"pk": _URL_PK})
     for offer in offers:
         shift = offer.shift
-        unit = shift.pool.distance_unit
-        same = worded.get((shift.pk, offer.expires_at))
-        if same is None:
-            facts = worded[(shift.pk, offer.expires_at)] = offer_facts(
-                offer,
-                hourly_pay=rates.get((shift.pool_id, shift.role_id)),
-                skills=skills.get(shift.pk, []),
-                unit=unit,
+        key = (shift.pk, offer.expires_at, offer.distance_km)
+        text = said.get(key)
+        if text is None:
+            unit = shift.pool.distance_unit
+            same = worded.get((shift.pk, offer.expires_at))
+            if same is None:
+                facts = worded[(shift.pk, offer.expires_at)] = offer_facts(
+                    offer,
+                    hourly_pay=rates.get((shift.pool_id, shift.role_id)),
+                    skills=skills.get(shift.pk, []),
+                    unit=unit,
+                )
+            else:
+                facts = _at_distance(same, offer.distance_km, unit)
+            text = said[key] = (
+                f"Shift offer: {facts.role} at {facts.site_name}",
+                facts.summary(),
             )
-        else:
-            facts = _at_distance(same, offer.distance_km, unit)
         user_id = users[offer.worker_id]
         assert user_id is not None
         messages.append(
             Message(
                 user_id=user_id,
                 kind="offer",
-                subject=f"Shift offer: {facts.role} at {facts.site_name}",
-                body=facts.summary(),
+                subject=text[0],
+                body=text[1],
                 url=url.replace(str(_URL_PK), str(offer.pk)),
                 offer_id=offer.pk,
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -76,7 +77,18 @@ def offers_notify(offer_ids: Iterable[int]) -> int:
 
 # An offer row as a wave makes it: worker id, rank, distance (km), reasons.
 OfferRow = tuple[int, int, Decimal, list[str]]
-_OFFER_ATTNAMES = [f.attname for f in Offer._meta.concrete_fields]
+
+
+@dataclass(frozen=True, slots=True)
+class NewOffer:
+    """An offer a wave has just inserted, as its messages read it (``offer_messages_for``):
+    an urgent wave makes hundreds, and a model instance each cost more than the insert."""
+
+    pk: int
+    worker_id: int
+    shift: ShiftRequest
+    expires_at: datetime
+    distance_km: Decimal
 
 
 def _offers_create(
@@ -86,10 +98,10 @@ def _offers_create(
     wave: int,
     sent_at: datetime,
     expires_at: datetime,
-) -> list[Offer]:
+) -> list[NewOffer]:
     """Insert a wave's offers, skipping any the unique constraint refuses (the worker was
-    offered the shift meanwhile); the offers created, in ``rows``' order, with their shift
-    at hand. On PostgreSQL one statement, the rows passed as one JSON document and the new
+    offered the shift meanwhile); the offers created (``NewOffer``), in ``rows``' order,
+    with their shift at hand. On PostgreSQL one statement, the rows passed as one JSON document and the new
     ids returned (Django's per-object saving costs an urgent wave's hundreds of offers
     otherwise); elsewhere ``bulk_create`` and a query for the ids."""
     if not rows:
@@ -128,33 +140,11 @@ def _offers_create(
                 [shift.pk, Offer.Status.PENDING.value, wave, sent_at, expires_at, document],
             )
             created = dict(cursor.fetchall())
-    offers = []
-    for worker_id, rank, km, reasons in rows:
-        pk = created.get(worker_id)
-        if pk is None:
-            continue
-        values = {
-            "id": pk,
-            "shift_id": shift.pk,
-            "worker_id": worker_id,
-            "status": Offer.Status.PENDING.value,
-            "wave": wave,
-            "rank": rank,
-            "distance_km": km,
-            "reasons": reasons,
-            "sent_at": sent_at,
-            "expires_at": expires_at,
-            "viewed_at": None,
-            "responded_at": None,
-            "decline_reason": "",
-        }
-        # As if loaded from the database (the positional fast path), with its shift.
-        offer = Offer.from_db(
-            connection.alias, _OFFER_ATTNAMES, [values[a] for a in _OFFER_ATTNAMES]
-        )
-        offer._state.fields_cache["shift"] = shift
-        offers.append(offer)
-    return offers
+    return [
+        NewOffer(pk, worker_id, shift, expires_at, km)
+        for worker_id, _rank, km, _reasons in rows
+        if (pk := created.get(worker_id)) is not None
+    ]
 
 
 def _due(shift: ShiftRequest, now: datetime) -> bool:

@@ -595,13 +595,25 @@ def _prepare(scenario: Scenario, demand: list[Demand], model: ResponseModel) -> 
         Favourite.objects.filter(provider__pool=pool).values_list("provider_id", "worker_id")
     )
     answers: dict[tuple[str, int], Answer] = {}
+    # (worker, Monday) -> hours booked that week before the run; shifts of one week ask alike
+    hours_kept: dict[tuple[int, datetime], float] = {}
+    mondays: dict[datetime, datetime] = {}
+
+    def week_hours(worker_id: int, start: datetime) -> float:
+        monday = mondays.get(start)
+        if monday is None:
+            monday = mondays[start] = iso_week_start(start)
+        key = (worker_id, monday)
+        if key not in hours_kept:
+            hours_kept[key] = hours_in_week(held.get(worker_id, []), monday)
+        return hours_kept[key]
 
     def answer_of(d: Demand, worker_id: int, distance_km: float) -> Answer:
         key = (d.key, worker_id)
         if key not in answers:
             x = offer_features(
                 distance_km=distance_km,
-                week_hours=hours_in_week(held.get(worker_id, []), d.start),
+                week_hours=week_hours(worker_id, d.start),
                 start=d.start,
                 notice=d.start - d.posted_at,
                 favourite=(d.provider_id, worker_id) in favourites,

@@ -154,6 +154,9 @@ class Rule:
     at_acceptance: bool = False
     # More precise words than the sentence, where the rule can say exactly what is wrong.
     detail: Callable[[_Context, Facts | None, Audience], list[str]] | None = None
+    # It reads ``Facts.weekly_totals``: a wave loads those last, and only for the workers
+    # who pass every per-worker rule before it (``ranking.fact_checks``).
+    reads_weeks: bool = False
 
     def words(self, ctx: _Context, facts: Facts | None, audience: Audience) -> list[str]:
         if self.detail is not None:
@@ -680,6 +683,7 @@ ELIGIBILITY: tuple[Rule, ...] = (
         "it would take you over an average of 48 hours a week (you have not opted out)",
         passes=_within_working_time,
         at_acceptance=True,
+        reads_weeks=True,
     ),
 )
 RULE_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ELIGIBILITY}
@@ -920,13 +924,19 @@ def facts_sql(ctx: _Context, workers: str) -> dict[str, QuerySet[Any] | RawRows]
         "ORDER BY start, id",
         (workers, hi, lo, lo, hi, shift.pk),
     )
-    # Hours booked in each week around the shift's (a booking counts in the week it starts,
-    # London time), only for the workers ``_within_working_time`` must look at week by
-    # week (``weeks_matter``, in SQL): most pass at a glance, and an urgent evaluation
-    # otherwise reads tens of thousands of weekly rows. The recent joiners among them are
-    # found by primary key, for the few workers with weeks.
+    fetched["weekly_totals"] = weekly_totals_sql(ctx, workers)
+    return fetched
+
+
+def weekly_totals_sql(ctx: _Context, workers: str) -> RawRows:
+    """Hours booked in each week around the shift's (a booking counts in the week it starts,
+    London time) for the workers in ``workers`` (``_ids_literal``), only for those
+    ``_within_working_time`` must look at week by week (``weeks_matter``, in SQL): most
+    pass at a glance, and an urgent evaluation otherwise reads tens of thousands of weekly
+    rows. The recent joiners among them are found by primary key, for the few workers
+    with weeks. Rows (worker id, Monday, length)."""
     week_lo, week_hi = _totals_span(ctx)
-    fetched["weekly_totals"] = RawRows(
+    return RawRows(
         "SELECT t.worker_id, t.week, t.length FROM (SELECT u.*, SUM(u.length) OVER "
         "(PARTITION BY u.worker_id) AS total FROM (SELECT worker_id, "
         "DATE_TRUNC('week', start AT TIME ZONE %s) AS week, SUM(\"end\" - start) AS length "
@@ -939,12 +949,11 @@ def facts_sql(ctx: _Context, workers: str) -> dict[str, QuerySet[Any] | RawRows]
             workers,
             week_lo,
             week_hi,
-            shift.pk,
+            ctx.shift.pk,
             _glance_seconds(ctx),
             _joined_after(ctx),
         ),
     )
-    return fetched
 
 
 @dataclass(frozen=True)
@@ -984,9 +993,7 @@ def facts_from_rows(
     bookings: dict[int, list[tuple[datetime, datetime]]] = {}
     for wid, b_start, b_end in fetched["bookings"]:
         bookings.setdefault(wid, []).append((b_start, b_end))
-    totals: dict[int, dict[date, float]] = {}
-    for wid, monday, length in fetched["weekly_totals"]:
-        totals.setdefault(wid, {})[monday.date()] = length.total_seconds() / 3600
+    totals = _weeks_by_worker(fetched["weekly_totals"])
     joined_after = _joined_after(ctx)
     default_cap = pool.default_weekly_hours_cap
     facts: list[Facts] = []
@@ -1019,6 +1026,27 @@ def facts_from_rows(
             worker.weekly_totals = {}
         facts.append(worker)
     return facts
+
+
+def _weeks_by_worker(rows: list[tuple[Any, ...]]) -> dict[int, dict[date, float]]:
+    """The rows of the weekly totals' query as hours by Monday, by worker."""
+    totals: dict[int, dict[date, float]] = {}
+    for wid, monday, length in rows:
+        totals.setdefault(wid, {})[monday.date()] = length.total_seconds() / 3600
+    return totals
+
+
+def facts_add_weeks(ctx: _Context, facts: list[Facts], rows: list[tuple[Any, ...]]) -> None:
+    """Give these workers' ``Facts`` (loaded without them) their weekly totals from the rows
+    of ``weekly_totals_sql``, as ``facts_from_rows`` would have: kept only for those not
+    opted out, and dropped where the rule passes them at a glance (``weeks_matter``)."""
+    totals = _weeks_by_worker(rows)
+    for worker in facts:
+        weeks = None if worker.opted_out else totals.get(worker.worker_id)
+        if weeks:
+            worker.weekly_totals = weeks
+            if not weeks_matter(ctx, worker):
+                worker.weekly_totals = {}
 
 
 def fact_failures(

@@ -216,3 +216,36 @@ def test_only_workers_near_the_average_or_newly_joined_have_their_weeks_looked_a
     Worker.objects.filter(pk=other_worker.pk).update(approved_at=at(date(2027, 1, 4), 9))
     _near, joined = worker_facts(_context(shift, timezone.now()), rows)
     assert joined.weekly_totals == {date(2027, 3, 1): 8.0}  # a newcomer's are
+
+
+def test_a_wave_reads_the_weeks_only_of_workers_the_earlier_rules_let_through(
+    veteran, site, dst_shift
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workers.models import AvailabilityRule
+
+    sixteen_heavy_weeks(veteran, site, 51)  # over the average, as above
+    AvailabilityRule.objects.filter(worker=veteran).delete()  # and not available either
+
+    def weeks_read(queries: CaptureQueriesContext) -> bool:
+        return any("DATE_TRUNC" in q["sql"].upper() for q in queries)
+
+    with CaptureQueriesContext(connection) as queries:
+        run = shift_match_wave(shift_id=dst_shift.pk, force=True)
+
+    assert run is not None
+    assert run.excluded == {"availability": [veteran.pk]}  # the first rule they break
+    assert not weeks_read(queries)
+
+    # Available, the same worker's weeks are read, and the average refuses them.
+    AvailabilityRule.objects.bulk_create(
+        AvailabilityRule(worker=veteran, weekday=d, start_minute=0, end_minute=1440)
+        for d in range(7)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        run = shift_match_wave(shift_id=dst_shift.pk, force=True)
+    assert run is not None
+    assert run.excluded == {"working_time": [veteran.pk]}
+    assert weeks_read(queries) == (connection.vendor == "postgresql")

@@ -856,9 +856,10 @@ def _run_memory(
             _at, offer_id = heapq.heappop(expiry)
             offer_lapses(state[offer_id], Offer.Status.EXPIRED)
 
-    if ask_ahead and connection.vendor == "postgresql":
+    if ask_ahead and connection.vendor == "postgresql" and not book.prefilter.rows_kept:
         # The prefilter's questions in the order they will be asked: every shift at once
         # for the eligibility lists, else each at its first wave (``PrefilterAhead``).
+        # Not for a run whose answers an earlier run of the same call has already asked.
         order = list(by_id)
         if not with_eligibility:
             order.sort(key=lambda sid: (by_id[sid].posted_at, sid))

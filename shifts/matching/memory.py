@@ -472,12 +472,15 @@ class FactsBook:
         """``_prefiltered_rows(ctx)`` for a shift with no offers in the database (offers
         made here are held in memory): from memory if an earlier shift's prefilter read the
         same values (see the module's docstring), else a query."""
-        if self.ahead is not None:
-            self.ahead.drain()
-            self.ahead.wait_for(ctx.shift.pk)
         rows = self.prefilter.get(ctx)
         if rows is not None:
             return rows
+        if self.ahead is not None:
+            self.ahead.drain()
+            self.ahead.wait_for(ctx.shift.pk)
+            rows = self.prefilter.get(ctx)
+            if rows is not None:
+                return rows
         reads: set[Path] = set()
         rows = _prefiltered_rows(cast(_Context, _Reading(ctx, (), reads)))
         paths = tuple(sorted(reads - OWN_ID))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from lab.response import response_model_fit
 from lab.simulator import Scenario, WorkerBatch, simulate_run
 from shifts.matching import Rule, memory, rules
+from shifts.matching.memory import PrefilterAnswers
 from shifts.models import ShiftRequest
 from tests.lab.test_engines import demo, replay  # noqa: F401  (a fixture)
 
@@ -120,3 +121,14 @@ def test_when_the_thread_asking_ahead_fails_the_run_asks_for_itself_and_finds_th
     [run] = ahead_runs
     assert run.served == 3 and run.answers.queries > 0
     assert "asked ahead stopped" in caplog.text
+
+
+def test_a_run_sharing_answers_an_earlier_run_asked_starts_no_thread_and_finds_the_same(
+    demo,  # noqa: F811
+    ahead_runs,
+):
+    shared = PrefilterAnswers()
+    first = replay(demo, "memory", prefilter=shared)
+    queries = shared.queries
+    assert replay(demo, "memory", prefilter=shared) == first
+    assert len(ahead_runs) == 1 and shared.queries == queries

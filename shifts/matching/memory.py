@@ -89,6 +89,7 @@ from shifts.matching.rules import (
     needed_documents,
     prefilter_sql,
     weeks_matter,
+    working_time_standing,
 )
 from shifts.matching.waves import _due, _wave_pick, _wave_size, offer_expiry, wave_interval
 from shifts.models import Booking, ShiftRequest
@@ -98,7 +99,6 @@ from workers.models import (
     AvailabilityRule,
     Document,
     Worker,
-    working_time_opted_out,
 )
 
 logger = logging.getLogger(__name__)
@@ -532,15 +532,9 @@ class FactsBook:
         for pk, cap, ready in rows:
             opted_out, first_week = False, None
             if pk in special:
-                signed, withdrawn, approved = special[pk]
-                opted_out = working_time_opted_out(
-                    signed_on=signed,
-                    withdrawn_on=withdrawn,
-                    notice_days=pool.opt_out_notice_days,
-                    day=ctx.first_day,
+                opted_out, first_week = working_time_standing(
+                    special[pk], pool=pool, day=ctx.first_day, joined_after=joined_after
                 )
-                if approved is not None and approved > joined_after:
-                    first_week = _monday(approved.astimezone(LONDON).date())
             held = bookings.get(pk, ())
             totals: dict[date, float] = {}
             if not opted_out:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -967,6 +967,25 @@ class RawRows:
 _NONE_HELD: frozenset[int] = frozenset()
 
 
+def working_time_standing(
+    special: Sequence[Any], *, pool: Any, day: date, joined_after: datetime
+) -> tuple[bool, date | None]:
+    """From a worker's (opt-out signed, withdrawn, approved at): whether they have opted
+    out of the 48-hour average on ``day``, and the Monday of their first week if they were
+    approved after ``joined_after`` (a recent joiner's reference period starts then)."""
+    signed_on, withdrawn_on, approved_at = special
+    opted_out = working_time_opted_out(
+        signed_on=signed_on,
+        withdrawn_on=withdrawn_on,
+        notice_days=pool.opt_out_notice_days,
+        day=day,
+    )
+    first_week = None
+    if approved_at is not None and approved_at > joined_after:
+        first_week = _monday(approved_at.astimezone(LONDON).date())
+    return opted_out, first_week
+
+
 def facts_from_rows(
     ctx: _Context, rows: list[WorkerRow], fetched: dict[str, list[tuple[Any, ...]]]
 ) -> list[Facts]:
@@ -1000,15 +1019,9 @@ def facts_from_rows(
     for pk, cap, ready in rows:
         opted_out, first_week = False, None
         if pk in special:
-            signed_on, withdrawn_on, approved_at = special[pk]
-            opted_out = working_time_opted_out(
-                signed_on=signed_on,
-                withdrawn_on=withdrawn_on,
-                notice_days=pool.opt_out_notice_days,
-                day=ctx.first_day,
+            opted_out, first_week = working_time_standing(
+                special[pk], pool=pool, day=ctx.first_day, joined_after=joined_after
             )
-            if approved_at is not None and approved_at > joined_after:
-                first_week = _monday(approved_at.astimezone(LONDON).date())
         weeks = None if opted_out else totals.get(pk)
         worker = Facts(
             worker_id=pk,

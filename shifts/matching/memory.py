@@ -143,6 +143,13 @@ def _value_at(ctx: _Context, path: Path) -> Any:
     return _hashable(value)
 
 
+def _prefilter_key(ctx: _Context, reads: set[Path]) -> tuple[tuple[Path, ...], tuple[Any, ...]]:
+    """What one prefilter read of ``ctx`` (``reads``, noted by ``_Reading``) as the key its
+    answer is kept under: those paths, less the shift's own id, and their values."""
+    paths = tuple(sorted(reads - OWN_ID))
+    return paths, tuple(_value_at(ctx, path) for path in paths)
+
+
 def _hashable(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return tuple(_hashable(v) for v in value)
@@ -291,36 +298,32 @@ class PrefilterAhead:
                     return
                 reads: set[Path] = set()
                 sql, params = prefilter_sql(cast(_Context, _Reading(ctx, (), reads)))
-                paths = tuple(sorted(reads - OWN_ID))
-                values = tuple(_value_at(ctx, path) for path in paths)
+                paths, values = _prefilter_key(ctx, reads)
                 rows = None
-                if (paths, values) in seen:
-                    pass
-                elif set(_QUOTED.findall(sql)) & self._written:
-                    self.refused += 1
-                else:
-                    seen.add((paths, values))
-                    with connection.cursor() as cursor:
-                        cursor.execute(sql, params)
-                        rows = list(cursor.fetchall())
-                while not self._stop.is_set():
-                    try:
-                        self._ready.put((position, paths, values, rows), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+                if (paths, values) not in seen:
+                    if set(_QUOTED.findall(sql)) & self._written:
+                        self.refused += 1
+                    else:
+                        seen.add((paths, values))
+                        with connection.cursor() as cursor:
+                            cursor.execute(sql, params)
+                            rows = list(cursor.fetchall())
+                self._hand((position, paths, values, rows))
         except Exception:
             # The caller asks what is left itself; a database fault shows there too.
             logger.exception("The prefilter's questions asked ahead stopped.")
         finally:
             connection.close()
-            end = (len(self._contexts), None, None, None)
-            while not self._stop.is_set():
-                try:
-                    self._ready.put(end, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            self._hand((len(self._contexts), None, None, None))  # the end
+
+    def _hand(self, item: tuple[int, Any, Any, list[Row] | None]) -> None:
+        """Queue ``item`` for the caller, waiting while the queue is full, unless closed."""
+        while not self._stop.is_set():
+            try:
+                self._ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
     def _hand_over(self, item: tuple[int, Any, Any, list[Row] | None]) -> None:
         position, paths, values, rows = item
@@ -483,8 +486,7 @@ class FactsBook:
                 return rows
         reads: set[Path] = set()
         rows = _prefiltered_rows(cast(_Context, _Reading(ctx, (), reads)))
-        paths = tuple(sorted(reads - OWN_ID))
-        self.prefilter.put(paths, tuple(_value_at(ctx, path) for path in paths), rows)
+        self.prefilter.put(*_prefilter_key(ctx, reads), rows)
         return rows
 
     # --- what changes -------------------------------------------------------------------

@@ -358,26 +358,36 @@ def _distance_box(ctx: _Context) -> Q:
     site without reading the rest of a region; and its planner, knowing from the columns'
     statistics how much of the table the box holds, can choose between that and the pool's
     index (``_in_pool``), whichever reads fewer rows. The trigonometry is only done for
-    the rows that pass.
+    the rows that pass."""
+    reach, radius_above = _box_radius_km(ctx)
+    lat_lo, lat_hi, lon = _box_bounds(ctx.site.latitude, ctx.site.longitude, reach)
+    box = Q(latitude__gte=lat_lo, latitude__lte=lat_hi)
+    if lon is not None:
+        box &= Q(longitude__gte=lon[0], longitude__lte=lon[1])
+    if radius_above is not None:
+        box |= Q(travel_radius_km__gt=radius_above)
+    return box
+
+
+def _box_bounds(
+    latitude: float, longitude: float, reach_km: float
+) -> tuple[float, float, tuple[float, float] | None]:
+    """The latitudes and longitudes (None: every longitude) of a box holding every point
+    within ``reach_km`` of (latitude, longitude) by great-circle distance.
 
     The box is exact, not a guess: a point at great-circle angle d from the site differs
     from it by at most d in latitude and by at most asin(sin d / cos latitude) in longitude
     (the meridians tangent to the circle), with half a kilometre to spare for rounding."""
-    site = ctx.site
-    reach, radius_above = _box_radius_km(ctx)
-    angle = (reach + 0.5) / EARTH_RADIUS_KM
+    angle = (reach_km + 0.5) / EARTH_RADIUS_KM
     dlat = math.degrees(angle)
-    lat_lo, lat_hi = site.latitude - dlat, site.latitude + dlat
-    box = Q(latitude__gte=lat_lo, latitude__lte=lat_hi)
-    cos_lat = math.cos(math.radians(site.latitude))
+    lat_lo, lat_hi = latitude - dlat, latitude + dlat
+    cos_lat = math.cos(math.radians(latitude))
     # Near a pole (or the date line) the circle spans every longitude the box could name.
     if max(abs(lat_lo), abs(lat_hi)) < 90.0 and math.sin(angle) < cos_lat:
         dlon = math.degrees(math.asin(math.sin(angle) / cos_lat))
-        if abs(site.longitude) + dlon < 180.0:
-            box &= Q(longitude__gte=site.longitude - dlon, longitude__lte=site.longitude + dlon)
-    if radius_above is not None:
-        box |= Q(travel_radius_km__gt=radius_above)
-    return box
+        if abs(longitude) + dlon < 180.0:
+            return lat_lo, lat_hi, (longitude - dlon, longitude + dlon)
+    return lat_lo, lat_hi, None
 
 
 def _within_reach(ctx: _Context) -> Q:

@@ -228,6 +228,12 @@ class MatchRun(models.Model):
         help_text="Workers who passed the SQL rules but were not examined: the wave had "
         "enough before reaching them (counted, not listed; later waves examine them).",
     )
+    searched_km = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Set when the wave read only the workers within this distance of the site "
+        "(and the provider's favourites): not_reached then counts those within it, not all.",
+    )
 
     class Meta:
         ordering = ["-ran_at", "-id"]

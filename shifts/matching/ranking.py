@@ -23,14 +23,17 @@ from django.utils import timezone
 from providers.models import Site
 from shifts.matching.rules import (
     DISTANCE_BAND_KM,
+    NEAR_FIRST_KM,
     UNKNOWN_RADIUS,
     Facts,
+    Near,
     RawRows,
     _Context,
     _context,
     _ids_filter,
     _ids_literal,
     _prefiltered_first,
+    _prefiltered_near_first,
     _prefiltered_rows,
     fact_rules,
     facts_add_weeks,
@@ -63,6 +66,9 @@ class Evaluation:
     # Workers who passed the SQL rules but whom the per-worker rules were not applied to
     # (a wave stopped once it had enough); later waves examine them.
     not_reached: int = 0
+    # Set when the wave read only the workers this close to the site (and the favourites:
+    # ``_prefiltered_near_first``): ``not_reached`` then counts those within it, not all.
+    searched_km: float | None = None
 
 
 def records_queryset(worker_ids: list[int]) -> QuerySet[Any]:
@@ -348,6 +354,7 @@ def _evaluate(
     skill_ids: list[int] | None = None,
     documents: dict[int, str] | None = None,
     largest_radius_km: float | None = UNKNOWN_RADIUS,
+    favourite_ids: list[int] | None = None,
 ) -> Evaluation:
     """Rank the workers who may be offered ``shift``.
 
@@ -361,9 +368,13 @@ def _evaluate(
     (``not_reached``) and examined by later waves. A first slice, then (only if it falls
     short) slices growing fourfold, so a run costs a handful of round trips whatever the
     pool's size. A caller that has loaded the shift's skills (their ids), the documents
-    they need or the largest travel radius passes them (see ``_context``)."""
+    they need or the largest travel radius passes them (see ``_context``); one that has
+    loaded the provider's favourites (``favourite_ids``) lets a wave look near the site
+    first (``_prefiltered_near_first``)."""
     with collection_paused():
-        return _evaluate_shift(shift, now, need, skill_ids, documents, largest_radius_km)
+        return _evaluate_shift(
+            shift, now, need, skill_ids, documents, largest_radius_km, favourite_ids
+        )
 
 
 def _evaluate_shift(
@@ -373,6 +384,7 @@ def _evaluate_shift(
     skill_ids: list[int] | None,
     documents: dict[int, str] | None,
     largest_radius_km: float | None,
+    favourite_ids: list[int] | None,
 ) -> Evaluation:
     ctx = _context(
         shift,
@@ -383,14 +395,23 @@ def _evaluate_shift(
     )
     if need is None or connection.vendor != "postgresql":
         return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
-    first, rest_count = _prefiltered_first(ctx, _slice_target(need))
+    target = _slice_target(need)
+    near = None if favourite_ids is None else Near(NEAR_FIRST_KM, favourite_ids)
+    found = None if near is None else _prefiltered_near_first(ctx, target, near)
+    first, rest_count = found or _prefiltered_first(ctx, target)
+    read_on = False
 
     def rest_rows() -> list[tuple[Any, ...]]:
         # Rare (the first slice fell short): the prefilter again, past the first slice.
+        nonlocal read_on
+        read_on = True
         seen = {row[0] for row in first}
         return [row for row in _prefiltered_rows(ctx) if row[0] not in seen]
 
-    return evaluate_slices(ctx, first, rest_count, rest_rows, need, _examine)
+    evaluation = evaluate_slices(ctx, first, rest_count, rest_rows, need, _examine)
+    if found is not None and near is not None and not read_on:
+        evaluation.searched_km = near.km
+    return evaluation
 
 
 Examine = Callable[[_Context, list[tuple[Any, ...]], dict[str, list[int]]], list[Candidate]]

@@ -390,6 +390,22 @@ def _box_bounds(
     return lat_lo, lat_hi, None
 
 
+def _near_box(ctx: _Context, km: float) -> RawSQL:
+    """PostgreSQL: the worker's home inside the box holding every point within ``km`` of
+    the site (``_box_bounds``), asked of the GiST index on homes as points
+    (``worker_home_point``), which reads only the workers inside it, where the btree on
+    (latitude, longitude) would read a strip across the region."""
+    site = ctx.site
+    lat_lo, lat_hi, lon = _box_bounds(site.latitude, site.longitude, km)
+    lon_lo, lon_hi = lon if lon is not None else (-180.0, 180.0)
+    return RawSQL(
+        'point("workers_worker"."longitude", "workers_worker"."latitude") '
+        "<@ box(point(%s, %s), point(%s, %s))",
+        (lon_lo, lat_lo, lon_hi, lat_hi),
+        output_field=BooleanField(),
+    )
+
+
 def _within_reach(ctx: _Context) -> Q:
     return Q(_distance__lte=F("_radius"))
 
@@ -1098,7 +1114,17 @@ PREFILTER_COLUMNS = (
 )
 
 
-def _prefilter_queryset(ctx: _Context) -> QuerySet[Worker]:
+@dataclass(frozen=True)
+class Near:
+    """A first wave's search near the site first: only the workers within ``km`` of it
+    (and the provider's favourites, wherever they live, who rank first): see
+    ``_prefiltered_near_first``."""
+
+    km: float
+    favourite_ids: Sequence[int]
+
+
+def _prefilter_queryset(ctx: _Context, near: Near | None = None) -> QuerySet[Worker]:
     """The workers who pass every SQL rule (``sql_rules()``), annotated with ``_distance``,
     ``_radius`` and ``_favourite``; on PostgreSQL the great circle is still to be compared
     (``_within_reach``), see ``_prefiltered_rows``.
@@ -1113,8 +1139,13 @@ def _prefilter_queryset(ctx: _Context) -> QuerySet[Worker]:
     condition = Q()
     for rule in sql_rules():
         assert rule.where is not None
-        # For the distance, a box first (cheap); the great circle is compared later.
-        condition &= _distance_box(ctx) if rule.where is _within_reach else rule.where(ctx)
+        if rule.where is not _within_reach:
+            condition &= rule.where(ctx)
+        elif near is None:
+            # For the distance, a box first (cheap); the great circle is compared later.
+            condition &= _distance_box(ctx)
+        else:
+            condition &= Q(_near_box(ctx, near.km)) | Q(pk__in=list(near.favourite_ids))
     return Worker.objects.annotate(
         **_distance_annotations(ctx),
         _favourite=ExpressionWrapper(
@@ -1176,8 +1207,52 @@ def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]
 
     What a wave pays for is then the distance and a top-N sort, not handing (or sorting,
     or storing) thousands of rows or ids."""
-    qs = _prefilter_queryset(ctx)
+    first, rest, _group = _first_slice(ctx, target, None)
+    return first, rest
+
+
+# How far from the site a first wave looks before reading everyone in reach
+# (``_prefiltered_near_first``): far enough that a borough's first slice (about 50 workers
+# of the shift's role) usually lies inside; closer than any pool's default radius.
+NEAR_FIRST_KM = 3.0
+
+
+def _prefiltered_near_first(
+    ctx: _Context, target: int, near: Near
+) -> tuple[list[tuple[Any, ...]], int] | None:
+    """``_prefiltered_first`` read near the site only (PostgreSQL), or None when that cannot
+    be the same first slice.
+
+    The box of ``near.km`` (``_near_box``, a GiST index) and the favourites are read and
+    cut as ``_prefiltered_first`` cuts; the slice is the one the whole reach would give when
+    its last (favourite, band) group is a favourites' group (every favourite in reach is
+    read) or a band that ends within ``near.km`` (every worker of it and of the bands
+    before lives in the box), and someone in the box is left after it. Then the rest is a
+    count of those in the box only: at least one, not all (``MatchRun.searched_km``); a
+    wave that falls short reads everyone as before. So a first wave on a big pool reads the
+    few hundred workers around the site, not the thousands in reach."""
+    first, rest, group = _first_slice(ctx, target, near)
+    if len(first) < target or rest < 1:
+        return None
+    not_favourite, band = group >> 16, group & 0xFFFF
+    if not_favourite and (band + 1) * DISTANCE_BAND_KM > near.km:
+        return None
+    return first, rest
+
+
+def _first_slice(
+    ctx: _Context, target: int, near: Near | None
+) -> tuple[list[tuple[Any, ...]], int, int]:
+    """``_prefiltered_first``'s query, over everyone in reach or (``near``) the workers near
+    the site and the favourites: the first slice's rows, how many come after them, and the
+    (favourite, band) group the slice ends with (``_ORDER_KEY >> 40``)."""
+    qs = _prefilter_queryset(ctx, near)
     inner, params = qs.order_by().values_list(*PREFILTER_COLUMNS, "_radius").query.sql_with_params()
+    within: tuple[Any, ...] = ()
+    where = 'w."_distance" <= w."_radius"'
+    if near is not None:
+        where += ' AND (w."_favourite" OR w."_distance" < %s)'
+        within = (near.km,)
     # The cut is the (favourite, band) group of the ``target``-th worker, found by a top-N
     # sort (a heap of ``target`` rows), not by numbering every row: the rows in groups up
     # to it are the first slice (they include the first ``target``); the rest are only
@@ -1186,7 +1261,7 @@ def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]
         "WITH o AS MATERIALIZED ("
         'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
         'w."ready_now_until", w."_favourite", ' + _ORDER_KEY + " AS k "
-        "FROM (" + inner + ' OFFSET 0) AS w WHERE w."_distance" <= w."_radius"), '
+        "FROM (" + inner + " OFFSET 0) AS w WHERE " + where + "), "
         "cut AS (SELECT COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s LIMIT 1), "
         "9223372036854775807) AS g) "
         'SELECT o."pk", o."user_id", o."_distance", o."weekly_hours_cap", '
@@ -1197,11 +1272,12 @@ def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]
         "ORDER BY 8 NULLS LAST"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (DISTANCE_BAND_KM, *params, max(target - 1, 0)))
+        cursor.execute(sql, (DISTANCE_BAND_KM, *params, *within, max(target - 1, 0)))
         fetched = cursor.fetchall()
     rest = int(fetched[-1][6] or 0) if fetched and fetched[-1][0] is None else 0
     first = [row[:6] for row in fetched if row[0] is not None]
-    return first, rest
+    group = max((row[7] for row in fetched if row[0] is not None), default=0) >> 40
+    return first, rest, group
 
 
 @dataclass

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from notifications.services import notifications_send_many
 from pools.models import RoleRate
+from providers.models import Favourite
 from shifts.matching.ranking import Candidate, _evaluate, collection_paused
 from shifts.matching.rules import (
     RawRows,
@@ -204,6 +205,9 @@ def shift_match_wave(
                 .values("shift")
                 .annotate(n=Count("*"))
                 .values_list("n"),
+                "favourites": Favourite.objects.filter(provider_id=shift.provider_id).values_list(
+                    "worker_id"
+                ),
                 "rates": RoleRate.objects.filter(
                     pool_id=shift.pool_id, role_id=shift.role_id
                 ).values_list("pool_id", "role_id", "pool_hourly_cost"),
@@ -217,6 +221,7 @@ def shift_match_wave(
             skill_ids=[pk for pk, _name in skills],
             documents=dict(known["documents"]),
             largest_radius_km=known["largest_radius"][0][0],
+            favourite_ids=[worker_id for (worker_id,) in known["favourites"]],
         )
         picked = _wave_pick(shift, evaluation.candidates, now)
         wave = shift.wave + 1
@@ -255,6 +260,7 @@ def shift_match_wave(
             offered_count=len(picked),
             excluded=evaluation.excluded,
             not_reached=evaluation.not_reached,
+            searched_km=evaluation.searched_km,
         )
         shift.wave = wave
         shift.matched_at = now

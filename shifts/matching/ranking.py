@@ -124,11 +124,28 @@ RECORD_COLUMNS = (
     "shifts_attended",
     "no_shows",
 )
-# ``records_queryset`` written out (PostgreSQL), for ``_examine``.
-RECORDS_SQL = (
-    f"SELECT worker_id, {', '.join(RECORD_COLUMNS)} FROM {WorkerRecord._meta.db_table} "
-    "WHERE worker_id = ANY(%s::bigint[])"
-)
+
+
+def records_sql(workers: str, count: int) -> RawRows:
+    """``records_queryset`` written out (PostgreSQL), for ``_examine``, for ``count`` workers
+    (``workers``, ``_ids_literal``). Up to ``RECORDS_LOOKED_UP`` of them, one primary-key
+    look-up each (a subquery per id, kept from being flattened by OFFSET 0): asked as
+    ``worker_id = ANY(...)`` the planner scans every record from about a hundred ids on,
+    2.3 against 0.9 ms for a first slice's 150 at 20,000 workers. Beyond, the scan is the
+    cheaper (5.3 against 7.5 ms for 2,800)."""
+    columns = ", ".join(RECORD_COLUMNS)
+    table = WorkerRecord._meta.db_table
+    if count <= RECORDS_LOOKED_UP:
+        sql = (
+            f"SELECT r.* FROM unnest(%s::bigint[]) AS u(id) CROSS JOIN LATERAL (SELECT "
+            f"worker_id, {columns} FROM {table} WHERE worker_id = u.id OFFSET 0) AS r"
+        )
+    else:
+        sql = f"SELECT worker_id, {columns} FROM {table} WHERE worker_id = ANY(%s::bigint[])"
+    return RawRows(sql, (workers,))
+
+
+RECORDS_LOOKED_UP = 1000
 
 
 def reliability_scores(
@@ -216,7 +233,7 @@ def _examine(
         # workers whom the rules before the one that reads them let through (about one in
         # five): a second round trip, a fifth of the bookings read.
         workers = _ids_literal(ids)
-        queries = {**facts_sql(ctx, workers), "records": RawRows(RECORDS_SQL, (workers,))}
+        queries = {**facts_sql(ctx, workers), "records": records_sql(workers, len(ids))}
         del queries["weekly_totals"]
         fetched = fetch_many(queries)
         fetched["weekly_totals"] = []

@@ -39,7 +39,7 @@ def test_a_first_wave_reads_near_the_site_and_offers_whom_reading_everyone_would
     favourite = f.WorkerFactory(pool=pool, latitude=site.latitude + 13 * KM, travel_radius_km=20)
     Favourite.objects.create(provider=site.provider, worker=favourite)
     workers_at(pool, site, 0.6, 55)
-    workers_at(pool, site, 2.2, 10)  # inside the box, after the first slice
+    workers_at(pool, site, 0.8 * NEAR_FIRST_KM, 10)  # inside the box, after the first slice
     workers_at(pool, site, 5.5, 5)  # within reach, outside the box
     # Outsiders next door: another pool's worker, one the provider blocked, one not vetted.
     next_door = [
@@ -80,7 +80,7 @@ def test_a_first_wave_whose_box_falls_short_reads_everyone_in_reach_as_before(si
 
 def test_a_first_wave_whose_near_slice_yields_too_few_reads_on_past_the_box(site, pool):
     workers_at(pool, site, 0.6, 55, availability=False)  # near, but never free
-    near_free = workers_at(pool, site, 2.2, 2)
+    near_free = workers_at(pool, site, 0.8 * NEAR_FIRST_KM, 2)
     further = workers_at(pool, site, 5.5, 3)
     shift = f.ShiftFactory(site=site)
 

@@ -24,6 +24,7 @@ from providers.models import Site
 from shifts.matching.rules import (
     DISTANCE_BAND_KM,
     NEAR_FIRST_KM,
+    SLICE_GROWTH,
     UNKNOWN_RADIUS,
     Facts,
     Near,
@@ -209,12 +210,6 @@ def _band_end(rows: list[tuple[Any, ...]], at_least: int) -> int:
     while cut < len(rows) and group(rows[cut]) == group(rows[cut - 1]):
         cut += 1
     return cut
-
-
-# After a first slice that fell short, each further slice takes (whole groups of) this many
-# times the workers of the one before: a wave examines about as many workers as it needs,
-# in a handful of round trips however far the prefilter's list runs.
-SLICE_GROWTH = 4
 
 
 def _examine(
@@ -415,19 +410,36 @@ def _evaluate_shift(
     target = _slice_target(need)
     near = None if favourite_ids is None else Near(NEAR_FIRST_KM, favourite_ids)
     found = None if near is None else _prefiltered_near_first(ctx, target, near)
-    first, rest_count = found or _prefiltered_first(ctx, target)
-    read_on = False
+    if found is None:
+        first, rest_count = _prefiltered_first(ctx, target)
+        after: list[tuple[Any, ...]] = []
+    else:
+        first, after, rest_count = found.first, found.after, len(found.after) + found.beyond
+    read_everyone = False
 
-    def rest_rows() -> list[tuple[Any, ...]]:
-        # Rare (the first slice fell short): the prefilter again, past the first slice.
-        nonlocal read_on
-        read_on = True
-        seen = {row[0] for row in first}
+    def rows_past(read: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        # Rare (the slices read so far fell short): the prefilter again, past them.
+        nonlocal read_everyone
+        read_everyone = True
+        seen = {row[0] for row in read}
         return [row for row in _prefiltered_rows(ctx) if row[0] not in seen]
 
-    evaluation = evaluate_slices(ctx, first, rest_count, rest_rows, need, _examine)
-    if found is not None and near is not None and not read_on:
-        evaluation.searched_km = near.km
+    if found is None:
+        evaluation = evaluate_slices(
+            ctx, first, rest_count, lambda: rows_past(first), need, _examine
+        )
+    else:
+        evaluation = evaluate_slices(
+            ctx,
+            first,
+            rest_count,
+            lambda: after,
+            need,
+            _examine,
+            more_rows=lambda: rows_past(first + after),
+        )
+        if near is not None and not read_everyone:
+            evaluation.searched_km = near.km
     return evaluation
 
 
@@ -451,11 +463,17 @@ def evaluate_slices(
     rest_rows: Callable[[], list[tuple[Any, ...]]],
     need: int | None,
     examine: Examine,
+    more_rows: Callable[[], list[tuple[Any, ...]]] | None = None,
 ) -> Evaluation:
     """Examine the first slice's rows; the rest (``rest_count`` workers after them) only if
     the first does not yield ``need`` candidates, loading their rows then (``rest_rows``, in
     ranking order) and examining them slice by slice (whole groups, each ``SLICE_GROWTH``
     times the last) until it has; whoever is left is counted as not reached.
+
+    ``rest_rows`` may give only the start of the rest, ending where a group ends (a wave
+    that read near the site: ``rest_count`` then counts those near it); ``more_rows`` gives
+    the rows after those, asked only if a wave runs through them short, and then
+    ``not_reached`` counts everyone.
 
     The wave picks the same workers as if everyone had been examined: the ranking orders
     by (favourite, band) first, as the rows are, and every slice ends at the end of a group,
@@ -463,20 +481,35 @@ def evaluate_slices(
     excluded: dict[str, list[int]] = defaultdict(list)
     candidates: list[Candidate] = examine(ctx, first, excluded) if first else []
     not_reached = 0
-    if rest_count:
+    if rest_count or more_rows is not None:
         if need is not None and len(candidates) >= need:
             not_reached = rest_count
         elif need is None:
-            candidates.extend(examine(ctx, rest_rows(), excluded))
+            rows = rest_rows() + (more_rows() if more_rows is not None else [])
+            candidates.extend(examine(ctx, rows, excluded))
         else:
-            rest = rest_rows()
+            rest = rest_rows() if rest_count else []
+            # Near the site, ``rest_count`` counts the box's rows, more than ``rest`` holds.
+            counted = rest_count if more_rows is not None else len(rest)
             start, size = 0, max(len(first), 1)
-            while start < len(rest) and len(candidates) < need:
+            while len(candidates) < need:
+                if start >= len(rest):
+                    if more_rows is None:
+                        break
+                    rest = rest + more_rows()
+                    more_rows, counted = None, len(rest)
+                    if start >= len(rest):
+                        break
                 size *= SLICE_GROWTH
                 cut = start + _band_end(rest[start:], size)
                 candidates.extend(examine(ctx, rest[start:cut], excluded))
                 start = cut
-            not_reached = len(rest) - start
+            if more_rows is not None and start >= counted:
+                # Read to the end of what was read near the site: whether anyone is left
+                # further away only everyone's rows can say (a later wave depends on it).
+                rest = rest + more_rows()
+                counted = len(rest)
+            not_reached = counted - start
     candidates.sort(key=_rank_key)
     return Evaluation(candidates=candidates, excluded=dict(excluded), not_reached=not_reached)
 

@@ -1215,7 +1215,7 @@ def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]
 
     What a wave pays for is then the distance and a top-N sort, not handing (or sorting,
     or storing) thousands of rows or ids."""
-    first, rest, _group = _first_slice(ctx, target, None)
+    first, rest, _group, _after = _first_slice(ctx, target, None)
     return first, rest
 
 
@@ -1225,9 +1225,19 @@ def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]
 NEAR_FIRST_KM = 2.0
 
 
-def _prefiltered_near_first(
-    ctx: _Context, target: int, near: Near
-) -> tuple[list[tuple[Any, ...]], int] | None:
+@dataclass
+class NearFirst:
+    """What a first wave read near the site (``_prefiltered_near_first``): the first slice,
+    the rows after it up to about ``SLICE_GROWTH`` slices' worth (whole groups: the next
+    slice a wave that falls short reads), and how many more the box holds after those.
+    ``first + after`` is the start of ``_prefiltered_rows`` exactly."""
+
+    first: list[tuple[Any, ...]]
+    after: list[tuple[Any, ...]]
+    beyond: int
+
+
+def _prefiltered_near_first(ctx: _Context, target: int, near: Near) -> NearFirst | None:
     """``_prefiltered_first`` read near the site only (PostgreSQL), or None when that cannot
     be the same first slice.
 
@@ -1235,25 +1245,30 @@ def _prefiltered_near_first(
     cut as ``_prefiltered_first`` cuts; the slice is the one the whole reach would give when
     its last (favourite, band) group is a favourites' group (every favourite in reach is
     read) or a band that ends within ``near.km`` (every worker of it and of the bands
-    before lives in the box), and someone in the box is left after it. Then the rest is a
-    count of those in the box only: at least one, not all (``MatchRun.searched_km``); a
-    wave that falls short reads everyone as before. So a first wave on a big pool reads the
-    few hundred workers around the site, not the thousands in reach."""
-    first, rest, group = _first_slice(ctx, target, near)
+    before lives in the box), and someone in the box is left after it. The rows after the
+    slice that come back (``NearFirst.after``) are whole groups within ``near.km`` too, so a
+    wave that falls short reads on through them before it reads everyone. The rest is a
+    count of those in the box only: at least one, not all (``MatchRun.searched_km``). So a
+    first wave on a big pool reads the few hundred workers around the site, not the
+    thousands in reach."""
+    first, rest, group, after = _first_slice(ctx, target, near)
     if len(first) < target or rest < 1:
         return None
     not_favourite, band = group >> 16, group & 0xFFFF
     if not_favourite and (band + 1) * DISTANCE_BAND_KM > near.km:
         return None
-    return first, rest
+    # ``after`` ends where a group ends, inside the box (its bands end within ``near.km``
+    # as the slice's do, since every row in it is nearer than ``near.km`` or a favourite).
+    return NearFirst(first, after, rest - len(after))
 
 
 def _first_slice(
     ctx: _Context, target: int, near: Near | None
-) -> tuple[list[tuple[Any, ...]], int, int]:
+) -> tuple[list[tuple[Any, ...]], int, int, list[tuple[Any, ...]]]:
     """``_prefiltered_first``'s query, over everyone in reach or (``near``) the workers near
-    the site and the favourites: the first slice's rows, how many come after them, and the
-    (favourite, band) group the slice ends with (``_ORDER_KEY >> 40``)."""
+    the site and the favourites: the first slice's rows, how many come after them, the
+    (favourite, band) group the slice ends with (``_ORDER_KEY >> 40``), and (``near`` only)
+    the rows after the slice up to the group of the ``(1 + SLICE_GROWTH) * target``-th."""
     qs = _prefilter_queryset(ctx, near)
     inner, params = qs.order_by().values_list(*PREFILTER_COLUMNS, "_radius").query.sql_with_params()
     within: tuple[Any, ...] = ()
@@ -1261,31 +1276,44 @@ def _first_slice(
     if near is not None:
         where += ' AND (w."_favourite" OR w."_distance" < %s)'
         within = (near.km,)
-    # The cut is the (favourite, band) group of the ``target``-th worker, found by a top-N
-    # sort (a heap of ``target`` rows), not by numbering every row: the rows in groups up
-    # to it are the first slice (they include the first ``target``); the rest are only
-    # counted. Fewer than ``target`` workers: everyone is in the first slice.
+    ahead = (1 + SLICE_GROWTH) * target if near is not None else target
+    # The cuts are the (favourite, band) groups of the ``target``-th worker (the first
+    # slice) and of the ``ahead``-th (what else comes back), found by top-N sorts (heaps),
+    # not by numbering every row: the rows in groups up to the second come back, the rest
+    # are only counted. Fewer workers than that: everyone comes back.
     sql = (
         "WITH o AS MATERIALIZED ("
         'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
         'w."ready_now_until", w."_favourite", ' + _ORDER_KEY + " AS k "
         "FROM (" + inner + " OFFSET 0) AS w WHERE " + where + "), "
         "cut AS (SELECT COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s LIMIT 1), "
-        "9223372036854775807) AS g) "
+        "9223372036854775807) AS g, COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s "
+        "LIMIT 1), 9223372036854775807) AS g2) "
         'SELECT o."pk", o."user_id", o."_distance", o."weekly_hours_cap", '
-        'o."ready_now_until", o."_favourite", NULL::bigint AS rest, o.k FROM o '
-        "WHERE (o.k >> 40) <= (SELECT g FROM cut) "
-        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, count(*), NULL "
+        'o."ready_now_until", o."_favourite", NULL::bigint AS rest, o.k, '
+        "(o.k >> 40) <= (SELECT g FROM cut) AS in_first FROM o "
+        "WHERE (o.k >> 40) <= (SELECT g2 FROM cut) "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, count(*), NULL, NULL "
         "FROM o WHERE (o.k >> 40) > (SELECT g FROM cut) "
         "ORDER BY 8 NULLS LAST"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (DISTANCE_BAND_KM, *params, *within, max(target - 1, 0)))
+        cursor.execute(
+            sql,
+            (DISTANCE_BAND_KM, *params, *within, max(target - 1, 0), max(ahead - 1, 0)),
+        )
         fetched = cursor.fetchall()
     rest = int(fetched[-1][6] or 0) if fetched and fetched[-1][0] is None else 0
-    first = [row[:6] for row in fetched if row[0] is not None]
-    group = max((row[7] for row in fetched if row[0] is not None), default=0) >> 40
-    return first, rest, group
+    first = [row[:6] for row in fetched if row[0] is not None and row[8]]
+    after = [row[:6] for row in fetched if row[0] is not None and not row[8]]
+    group = max((row[7] for row in fetched if row[0] is not None and row[8]), default=0) >> 40
+    return first, rest, group, after
+
+
+# After a first slice that fell short, each further slice takes (whole groups of) this many
+# times the workers of the one before: a wave examines about as many workers as it needs,
+# in a handful of round trips however far the prefilter's list runs.
+SLICE_GROWTH = 4
 
 
 @dataclass

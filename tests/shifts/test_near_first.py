@@ -100,3 +100,35 @@ def test_a_first_slice_that_empties_the_box_counts_the_rest_from_everyone_in_rea
 
     # Counting only the box would say nobody is left, and a later wave might not be planned.
     assert run is not None and run.searched_km is None and run.not_reached == 5
+
+
+def test_a_first_wave_short_near_the_site_reads_on_through_the_box_before_everyone(site, pool):
+    workers_at(pool, site, 0.3, 55, availability=False)  # the first slice: never free
+    near = workers_at(pool, site, 0.6, 20)
+    # Filling the box past what comes back with the first slice (five slices' worth).
+    filler = {"availability": False, "documents": False}
+    workers_at(pool, site, 1.1, 180, **filler)
+    workers_at(pool, site, 1.6, 10, **filler)
+    workers_at(pool, site, 5.5, 30)  # outside the box, never read
+    shift = f.ShiftFactory(site=site)
+    expected, _everyone_not_reached = whom_reading_everyone_offers(shift)
+
+    run = shift_match_wave(shift_id=shift.pk)
+
+    offered = list(shift.offers.order_by("rank").values_list("worker_id", flat=True))
+    assert offered == expected and set(offered) <= {w.pk for w in near}
+    # Read on through the rows that came back with the slice; the box's last band counted.
+    assert run is not None and run.searched_km == NEAR_FIRST_KM and run.not_reached == 10
+
+
+def test_a_wave_that_reads_the_box_to_its_end_counts_who_is_left_beyond_it(site, pool):
+    workers_at(pool, site, 0.6, 55, availability=False)
+    workers_at(pool, site, 0.8 * NEAR_FIRST_KM, 10)  # exactly the wave's ten
+    beyond = workers_at(pool, site, 5.5, 30)
+    shift = f.ShiftFactory(site=site)
+
+    run = shift_match_wave(shift_id=shift.pk)
+
+    # Counting only the box would say nobody is left and no later wave would be planned.
+    assert run is not None and run.offered_count == 10
+    assert run.not_reached == len(beyond) and run.searched_km is None

@@ -4,14 +4,20 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Notification(models.Model):
     """A message to one person. Stored first, then delivered by a Celery task over the
     channels the person chose (see ``notifications.services.notification_send``)."""
 
+    # Looked up by user through the index (user, -created_at), not one of its own: a wave
+    # writes a thousand messages at once, each paying for every index.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=200)
@@ -22,7 +28,6 @@ class Notification(models.Model):
     deliver_after = models.DateTimeField(
         null=True,
         blank=True,
-        db_index=True,
         help_text="Held back until then (the person's quiet hours); a periodic sweep sends it.",
     )
     read_at = models.DateTimeField(null=True, blank=True)
@@ -37,7 +42,17 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            # Only the few messages held back (quiet hours) are in it: the sweep asks for
+            # ``deliver_after <= now``, and most messages, a wave's hundreds among them,
+            # are not written to an index they would never be found by.
+            models.Index(
+                fields=["deliver_after"],
+                condition=Q(deliver_after__isnull=False),
+                name="notification_held_back",
+            ),
+        ]
 
 
 class NotificationPreference(models.Model):

@@ -37,6 +37,7 @@ from shifts.matching.rules import (
     _prefiltered_near_first,
     _prefiltered_rows,
     fact_rules,
+    facts_add_standing,
     facts_add_weeks,
     facts_from_rows,
     facts_querysets,
@@ -44,6 +45,7 @@ from shifts.matching.rules import (
     fetch_many,
     hours_booked_in_week,
     is_ready_now,
+    standing_sql,
     weekly_totals_sql,
 )
 from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
@@ -218,29 +220,38 @@ def _examine(
     excluded: dict[str, list[int]],
 ) -> list[Candidate]:
     """The per-worker rules (``fact_rules()``) on one slice, then the ranking facts of those
-    who pass: seven queries whatever its size, in one round trip on PostgreSQL (the six of
+    who pass: seven queries whatever its size, in two round trips on PostgreSQL (the six of
     ``facts_querysets`` and the workers' records, ``records_queryset``)."""
     worker_rows = [(r[0], r[3], r[4]) for r in rows]
     ids = [row[0] for row in rows]
     if connection.vendor == "postgresql":
-        # The ids written out once for all seven (``facts_sql``). The weekly totals, the
-        # costliest of them on a long history, are loaded after the rest, only for the
-        # workers whom the rules before the one that reads them let through (about one in
-        # five): a second round trip, a fifth of the bookings read.
-        workers = _ids_literal(ids)
-        queries = {**facts_sql(ctx, workers), "records": records_sql(workers, len(ids))}
-        del queries["weekly_totals"]
+        # The ids written out once for the first round trip (``facts_sql``). What only the
+        # working-time rule and the ranking read (the weekly totals, the costliest of them
+        # on a long history; the opt-outs and recent joiners; the records) is loaded after
+        # the rest, only for the workers whom the rules before that rule let through (about
+        # one in five of an urgent wave's): a second round trip, a fifth of the rows read.
+        queries = facts_sql(ctx, _ids_literal(ids))
+        del queries["weekly_totals"], queries["special"]
         fetched = fetch_many(queries)
-        fetched["weekly_totals"] = []
+        fetched["weekly_totals"] = fetched["special"] = []
         facts = facts_from_rows(ctx, worker_rows, fetched)
         before, weeks = fact_checks()
         judged = judge_facts(ctx, list(zip(rows, facts, strict=True)), before, excluded)
-        if judged and weeks:
+        records: list[tuple[Any, ...]] = []
+        if judged:
             reached = [worker for _row, worker in judged]
-            totals = weekly_totals_sql(ctx, _ids_literal([f.worker_id for f in reached]))
-            facts_add_weeks(ctx, reached, fetch_many({"weeks": totals})["weeks"])
+            workers = _ids_literal([f.worker_id for f in reached])
+            later = fetch_many(
+                {
+                    "special": standing_sql(ctx, workers),
+                    "weeks": weekly_totals_sql(ctx, workers),
+                    "records": records_sql(workers, len(reached)),
+                }
+            )
+            facts_add_standing(ctx, reached, later["special"])
+            facts_add_weeks(ctx, reached, later["weeks"])
             judged = judge_facts(ctx, judged, weeks, excluded)
-        records = fetched["records"]
+            records = later["records"]
         return candidates_of(ctx, judged, lambda passed: reliability_from_records(passed, records))
     fetched = fetch_many({**facts_querysets(ctx, ids), "records": records_queryset(ids)})
     facts = facts_from_rows(ctx, worker_rows, fetched)

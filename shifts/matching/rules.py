@@ -146,8 +146,10 @@ class Rule:
     at_acceptance: bool = False
     # More precise words than the sentence, where the rule can say exactly what is wrong.
     detail: Callable[[_Context, Facts | None, Audience], list[str]] | None = None
-    # It reads ``Facts.weekly_totals``: a wave loads those last, and only for the workers
-    # who pass every per-worker rule before it (``ranking.fact_checks``).
+    # It reads ``Facts.weekly_totals`` or the worker's working-time standing
+    # (``opted_out``, ``first_week``): a wave loads those last, and only for the workers who
+    # pass every per-worker rule before it (``ranking.fact_checks``). No rule before it may
+    # read them.
     reads_weeks: bool = False
 
     def words(self, ctx: _Context, facts: Facts | None, audience: Audience) -> list[str]:
@@ -927,13 +929,7 @@ def facts_sql(ctx: _Context, workers: str) -> dict[str, QuerySet[Any] | RawRows]
             "ON d.worker_id = u.id WHERE d.types IS NULL OR cardinality(d.types) < %s",
             (workers, *params, workers, len(needed)),
         )
-    # The few with an opt-out on record, or who joined within the 17 weeks before the
-    # shift's week (their reference period is shorter): one small query.
-    fetched["special"] = RawRows(
-        "SELECT id, opt_out_signed_on, opt_out_withdrawn_on, approved_at FROM workers_worker "
-        "WHERE id = ANY(%s::bigint[]) AND (opt_out_signed_on IS NOT NULL OR approved_at > %s)",
-        (workers, _joined_after(ctx)),
-    )
+    fetched["special"] = standing_sql(ctx, workers)
     days = [d for d, _a, _b in ctx.needed]
     weekdays = sorted({d.weekday() for d in days})
     fetched["availability"] = RawRows(
@@ -960,6 +956,18 @@ def facts_sql(ctx: _Context, workers: str) -> dict[str, QuerySet[Any] | RawRows]
     )
     fetched["weekly_totals"] = weekly_totals_sql(ctx, workers)
     return fetched
+
+
+def standing_sql(ctx: _Context, workers: str) -> RawRows:
+    """The few of the workers in ``workers`` (``_ids_literal``) with an opt-out on record, or
+    who joined within the 17 weeks before the shift's week (their reference period is
+    shorter): rows (id, opt-out signed, withdrawn, approved at) for
+    ``working_time_standing``."""
+    return RawRows(
+        "SELECT id, opt_out_signed_on, opt_out_withdrawn_on, approved_at FROM workers_worker "
+        "WHERE id = ANY(%s::bigint[]) AND (opt_out_signed_on IS NOT NULL OR approved_at > %s)",
+        (workers, _joined_after(ctx)),
+    )
 
 
 def weekly_totals_sql(ctx: _Context, workers: str) -> RawRows:
@@ -1084,6 +1092,22 @@ def _weeks_by_worker(rows: list[tuple[Any, ...]]) -> dict[int, dict[date, float]
     for wid, monday, length in rows:
         totals.setdefault(wid, {})[monday.date()] = length.total_seconds() / 3600
     return totals
+
+
+def facts_add_standing(ctx: _Context, facts: list[Facts], rows: list[tuple[Any, ...]]) -> None:
+    """Give these workers' ``Facts`` (loaded without it) their working-time standing from
+    the rows of ``standing_sql``, as ``facts_from_rows`` would have; before their weekly
+    totals (``facts_add_weeks`` keeps none for those opted out)."""
+    special = {wid: rest for wid, *rest in rows}
+    if not special:
+        return
+    pool, joined_after = ctx.shift.pool, _joined_after(ctx)
+    for worker in facts:
+        found = special.get(worker.worker_id)
+        if found is not None:
+            worker.opted_out, worker.first_week = working_time_standing(
+                found, pool=pool, day=ctx.first_day, joined_after=joined_after
+            )
 
 
 def facts_add_weeks(ctx: _Context, facts: list[Facts], rows: list[tuple[Any, ...]]) -> None:

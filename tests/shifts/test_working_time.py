@@ -249,3 +249,38 @@ def test_a_wave_reads_the_weeks_only_of_workers_the_earlier_rules_let_through(
     assert run is not None
     assert run.excluded == {"working_time": [veteran.pk]}
     assert weeks_read(queries) == (connection.vendor == "postgresql")
+
+
+def test_a_wave_reads_opt_outs_and_records_only_of_workers_the_earlier_rules_let_through(
+    veteran, other_worker, site, dst_shift, coordinator
+):
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workers.models import AvailabilityRule
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the facts are written out for PostgreSQL only")
+    sixteen_heavy_weeks(veteran, site, 55)  # over the average, but opted out in writing
+    worker_opt_out_record(worker=veteran, signed_on=timezone.localdate(), by=coordinator)
+    # Olive has opted out too, but is not available: the rules before the average turn her
+    # away, so her standing and her record are never read.
+    Worker.objects.filter(pk=other_worker.pk).update(opt_out_signed_on=timezone.localdate())
+    AvailabilityRule.objects.filter(worker=other_worker).delete()
+
+    def ids_asked(queries: CaptureQueriesContext, marker: str) -> set[int]:
+        [sql] = [q["sql"] for q in queries if marker in q["sql"]]
+        return {int(i) for group in re.findall(r"'\{([\d,]+)\}'", sql) for i in group.split(",")}
+
+    with CaptureQueriesContext(connection) as queries:
+        run = shift_match_wave(shift_id=dst_shift.pk, force=True)
+
+    assert run is not None
+    assert run.excluded == {"availability": [other_worker.pk]}
+    assert list(Offer.objects.filter(shift=dst_shift).values_list("worker", flat=True)) == [
+        veteran.pk
+    ]
+    assert ids_asked(queries, "opt_out_signed_on IS NOT NULL") == {veteran.pk}
+    assert ids_asked(queries, "shifts_workerrecord") == {veteran.pk}

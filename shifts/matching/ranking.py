@@ -129,6 +129,9 @@ RECORD_COLUMNS = (
 )
 
 
+RECORDS_LOOKED_UP = 1000
+
+
 def records_sql(workers: str, count: int) -> RawRows:
     """``records_queryset`` written out (PostgreSQL), for ``_examine``, for ``count`` workers
     (``workers``, ``_ids_literal``). Up to ``RECORDS_LOOKED_UP`` of them, one primary-key
@@ -146,9 +149,6 @@ def records_sql(workers: str, count: int) -> RawRows:
     else:
         sql = f"SELECT worker_id, {columns} FROM {table} WHERE worker_id = ANY(%s::bigint[])"
     return RawRows(sql, (workers,))
-
-
-RECORDS_LOOKED_UP = 1000
 
 
 def reliability_scores(
@@ -421,11 +421,6 @@ def _evaluate_shift(
     target = _slice_target(need)
     near = None if favourite_ids is None else Near(NEAR_FIRST_KM, favourite_ids)
     found = None if near is None else _prefiltered_near_first(ctx, target, near)
-    if found is None:
-        first, rest_count = _prefiltered_first(ctx, target)
-        after: list[tuple[Any, ...]] = []
-    else:
-        first, after, rest_count = found.first, found.after, len(found.after) + found.beyond
     read_everyone = False
 
     def rows_past(read: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -435,22 +430,17 @@ def _evaluate_shift(
         seen = {row[0] for row in read}
         return [row for row in _prefiltered_rows(ctx) if row[0] not in seen]
 
+    more_rows: Callable[[], list[tuple[Any, ...]]] | None = None
     if found is None:
-        evaluation = evaluate_slices(
-            ctx, first, rest_count, lambda: rows_past(first), need, _examine
-        )
+        first, rest_count = _prefiltered_first(ctx, target)
+        rest_rows: Callable[[], list[tuple[Any, ...]]] = lambda: rows_past(first)  # noqa: E731
     else:
-        evaluation = evaluate_slices(
-            ctx,
-            first,
-            rest_count,
-            lambda: after,
-            need,
-            _examine,
-            more_rows=lambda: rows_past(first + after),
-        )
-        if near is not None and not read_everyone:
-            evaluation.searched_km = near.km
+        first, after = found.first, found.after
+        rest_count = len(after) + found.beyond
+        rest_rows, more_rows = (lambda: after), (lambda: rows_past(first + after))
+    evaluation = evaluate_slices(ctx, first, rest_count, rest_rows, need, _examine, more_rows)
+    if near is not None and found is not None and not read_everyone:
+        evaluation.searched_km = near.km
     return evaluation
 
 
@@ -492,14 +482,14 @@ def evaluate_slices(
     excluded: dict[str, list[int]] = defaultdict(list)
     candidates: list[Candidate] = examine(ctx, first, excluded) if first else []
     not_reached = 0
-    if rest_count or more_rows is not None:
+    if rest_count:
         if need is not None and len(candidates) >= need:
             not_reached = rest_count
         elif need is None:
             rows = rest_rows() + (more_rows() if more_rows is not None else [])
             candidates.extend(examine(ctx, rows, excluded))
         else:
-            rest = rest_rows() if rest_count else []
+            rest = rest_rows()
             # Near the site, ``rest_count`` counts the box's rows, more than ``rest`` holds.
             counted = rest_count if more_rows is not None else len(rest)
             start, size = 0, max(len(first), 1)

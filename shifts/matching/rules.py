@@ -1319,32 +1319,33 @@ def _first_slice(
     if near is not None:
         where += ' AND (w."_favourite" OR w."_distance" < %s)'
         within = (near.km,)
-    ahead = (1 + SLICE_GROWTH) * target if near is not None else target
     # The cuts are the (favourite, band) groups of the ``target``-th worker (the first
-    # slice) and of the ``ahead``-th (what else comes back), found by top-N sorts (heaps),
-    # not by numbering every row: the rows in groups up to the second come back, the rest
-    # are only counted. Fewer workers than that: everyone comes back.
+    # slice) and, near the site, of the ``(1 + SLICE_GROWTH) * target``-th (what else comes
+    # back), found by top-N sorts (heaps), not by numbering every row: the rows in groups up
+    # to the last cut come back, the rest are only counted. Fewer workers than that:
+    # everyone comes back.
+    top = "COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s LIMIT 1), 9223372036854775807)"
+    offsets: tuple[int, ...] = (max(target - 1, 0),)
+    cuts, upto = top + " AS g", "g"
+    if near is not None:
+        offsets += ((1 + SLICE_GROWTH) * target - 1,)
+        cuts, upto = cuts + ", " + top + " AS g2", "g2"
     sql = (
         "WITH o AS MATERIALIZED ("
         'SELECT w."pk", w."user_id", w."_distance", w."weekly_hours_cap", '
         'w."ready_now_until", w."_favourite", ' + _ORDER_KEY + " AS k "
         "FROM (" + inner + " OFFSET 0) AS w WHERE " + where + "), "
-        "cut AS (SELECT COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s LIMIT 1), "
-        "9223372036854775807) AS g, COALESCE((SELECT k >> 40 FROM o ORDER BY k OFFSET %s "
-        "LIMIT 1), 9223372036854775807) AS g2) "
+        "cut AS (SELECT " + cuts + ") "
         'SELECT o."pk", o."user_id", o."_distance", o."weekly_hours_cap", '
         'o."ready_now_until", o."_favourite", NULL::bigint AS rest, o.k, '
         "(o.k >> 40) <= (SELECT g FROM cut) AS in_first FROM o "
-        "WHERE (o.k >> 40) <= (SELECT g2 FROM cut) "
+        "WHERE (o.k >> 40) <= (SELECT " + upto + " FROM cut) "
         "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, count(*), NULL, NULL "
         "FROM o WHERE (o.k >> 40) > (SELECT g FROM cut) "
         "ORDER BY 8 NULLS LAST"
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            (DISTANCE_BAND_KM, *params, *within, max(target - 1, 0), max(ahead - 1, 0)),
-        )
+        cursor.execute(sql, (DISTANCE_BAND_KM, *params, *within, *offsets))
         fetched = cursor.fetchall()
     rest = int(fetched[-1][6] or 0) if fetched and fetched[-1][0] is None else 0
     first = [row[:6] for row in fetched if row[0] is not None and row[8]]

@@ -445,6 +445,9 @@ OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 600)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
 NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 60)
+# How long recording a sent message is tried again after losing the database (a restart,
+# a failover): well inside the lease, or the message would be claimed and sent again.
+NOTIFICATION_OUTCOME_RETRY_SECONDS = env_int("NOTIFICATION_OUTCOME_RETRY_SECONDS", 30)
 # A delivery batch works this long at most, then queues the rest behind matching again.
 NOTIFICATION_BATCH_BUDGET_SECONDS = env_int("NOTIFICATION_BATCH_BUDGET_SECONDS", 5)
 NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", ["notifications.backends.ConsoleBackend"])

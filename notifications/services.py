@@ -8,10 +8,11 @@ from time import monotonic
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from accounts.models import User
 from notifications.models import Delivery, Notification, NotificationPreference, PushSubscription
@@ -150,16 +151,48 @@ def _send_one(delivery: Delivery, path: str, notification: Notification, now: da
             last_error=error,
         )
         return str(status)
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.SENT,
-        attempts=attempts,
-        sent_at=timezone.now(),
-        next_attempt_at=None,
-        claimed_until=None,
-        last_error="",
-    )
+    _sent_record(delivery.pk, attempts)
     log.info("delivered", extra=ids)
     return "sent"
+
+
+def _sent_record(pk: int, attempts: int) -> None:
+    """Record a delivery as sent. The message is out and cannot be called back, so a
+    database connection lost at this moment (a restart, a failover, a dropped network)
+    must not leave the delivery open: its lease would run out and the message would go out
+    a second time. The write is tried again on a fresh connection for up to
+    NOTIFICATION_OUTCOME_RETRY_SECONDS (well inside the lease); past that it raises, and
+    the message is delivered at least once, as after a crash between send and record.
+    Inside a transaction (a caller's own) a new connection cannot help, so it is one try."""
+
+    def record() -> None:
+        Delivery.objects.filter(pk=pk).update(
+            status=Delivery.Status.SENT,
+            attempts=attempts,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+            claimed_until=None,
+            last_error="",
+        )
+
+    if connection.in_atomic_block:
+        record()
+        return
+    # tenacity (well kept, widely used) rather than a hand-written back-off loop.
+    for attempt in Retrying(
+        retry=retry_if_exception_type((OperationalError, InterfaceError)),
+        stop=stop_after_delay(settings.NOTIFICATION_OUTCOME_RETRY_SECONDS),
+        wait=wait_exponential(multiplier=0.25, max=4),
+        before_sleep=_connection_drop,
+        reraise=True,
+    ):
+        with attempt:
+            record()
+
+
+def _connection_drop(state: object) -> None:
+    log.warning("recording a sent delivery failed; trying again on a new connection: %s", state)
+    connection.close()
 
 
 def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str:

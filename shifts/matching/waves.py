@@ -30,6 +30,7 @@ from shifts.matching.rules import (
     largest_radius_queryset,
     needed_documents_queryset,
 )
+from shifts.matching.statements import statement_instances, statement_rows
 from shifts.models import MatchRun, Offer, ShiftRequest
 from shifts.offer_text import offer_messages, offer_messages_for
 
@@ -165,6 +166,62 @@ def _no_jit() -> dict[str, QuerySet[Any] | RawRows]:
     return {"no_jit": RawRows("SELECT set_config('jit', 'off', true)", ())}
 
 
+def _shift_locked(shift_id: int) -> QuerySet[ShiftRequest]:
+    """The shift a wave runs for, locked (a shift another process holds is skipped), with
+    what its rules read about the pool, site, provider and role."""
+    return (
+        ShiftRequest.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("pool", "site", "provider", "role")
+        .filter(pk=shift_id)
+    )
+
+
+def _skills(shift_id: int) -> QuerySet[Any]:
+    return ShiftRequest(pk=shift_id).skills.all()
+
+
+def _offered(shift_id: int) -> QuerySet[Any]:
+    return (
+        Offer.objects.filter(shift_id=shift_id)
+        .order_by()
+        .values("shift")
+        .annotate(n=Count("*"))
+        .values_list("n")
+    )
+
+
+def _known_statements(shift: ShiftRequest) -> dict[str, RawRows | QuerySet[Any]]:
+    """What a wave needs to know besides the workers (``statement_rows``: compiled once per
+    process): the shift's skills, the documents they and the role ask for, the largest
+    travel radius, how many offers it has had, the provider's favourites, the pay rate."""
+    return {
+        "skills": statement_rows(
+            "wave.skills", lambda s: _skills(s).values_list("pk", "name"), shift.pk
+        ),
+        "documents": statement_rows(
+            "wave.documents",
+            lambda r, s: needed_documents_queryset(r, _skills(s).values("pk")),
+            shift.role_id,
+            shift.pk,
+        ),
+        "largest_radius": statement_rows("wave.largest_radius", largest_radius_queryset),
+        "offered": statement_rows("wave.offered", _offered, shift.pk),
+        "favourites": statement_rows(
+            "wave.favourites",
+            lambda p: Favourite.objects.filter(provider_id=p).values_list("worker_id"),
+            shift.provider_id,
+        ),
+        "rates": statement_rows(
+            "wave.rates",
+            lambda p, r: RoleRate.objects.filter(pool_id=p, role_id=r).values_list(
+                "pool_id", "role_id", "pool_hourly_cost"
+            ),
+            shift.pool_id,
+            shift.role_id,
+        ),
+    }
+
+
 def _due(shift: ShiftRequest, now: datetime) -> bool:
     if not shift.is_open or shift.end <= now:
         return False
@@ -182,37 +239,14 @@ def shift_match_wave(
     on offer (shift, worker) would refuse them anyway)."""
     now = now or timezone.now()
     with transaction.atomic(), collection_paused():
-        shift = (
-            ShiftRequest.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("pool", "site", "provider", "role")
-            .filter(pk=shift_id)
-            .first()
-        )
+        shift = next(statement_instances("wave.shift", _shift_locked, shift_id), None)
         if shift is None or not (force or _due(shift, now)):
             return None
         if not shift.is_open or shift.end <= now:
             return None
         # What the wave needs to know besides the workers, in one round trip on PostgreSQL;
         # there, too, no JIT compiling for the rest of the wave's transaction (``_no_jit``).
-        known = fetch_many(
-            {
-                **_no_jit(),
-                "skills": shift.skills.values_list("pk", "name"),
-                "documents": needed_documents_queryset(shift.role_id, shift.skills.values("pk")),
-                "largest_radius": largest_radius_queryset(),
-                "offered": Offer.objects.filter(shift=shift)
-                .order_by()
-                .values("shift")
-                .annotate(n=Count("*"))
-                .values_list("n"),
-                "favourites": Favourite.objects.filter(provider_id=shift.provider_id).values_list(
-                    "worker_id"
-                ),
-                "rates": RoleRate.objects.filter(
-                    pool_id=shift.pool_id, role_id=shift.role_id
-                ).values_list("pool_id", "role_id", "pool_hourly_cost"),
-            }
-        )
+        known = fetch_many({**_no_jit(), **_known_statements(shift)})
         skills = known["skills"]
         evaluation = _evaluate(
             shift,

@@ -14,7 +14,9 @@ asked in turn, in a random order each time, and answers with its wall time in-pr
 - ``prefilter``: ``_prefiltered_rows`` (every worker who passes the SQL rules, ranked);
 - ``first``: ``_prefiltered_first(ctx, 50)``, the prefilter as a first wave asks it;
 - ``wave``: ``shift_match_wave`` as Celery runs it, in a savepoint rolled back;
-- ``urgent``: the same with the shift marked critical (everyone eligible offered).
+- ``urgent``: the same with the shift marked critical (everyone eligible offered);
+- ``evaluation``: the urgent evaluation alone, ``shift_eligible_workers`` (every rule for
+  every worker in reach, ranked), without writing the offers and messages.
 
 The databases must already hold the schema both trees expect (neither process migrates).
 Prints median and p95 per measurement, tree and database, and the load average.
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("floor", "prefilter", "first", "wave", "urgent")
+MEASUREMENTS = ("floor", "prefilter", "first", "wave", "urgent", "evaluation")
 
 
 def serve(shifts: int, seed: int) -> None:
@@ -50,7 +52,7 @@ def serve(shifts: int, seed: int) -> None:
     from django.utils import timezone
     from matching_floor import floor
 
-    from shifts.matching import shift_match_wave
+    from shifts.matching import shift_eligible_workers, shift_match_wave
     from shifts.matching.rules import _context, _prefiltered_first, _prefiltered_rows
     from shifts.models import ShiftRequest
 
@@ -76,6 +78,8 @@ def serve(shifts: int, seed: int) -> None:
                     rows = floor(shift)
                 elif what == "prefilter":
                     rows = len(_prefiltered_rows(ctx))
+                elif what == "evaluation":
+                    rows = len(shift_eligible_workers(shift=shift))
                 elif what == "first":
                     first, rest = _prefiltered_first(ctx, 50)
                     # The rest as ids (older code) or as their number.

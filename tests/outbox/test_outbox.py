@@ -123,6 +123,18 @@ def test_an_atomic_row_its_message_names_so_is_claimed_and_marked_done_in_one_st
     assert row.done_at is not None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_plain_row_is_read_once_and_marked_done_once():
+    row = OutboxMessage.objects.create(handler=f"{HANDLERS}.plain_noted", payload={"n": 3})
+    handlers.calls.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_consume(message_id=row.pk) is True
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "UPDATE"]
+    assert handlers.calls == [("plain", {"n": 3})]
+    assert outbox_consume(message_id=row.pk) is False  # a duplicated task
+    assert handlers.calls == [("plain", {"n": 3})]
+
+
 @pytest.mark.django_db
 def test_a_message_that_says_atomic_for_a_handler_that_is_not_runs_it_the_plain_way():
     """A handler made non-atomic by a deploy while its messages were in flight."""

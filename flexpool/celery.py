@@ -3,7 +3,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flexpool.settings")
 
@@ -20,3 +20,21 @@ def _gc_freeze(**_kwargs: Any) -> None:
     garbage collector's sight, so the collections a task's allocations trigger scan only
     what tasks made, not everything again (a few ms of every matching wave otherwise)."""
     gc.freeze()
+
+
+@worker_init.connect  # the node's main process, before a prefork pool forks
+def _worker_database_options(**_kwargs: Any) -> None:
+    """Workers bind parameters server-side and prepare repeated statements
+    (``settings.WORKER_DATABASE_OPTIONS``, which says why). Set on the connections'
+    settings before any of the worker's connections is opened; one already open is closed
+    so the next is opened with them."""
+    from django.conf import settings
+    from django.db import connections
+
+    for alias in connections:
+        if connections.settings[alias]["ENGINE"] != "django.db.backends.postgresql":
+            continue
+        connections.settings[alias].setdefault("OPTIONS", {}).update(
+            settings.WORKER_DATABASE_OPTIONS
+        )
+        connections[alias].close()

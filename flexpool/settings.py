@@ -120,6 +120,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# What Celery workers add to the database's OPTIONS (flexpool/celery.py): psycopg binds
+# parameters server-side and prepares a statement once it has run this many times on a
+# connection, so PostgreSQL parses a matching wave's ~20 statements once per worker
+# connection rather than once per wave, and plans most of them once too (a generic plan,
+# where PostgreSQL finds it no worse than the custom plans of the first five runs). CPU a
+# first wave in the surge: PostgreSQL about -4 ms of ~30 (docs/benchmarks.md, "## Surge").
+# Workers only: the web's queries were not measured with it. A ROLLBACK makes psycopg
+# forget every prepared statement of its connection (rare here: a failing handler). Django leaves both off by default for connection poolers in
+# transaction mode (PgBouncer), which this deployment does not use; 0 turns it off.
+WORKER_DATABASE_OPTIONS: dict[str, object] = {}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _prepare_threshold = env_int("WORKER_PREPARE_THRESHOLD", 5)
+    if _prepare_threshold > 0:
+        WORKER_DATABASE_OPTIONS = {
+            "server_side_binding": True,
+            "prepare_threshold": _prepare_threshold,
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from outbox import services
 
 
-@shared_task(acks_late=True, name="outbox.tasks.outbox_consume")
-def outbox_consume(message_id: int) -> bool:
-    return services.outbox_consume(message_id=message_id)
+@shared_task(bind=True, acks_late=True, name="outbox.tasks.outbox_consume")
+def outbox_consume(self: Task, message_id: int) -> bool:
+    """``message_id`` only, as ever; whether the row's handler is atomic comes as a message
+    header (``services.ATOMIC_HEADER``), which workers of any version may receive or not."""
+    atomic = bool((self.request.headers or {}).get(services.ATOMIC_HEADER))
+    return services.outbox_consume(message_id=message_id, atomic=atomic)
 
 
 @shared_task(acks_late=True, name="outbox.tasks.outbox_relay")

@@ -109,9 +109,10 @@ def test_two_beats_at_once_duplicate_nothing(broker, provider, site, worker, oth
     _twice(outbox_relay)
     assert _queued(broker) == 6  # each of the six rows published once
 
-    # Each published row reaches two workers (a duplicated task): one wave each.
+    # Each published row reaches two workers (a duplicated task): one wave each, whether
+    # the message says the handler is atomic (claimed at once) or not (read first).
     ids = list(OutboxMessage.objects.values_list("pk", flat=True))
-    _twice(lambda: [outbox_consume(message_id=pk) for pk in ids])
+    _twice(lambda: [outbox_consume(message_id=pk, atomic=pk % 2 == 0) for pk in ids])
     assert MatchRun.objects.count() == 6
     assert not OutboxMessage.objects.filter(
         handler="shifts.tasks.shift_match_due", done_at__isnull=True

@@ -128,3 +128,31 @@ def test_a_coordinator_on_a_phone_without_javascript_marks_a_worker_left(
         context.close()
     worker.refresh_from_db()
     assert worker.status == Worker.Status.LEFT
+
+
+def test_a_coordinator_on_a_phone_reads_what_matching_did_without_scrolling_sideways(
+    live_server, browser, coordinator, site
+):
+    from shifts.models import MatchRun
+
+    shift = f.ShiftFactory(site=site)
+    MatchRun.objects.create(
+        shift=shift,
+        wave=1,
+        ran_at=timezone.now(),
+        eligible_count=12,
+        offered_count=10,
+        excluded={"documents_valid_through_the_shift": [1, 2], "working_time_average": [3]},
+        not_reached=37,
+        searched_km=2.0,
+    )
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    try:
+        page = sign_in(context, live_server, coordinator)
+        page.goto(live_server.url + f"/pool/shifts/{shift.pk}/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        _shot(page, "shift-runs-phone")
+        assert width <= 360, f"the page is {width} px wide on a 360 px phone"
+        assert "not reached yet: 37 within 2.0 km" in page.content()
+    finally:
+        context.close()

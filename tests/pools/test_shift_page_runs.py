@@ -29,5 +29,5 @@ def test_a_run_that_read_near_the_site_says_how_far_it_counted(client, coordinat
 
     page = client.get(reverse("pools:shift", kwargs={"pk": shift.pk})).content.decode()
 
-    assert "not_reached: 37 within 2.0 km (further not counted)" in page
-    assert "not_reached: 900</td>" in page  # read everyone: the count is everyone
+    assert "not reached yet: 37 within 2.0 km (further not counted)" in page
+    assert "not reached yet: 900</td>" in page  # read everyone: the count is everyone

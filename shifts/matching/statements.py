@@ -8,9 +8,11 @@ the next only in ids, so each is compiled once, with stand-in ids, and afterward
 ids change. The querysets stay the one definition of what is asked (``build``).
 
 On PostgreSQL only (where ``fetch_many`` takes rows as psycopg returns them); elsewhere
-the querysets run as they are. Only for querysets whose SQL does not depend on the ids' values (no ``IN`` lists of
-varying length, no ids written into the text): the first compile checks that every
-stand-in came back as a parameter and none in the text.
+the querysets run as they are. Only for querysets whose SQL does not depend on the ids'
+values (no ``IN`` lists of varying length, no ids written into the text): the first
+compile checks that every stand-in came back as a parameter and none in the text. Every
+value other than the ids is frozen at that first compile, so a queryset that reads the
+clock or a setting does not belong here.
 """
 
 from __future__ import annotations

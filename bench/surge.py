@@ -19,7 +19,11 @@ shift committed at the same instant, every matching intent handed to Celery by t
 after that commit. The clock starts at the commit (an ``on_commit`` hook registered first)
 and stops when the last shift's first ``MatchRun`` is visible (polled every 100 ms); offer
 messages' delivery tasks share the queue, as in production. Afterwards the bench checks
-that no shift has two first-wave runs, stops the nodes and deletes its shifts.
+that no shift has two first-wave runs, stops the nodes and deletes its shifts. One burst
+with the first configuration goes first and is not counted (``--warmup``): on a database
+just built, PostgreSQL's buffers are cold for the first bursts, as a pool's database that
+has been polled and swept all night is not; its time is printed and recorded beside the
+figures.
 """
 
 from __future__ import annotations
@@ -271,12 +275,49 @@ def wait_first_waves(ids: list[int], timeout: float = 300.0) -> float:
     return time.time()
 
 
+def burst_run(  # type: ignore[no-untyped-def]
+    config: str, args, env: dict[str, str], logs: Path, rng: random.Random
+) -> tuple[float, float, float, int, dict[str, float]]:
+    """One burst with the nodes of ``config`` started for it and stopped after: (seconds
+    from the commit to the last first wave, load before, load after, shifts matched twice,
+    CPU seconds by process group). The bench's shifts are deleted afterwards."""
+    from shifts.models import MatchRun, ShiftRequest
+
+    shape, _, tree = config.partition("@")
+    nodes, per_node = (int(x) for x in shape.split("x"))
+    since = time.time()
+    root = Path(args.old_tree) if tree == "old" else ROOT
+    workers = nodes_start(nodes, per_node, env, logs, root)
+    try:
+        load = os.getloadavg()[0]
+        ids, committed = burst_post(rng, args.burst)
+        # From the commit on (the snapshot takes milliseconds; the posting's own CPU
+        # is left out, the workers sat idle until the commit).
+        before = cpu_snapshot(workers, since)
+        done = wait_first_waves(ids)
+        cpu = cpu_used(before, cpu_snapshot(workers, since))
+    finally:
+        nodes_stop(workers)
+    runs = Counter(
+        MatchRun.objects.filter(shift_id__in=ids, wave=1).values_list("shift_id", flat=True)
+    )
+    twice = sum(1 for n in runs.values() if n > 1)
+    ShiftRequest.objects.filter(pk__in=ids).delete()
+    return done - committed, load, os.getloadavg()[0], twice, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="fp_bench_surge")
     parser.add_argument("--redis-db", type=int, default=4)
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="bursts before the rounds, with the first configuration, not counted",
+    )
     parser.add_argument(
         "--configs",
         nargs="+",
@@ -301,7 +342,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from shifts.models import MatchRun, ShiftRequest
 
     data = data_ensure(args.history_shifts)
     logs = Path("/tmp") / f"fp_surge_{os.getpid()}"
@@ -311,40 +351,30 @@ def main() -> None:
         c: [] for c in args.configs
     }
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    warmups: list[float] = []
+    for _ in range(args.warmup):
+        # Not counted: the first bursts on a database just built or restored find
+        # PostgreSQL's buffers cold (5.4 s against 4.0-4.4 s afterwards, 2026-12-03), which
+        # a pool's database at 6 a.m., polled and swept all night, is not.
+        seconds, *_rest = burst_run(args.configs[0], args, env, logs, rng)
+        warmups.append(seconds)
+        print(f"warm-up {args.configs[0]}: {seconds:.1f} s (not counted)", flush=True)
     for round_ in range(args.rounds):
         for config in args.configs:
-            shape, _, tree = config.partition("@")
-            nodes, per_node = (int(x) for x in shape.split("x"))
-            since = time.time()
-            root = Path(args.old_tree) if tree == "old" else ROOT
-            workers = nodes_start(nodes, per_node, env, logs, root)
-            try:
-                load = os.getloadavg()[0]
-                ids, committed = burst_post(rng, args.burst)
-                # From the commit on (the snapshot takes milliseconds; the posting's own CPU
-                # is left out, the workers sat idle until the commit).
-                before = cpu_snapshot(workers, since)
-                done = wait_first_waves(ids)
-                cpu = cpu_used(before, cpu_snapshot(workers, since))
-            finally:
-                nodes_stop(workers)
-            runs = Counter(
-                MatchRun.objects.filter(shift_id__in=ids, wave=1).values_list("shift_id", flat=True)
-            )
-            twice = sum(1 for n in runs.values() if n > 1)
-            results[config].append((done - committed, load, os.getloadavg()[0], twice, cpu))
+            result = burst_run(config, args, env, logs, rng)
+            results[config].append(result)
+            seconds, load, load_end, twice, cpu = result
             print(
-                f"round {round_ + 1} {config}: {args.burst} first waves in {done - committed:.1f} s "
-                f"({args.burst / (done - committed):.1f} shifts/s), matched twice: {twice}, "
-                f"load {load:.1f} → {os.getloadavg()[0]:.1f}; CPU ms per first wave: "
+                f"round {round_ + 1} {config}: {args.burst} first waves in {seconds:.1f} s "
+                f"({args.burst / seconds:.1f} shifts/s), matched twice: {twice}, "
+                f"load {load:.1f} → {load_end:.1f}; CPU ms per first wave: "
                 + ", ".join(f"{k} {v * 1000 / args.burst:.0f}" for k, v in cpu.items())
-                + f"; the workers had {(sum(cpu.values()) - cpu['bench']) / (done - committed):.2f} of "
+                + f"; the workers had {(sum(cpu.values()) - cpu['bench']) / seconds:.2f} of "
                 f"{os.cpu_count()} cores",
                 flush=True,
             )
-            ShiftRequest.objects.filter(pk__in=ids).delete()
     finished = time.strftime("%H:%M UTC", time.gmtime())
-    report = _report(args, data, results, started_at, finished)
+    report = _report(args, data, results, started_at, finished, warmups)
     print(report)
     if args.write:
         _write(report)
@@ -358,12 +388,13 @@ def _describe(config: str, old: str | None = None) -> str:
     return f"{nodes} node{'s' if nodes > 1 else ''}, {pool} ({nodes * per_node} process{'es' if nodes * per_node > 1 else ''}){code}"
 
 
-def _report(args, data, results, started, finished) -> str:  # type: ignore[no-untyped-def]
+def _report(args, data, results, started, finished, warmups) -> str:  # type: ignore[no-untyped-def]
     lines = [
         SECTION,
         "",
         f"Command: `.venv/bin/python bench/surge.py --db {args.db} --rounds {args.rounds} "
-        f"--configs {' '.join(args.configs)}"
+        + (f"--warmup {args.warmup} " if args.warmup != 1 else "")
+        + f"--configs {' '.join(args.configs)}"
         + (f" --history-shifts {args.history_shifts}" if args.history_shifts else "")
         + (f" --redis-db {args.redis_db}" if args.redis_db != 4 else "")
         + (f" --old-tree {args.old_tree}" if args.old_tree else "")
@@ -377,7 +408,14 @@ def _report(args, data, results, started, finished) -> str:  # type: ignore[no-u
         + f"`; `VACUUM (ANALYZE)` first, as autovacuum keeps a live database). {args.burst} "
         "shifts posted in one transaction; "
         "the time is from that commit to the last first wave committed; configurations "
-        "interleaved, one burst each per round. Target: every first wave within 5 s.",
+        "interleaved, one burst each per round"
+        + (
+            f", after {len(warmups)} warm-up burst{'s' if len(warmups) > 1 else ''} with "
+            f"{args.configs[0]}, not counted (" + ", ".join(f"{w:.1f} s" for w in warmups) + ")"
+            if warmups
+            else ""
+        )
+        + ". Target: every first wave within 5 s.",
         "",
         f"Measured {started} to {finished} on {platform.machine()}, {os.cpu_count()} CPUs "
         "shared with other engineers' work; Python "

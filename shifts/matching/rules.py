@@ -771,6 +771,7 @@ def fetch_many(
             cursors = {}
             for name, (sql, params) in compiled.items():
                 cursor = psycopg.Cursor(raw)  # server-side binding, as pipelines need
+                cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
                 cursor.execute(sql, params)
                 cursors[name] = cursor
         fetched = {name: cursor.fetchall() for name, cursor in cursors.items()}
@@ -779,6 +780,25 @@ def fetch_many(
         for sql, params in compiled.values():
             connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": each})
     return fetched
+
+
+@lru_cache(maxsize=1)
+def _timestamptz_loader() -> type[Any]:
+    """psycopg's own loader of ``timestamptz`` text (compiled, when psycopg's C extension is
+    installed), for the facts' cursors. Django registers a Python subclass of it on every
+    connection, which only sets the zone psycopg has already given the value (the session's,
+    which Django keeps at its connection's zone: UTC); it costs ~7.5 µs a value against
+    ~0.75, and an urgent evaluation loads the start and end of thousands of bookings (20 ms
+    a wave, on average, of the floor bench's 40 urgent waves). The values are the same, zone
+    included."""
+    import psycopg
+    from psycopg.pq import Format
+
+    loader = psycopg.postgres.adapters.get_loader(
+        psycopg.postgres.types["timestamptz"].oid, Format.TEXT
+    )
+    assert loader is not None
+    return loader
 
 
 def _rows(qs: QuerySet[Any] | RawRows) -> list[tuple[Any, ...]]:

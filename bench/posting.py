@@ -21,9 +21,9 @@ import re
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,16 +34,6 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/4")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flexpool.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 TARGET_P95_MS = 100.0
-LONDON = ZoneInfo("Europe/London")
-
-
-def _exists(day: date, hour: int, minute: int) -> bool:
-    """Whether this wall-clock time happens in London that day (not in the hour the clocks
-    go forward, which the form rightly refuses)."""
-    local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
-    return local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) == local.replace(
-        tzinfo=None
-    )
 
 
 def recreate_database() -> None:
@@ -105,6 +95,7 @@ def run(runs: int, warmup: int) -> list[float]:
     from django.utils import timezone
 
     from pools.models import Role, Skill
+    from providers.forms import shift_span
     from shifts.models import ShiftRequest
 
     call_command("migrate", verbosity=0)
@@ -124,7 +115,7 @@ def run(runs: int, warmup: int) -> list[float]:
             # An overnight shift ending in the hour the clocks go forward would be refused
             # (which of the 150 days holds that night depends on the day the bench runs): it
             # ends an hour later instead.
-            if not _exists(day + timedelta(days=int(end_hour < start_hour)), end_hour, 30):
+            if shift_span(day, clock(start_hour), clock(end_hour, 30))[1] is None:
                 end_hour += 1
             data = {
                 "site": site.pk,

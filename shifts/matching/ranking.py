@@ -29,6 +29,7 @@ from shifts.matching.rules import (
     Facts,
     Near,
     RawRows,
+    Rule,
     _Context,
     _context,
     _ids_filter,
@@ -45,6 +46,8 @@ from shifts.matching.rules import (
     fetch_many,
     hours_booked_in_week,
     is_ready_now,
+    screened_prefilter_sql,
+    screened_rules,
     standing_sql,
     weekly_totals_sql,
 )
@@ -416,6 +419,10 @@ def _evaluate_shift(
         documents=documents,
         largest_radius_km=largest_radius_km,
     )
+    if need is None and connection.vendor == "postgresql":
+        screened = screened_rules()
+        if screened is not None:
+            return evaluate_screened(ctx, screened)
     if need is None or connection.vendor != "postgresql":
         return evaluate_rows(ctx, _prefiltered_rows(ctx), need, _examine)
     target = _slice_target(need)
@@ -445,6 +452,95 @@ def _evaluate_shift(
 
 
 Examine = Callable[[_Context, list[tuple[Any, ...]], dict[str, list[int]]], list[Candidate]]
+
+
+def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
+    """Everyone in reach (``need`` None, PostgreSQL), the ``rules`` (``screened_rules()``)
+    judged by their screens in the prefilter's scan (``screened_prefilter_sql``): the same
+    evaluation as ``_examine`` over every prefilter row, in two round trips, with facts
+    loaded only for the workers the screens let through or could not judge.
+
+    Those the screens let through have passed every rule in ``rules``: of their facts only
+    what the rest read is loaded (their weeks; their working-time standing comes with the
+    row) and the ranking (records; ``candidates_of`` reads their bookings in the week, which
+    they have none of). A worker whose screen could not say is judged on facts from that
+    rule on (those before it passed), with the facts those rules read (``Rule.reads``).
+    Each list in ``excluded`` is in the prefilter's order, as ``_examine``'s."""
+    sql, params = screened_prefilter_sql(ctx, rules)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    failed_by: dict[int, str] = {}
+    passed: list[tuple[Any, ...]] = []
+    unsure: list[tuple[tuple[Any, ...], int]] = []  # (prefilter row, the rule's place)
+    special: list[tuple[Any, ...]] = []
+    for pk, verdict, *rest in rows:
+        if verdict > 0:
+            failed_by[pk] = rules[verdict - 1].name
+            continue
+        row = (pk, *rest[:5])
+        if verdict == 0:
+            passed.append(row)
+        else:
+            unsure.append((row, -verdict))
+        if rest[5] is not None or rest[7] is not None:
+            special.append((pk, *rest[5:]))
+    judged: Judged = []
+    records: list[tuple[Any, ...]] = []
+    if passed or unsure:
+        reached = [row[0] for row in passed] + [row[0] for row, _place in unsure]
+        workers = _ids_literal(reached)
+        queries: dict[str, Any] = {
+            "weekly_totals": weekly_totals_sql(ctx, workers),
+            "records": records_sql(workers, len(reached)),
+        }
+        # Of the facts, each worker no screen could judge gets what the rule it stopped at,
+        # and those after it, read.
+        reads: dict[str, list[int]] = defaultdict(list)
+        for row, place in unsure:
+            for name in {name for rule in rules[place - 1 :] for name in rule.reads}:
+                reads[name].append(row[0])
+        for name, ids in reads.items():
+            queries[name] = facts_sql(ctx, _ids_literal(ids))[name]
+        fetched = fetch_many(queries)
+        fetched["special"] = special
+        fetched.setdefault("documents_lacking", [])  # not asked: every needed one held
+        for name in ("availability", "exceptions", "bookings"):
+            fetched.setdefault(name, [])
+        records = fetched["records"]
+        before, weeks = fact_checks()
+        checks = before + weeks
+        held, default_cap = frozenset(ctx.documents), ctx.shift.pool.default_weekly_hours_cap
+        facts = [
+            Facts(
+                worker_id=pk,
+                weekly_hours_cap=cap if cap is not None else default_cap,
+                ready_now_until=ready,
+                documents=held,
+            )
+            for pk, _user, _km, cap, ready, _favourite in passed
+        ]
+        facts_add_standing(ctx, facts, special)
+        facts_add_weeks(ctx, facts, fetched["weekly_totals"])
+        failed: dict[str, list[int]] = defaultdict(list)
+        judged = judge_facts(ctx, list(zip(passed, facts, strict=True)), weeks, failed)
+        if unsure:
+            unsure_facts = facts_from_rows(
+                ctx, [(row[0], row[3], row[4]) for row, _place in unsure], fetched
+            )
+            for (row, place), worker in zip(unsure, unsure_facts, strict=True):
+                judged += judge_facts(ctx, [(row, worker)], checks[place - 1 :], failed)
+        for name, ids in failed.items():
+            for pk in ids:
+                failed_by[pk] = name
+    excluded: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        rule_name = failed_by.get(row[0])
+        if rule_name is not None:
+            excluded[rule_name].append(row[0])
+    candidates = candidates_of(ctx, judged, lambda ids: reliability_from_records(ids, records))
+    candidates.sort(key=_rank_key)
+    return Evaluation(candidates=candidates, excluded=dict(excluded))
 
 
 def evaluate_rows(

@@ -8,7 +8,11 @@ sees, the words the worker sees, and how it is evaluated —
   or re-checking one worker evaluates each as a boolean column of that worker's row.
 - ``passes``: a check in Python on a worker's ``Facts`` (documents, availability,
   overlap, rest, weekly hours), which are loaded in bulk, a fixed number of queries for any
-  number of workers (``worker_facts``).
+  number of workers (``worker_facts``). Such a rule may also have a ``screen``: the same
+  rule as a SQL expression on the worker's row (PostgreSQL), TRUE where the worker
+  certainly passes, FALSE where they certainly fail, NULL where only the facts can say; an
+  urgent evaluation decides most workers with it in the prefilter's own scan
+  (``screened_prefilter_sql``). A test holds each screen to its check on random workers.
 
 Every door uses these objects: the matching prefilter and its per-worker checks,
 ``matching_explain`` and ``worker_rule_failures`` (direct offers, coordinators' "why not?",
@@ -35,6 +39,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -135,6 +140,20 @@ WORKER_ROW_COLUMNS = ("pk", "weekly_hours_cap", "ready_now_until")
 
 
 @dataclass(frozen=True)
+class Screen:
+    """A boolean SQL expression on ``"workers_worker"`` (the prefilter's table) and its
+    parameters: TRUE, the worker passes the rule; FALSE, they fail it; NULL, the rule must
+    be judged on their facts. It must never say TRUE or FALSE where the rule's ``passes``
+    would not (tests/shifts/test_screens.py)."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+UNSURE = Screen("NULL::boolean")
+
+
+@dataclass(frozen=True)
 class Rule:
     """One eligibility rule. Exactly one of ``where`` and ``passes`` is set."""
 
@@ -151,6 +170,11 @@ class Rule:
     # pass every per-worker rule before it (``ranking.fact_checks``). No rule before it may
     # read them.
     reads_weeks: bool = False
+    # The rule in SQL on the worker's row, for a ``passes`` rule (PostgreSQL): ``Screen``.
+    screen: Callable[[_Context], Screen] | None = None
+    # The fact queries its check reads (``facts_sql``'s names), for a screened rule: a
+    # worker its screen could not judge gets only what this rule and those after it read.
+    reads: tuple[str, ...] = ()
 
     def words(self, ctx: _Context, facts: Facts | None, audience: Audience) -> list[str]:
         if self.detail is not None:
@@ -503,16 +527,20 @@ def _is_available(
     return True
 
 
-def is_ready_now(ctx: _Context, facts: Facts) -> bool:
+def _ready_now_bounds(ctx: _Context) -> tuple[datetime, datetime] | None:
     """An urgent shift may go to a worker who said they are ready now (until at least its
-    start, or for the next day), whatever their weekly pattern says."""
+    start, or for the next day), whatever their weekly pattern says: ready until later than
+    the first of these and no earlier than the second. None: the shift is not urgent."""
+    if not ctx.urgent:
+        return None
+    return ctx.now, min(ctx.shift.start, ctx.now + timedelta(hours=24))
+
+
+def is_ready_now(ctx: _Context, facts: Facts) -> bool:
+    """``_ready_now_bounds``: the worker said they are ready now, for this urgent shift."""
+    bounds = _ready_now_bounds(ctx)
     until = facts.ready_now_until
-    return (
-        ctx.urgent
-        and until is not None
-        and until > ctx.now
-        and until >= min(ctx.shift.start, ctx.now + timedelta(hours=24))
-    )
+    return bounds is not None and until is not None and until > bounds[0] and until >= bounds[1]
 
 
 def _available(ctx: _Context, facts: Facts) -> bool:
@@ -607,6 +635,98 @@ def _within_working_time(ctx: _Context, facts: Facts) -> bool:
     return True
 
 
+# --- The screens: the per-worker rules on the worker's row (PostgreSQL) ----------------------
+#
+# Read from the summaries the database keeps on each worker row (workers migration 0009:
+# ``week_free``, ``doc_*``) and from small hashed subqueries, never a probe per worker.
+
+# The highest document type id ``doc_mask`` has a bit for.
+SCREENED_DOCUMENT_TYPES = 63
+
+
+def _documents_screen(ctx: _Context) -> Screen:
+    """``_holds_documents``: every needed type held (``doc_mask``), then either every
+    document the worker holds valid through the shift (a glance), or each needed type's
+    one approved document valid through it (``doc_days``); a needed type held by more than
+    one approved document (``doc_multi``) is left to the facts."""
+    types = sorted(int(t) for t in ctx.documents)
+    if not types:
+        return Screen("TRUE")
+    if types[0] < 1 or types[-1] > SCREENED_DOCUMENT_TYPES:
+        return UNSURE
+    mask = sum(1 << (t - 1) for t in types)
+    first, last = ctx.first_day, ctx.last_day
+    each = " AND ".join(
+        f'"workers_worker"."doc_days"[{2 * t - 1}] <= %s '
+        f'AND "workers_worker"."doc_days"[{2 * t}] > %s'
+        for t in types
+    )
+    return Screen(
+        f'CASE WHEN ("workers_worker"."doc_mask" & {mask}) <> {mask} THEN FALSE '
+        'WHEN "workers_worker"."doc_from_latest" <= %s '
+        'AND "workers_worker"."doc_until_earliest" > %s THEN TRUE '
+        f'WHEN ("workers_worker"."doc_multi" & {mask}) <> 0 THEN NULL '
+        f"ELSE ({each}) END",
+        (first, last, *[day for _t in types for day in (first, last)]),
+    )
+
+
+def _available_screen(ctx: _Context) -> Screen:
+    """``_available``: ready now for an urgent shift; otherwise, for a worker with no
+    exception on the shift's days, the weekly pattern (``week_free``, minutes of the week)
+    holding each day's stretch of the shift. An exception is left to the facts."""
+    params: list[Any] = []
+    ready = "FALSE"
+    bounds = _ready_now_bounds(ctx)
+    if bounds is not None:
+        ready = (
+            '"workers_worker"."ready_now_until" > %s AND "workers_worker"."ready_now_until" >= %s'
+        )
+        params.extend(bounds)
+    days = [d for d, _a, _b in ctx.needed]
+    params.append("{" + ",".join(d.isoformat() for d in days) + "}")
+    covers = " AND ".join('"workers_worker"."week_free" @> int4range(%s, %s)' for _ in ctx.needed)
+    for day, a, b in ctx.needed:
+        params.extend((day.weekday() * 1440 + a, day.weekday() * 1440 + b))
+    return Screen(
+        f"CASE WHEN {ready} THEN TRUE "
+        'WHEN "workers_worker"."id" IN (SELECT worker_id FROM workers_availabilityexception '
+        "WHERE day = ANY(%s::date[])) THEN NULL "
+        f"ELSE ({covers or 'TRUE'}) END",
+        tuple(params),
+    )
+
+
+def _booked_near(ctx: _Context) -> Screen:
+    """The worker has a live booking among those the overlap, rest and weekly-hours rules
+    read (``_bookings_span``): exactly the workers whose ``Facts.bookings`` are not empty."""
+    lo, hi = _bookings_span(ctx)
+    return Screen(
+        '"workers_worker"."id" IN (SELECT worker_id FROM shifts_booking '
+        f'WHERE status IN ({_LIVE}) AND start < %s AND "end" > %s '
+        'AND tstzrange(start, "end") && tstzrange(%s, %s) AND shift_id <> %s)',
+        (hi, lo, lo, hi, ctx.shift.pk),
+    )
+
+
+def _unbooked_screen(ctx: _Context) -> Screen:
+    """``_no_overlap`` and ``_rested``: no booking near the shift, nothing to clash with."""
+    booked = _booked_near(ctx)
+    return Screen(f"CASE WHEN {booked.sql} THEN NULL ELSE TRUE END", booked.params)
+
+
+def _weekly_cap_screen(ctx: _Context) -> Screen:
+    """``_within_weekly_cap``: with no booking near the shift, no other hours in its week, so
+    the shift's own hours against the worker's cap (or the pool's)."""
+    booked = _booked_near(ctx)
+    shift_hours = _clipped_hours(ctx.shift.start, ctx.shift.end, ctx.week_start, ctx.week_end)
+    return Screen(
+        f"CASE WHEN {booked.sql} THEN NULL "
+        'ELSE COALESCE("workers_worker"."weekly_hours_cap", %s) >= %s END',
+        (*booked.params, ctx.shift.pool.default_weekly_hours_cap, shift_hours),
+    )
+
+
 # --- Precise words ---------------------------------------------------------------------------
 
 
@@ -656,6 +776,8 @@ ELIGIBILITY: tuple[Rule, ...] = (
         "missing a compliance document valid through the shift's end",
         "one of your documents is missing or not valid until this shift ends",
         passes=_holds_documents,
+        screen=_documents_screen,
+        reads=("documents_lacking",),
         at_acceptance=True,
         detail=_documents_detail,
     ),
@@ -690,12 +812,16 @@ ELIGIBILITY: tuple[Rule, ...] = (
         "not available for the whole shift",
         "your availability does not cover the whole shift",
         passes=_available,
+        screen=_available_screen,
+        reads=("availability", "exceptions"),
     ),
     Rule(
         "overlap",
         "already booked at an overlapping time",
         "you are booked on another shift at that time",
         passes=_no_overlap,
+        screen=_unbooked_screen,
+        reads=("bookings",),
         at_acceptance=True,
     ),
     Rule(
@@ -703,6 +829,8 @@ ELIGIBILITY: tuple[Rule, ...] = (
         "would not have the pool's minimum rest between shifts",
         "you would not have enough rest between shifts",
         passes=_rested,
+        screen=_unbooked_screen,
+        reads=("bookings",),
         at_acceptance=True,
         detail=_rest_detail,
     ),
@@ -711,6 +839,8 @@ ELIGIBILITY: tuple[Rule, ...] = (
         "would go over the weekly hours cap",
         "it would take you over the most hours you work in a week",
         passes=_within_weekly_cap,
+        screen=_weekly_cap_screen,
+        reads=("bookings",),
         at_acceptance=True,
     ),
     Rule(
@@ -733,6 +863,21 @@ def sql_rules() -> tuple[Rule, ...]:
 
 def fact_rules() -> tuple[Rule, ...]:
     return tuple(rule for rule in ELIGIBILITY if rule.passes is not None)
+
+
+def screened_rules() -> tuple[Rule, ...] | None:
+    """The per-worker rules an urgent evaluation decides with their screens: those before the
+    first that reads the weekly totals (which stay with the facts), if every one of them has
+    a screen; None otherwise (a rule added without one, in a test or a what-if simulation,
+    is then judged on facts, as every rule was before screens)."""
+    screened: list[Rule] = []
+    for rule in fact_rules():
+        if rule.reads_weeks:
+            break
+        if rule.screen is None:
+            return None
+        screened.append(rule)
+    return tuple(screened)
 
 
 def acceptance_rules() -> tuple[Rule, ...]:
@@ -981,6 +1126,10 @@ def facts_sql(ctx: _Context, workers: str) -> dict[str, QuerySet[Any] | RawRows]
     )
     fetched["weekly_totals"] = weekly_totals_sql(ctx, workers)
     return fetched
+
+
+# A worker's working-time standing (``working_time_standing``), as ``standing_sql`` reads it.
+STANDING_COLUMNS = ("opt_out_signed_on", "opt_out_withdrawn_on", "approved_at")
 
 
 def standing_sql(ctx: _Context, workers: str) -> RawRows:
@@ -1268,6 +1417,55 @@ def prefilter_sql(ctx: _Context) -> tuple[str, tuple[Any, ...]]:
         'WHERE w."_distance" <= w."_radius" ORDER BY ' + _ORDER_KEY
     )
     return sql, (*params, DISTANCE_BAND_KM)
+
+
+def screened_prefilter_sql(ctx: _Context, rules: tuple[Rule, ...]) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL: ``prefilter_sql`` with the screens of ``rules`` (``screened_rules()``)
+    judged in the same scan. Rows (id, verdict, then the rest of ``PREFILTER_COLUMNS``, then
+    ``STANDING_COLUMNS``), in the prefilter's order; the verdict is the first rule that
+    certainly fails (its place in ``rules``, from 1), 0 if every one certainly passes, or
+    minus the place of the first whose screen could not say (that rule and those after it
+    are for the facts to judge; those before it passed). The other columns come back only
+    for those not failed (NULL otherwise: most of an urgent evaluation's rows, nothing to
+    read), the working-time standing only for those who have one (``standing_sql``)."""
+    verdict, params = "0", ()  # type: tuple[str, tuple[Any, ...]]
+    for place in range(len(rules), 0, -1):
+        screen = rules[place - 1].screen
+        assert screen is not None
+        said = screen(ctx)
+        verdict = (
+            f"CASE ({said.sql}) WHEN FALSE THEN {place} WHEN TRUE THEN ({verdict}) "
+            f"ELSE -{place} END"
+        )
+        params = (*said.params, *params)
+    qs = _prefilter_queryset(ctx).annotate(
+        _verdict=RawSQL(verdict, params, output_field=IntegerField())
+    )
+    inner, inner_params = (
+        qs.order_by()
+        .values_list(*PREFILTER_COLUMNS, *STANDING_COLUMNS, "_radius", "_verdict")
+        .query.sql_with_params()
+    )
+    kept = ", ".join(
+        f'CASE WHEN w."_verdict" <= 0 THEN w."{column}" END' for column in PREFILTER_COLUMNS[1:]
+    )
+    standing = ", ".join(
+        f'CASE WHEN w."_verdict" <= 0 AND (w."opt_out_signed_on" IS NOT NULL '
+        f'OR w."approved_at" > %s) THEN w."{column}" END'
+        for column in STANDING_COLUMNS
+    )
+    sql = (
+        'SELECT w."pk", w."_verdict", '
+        + kept
+        + ", "
+        + standing
+        + " FROM ("
+        + inner
+        + ' OFFSET 0) AS w WHERE w."_distance" <= w."_radius" ORDER BY '
+        + _ORDER_KEY
+    )
+    joined_after = _joined_after(ctx)
+    return sql, (*[joined_after] * len(STANDING_COLUMNS), *inner_params, DISTANCE_BAND_KM)
 
 
 def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]], int]:

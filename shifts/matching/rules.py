@@ -104,6 +104,15 @@ class _Context:
     def needed(self) -> list[tuple[date, int, int]]:
         return _needed_minutes(self)
 
+    @cached_property
+    def ready_now_bounds(self) -> tuple[datetime, datetime] | None:
+        """An urgent shift may go to a worker who said they are ready now (until at least its
+        start, or for the next day), whatever their weekly pattern says: ready until later
+        than the first of these and no earlier than the second. None: not urgent."""
+        if not self.urgent:
+            return None
+        return self.now, min(self.shift.start, self.now + timedelta(hours=24))
+
     @property
     def first_day(self) -> date:
         return self.start_local.date()
@@ -527,18 +536,10 @@ def _is_available(
     return True
 
 
-def _ready_now_bounds(ctx: _Context) -> tuple[datetime, datetime] | None:
-    """An urgent shift may go to a worker who said they are ready now (until at least its
-    start, or for the next day), whatever their weekly pattern says: ready until later than
-    the first of these and no earlier than the second. None: the shift is not urgent."""
-    if not ctx.urgent:
-        return None
-    return ctx.now, min(ctx.shift.start, ctx.now + timedelta(hours=24))
-
-
 def is_ready_now(ctx: _Context, facts: Facts) -> bool:
-    """``_ready_now_bounds``: the worker said they are ready now, for this urgent shift."""
-    bounds = _ready_now_bounds(ctx)
+    """``_Context.ready_now_bounds``: the worker said they are ready now, for this urgent
+    shift."""
+    bounds = ctx.ready_now_bounds
     until = facts.ready_now_until
     return bounds is not None and until is not None and until > bounds[0] and until >= bounds[1]
 
@@ -677,7 +678,7 @@ def _available_screen(ctx: _Context) -> Screen:
     holding each day's stretch of the shift. An exception is left to the facts."""
     params: list[Any] = []
     ready = "FALSE"
-    bounds = _ready_now_bounds(ctx)
+    bounds = ctx.ready_now_bounds
     if bounds is not None:
         ready = (
             '"workers_worker"."ready_now_until" > %s AND "workers_worker"."ready_now_until" >= %s'

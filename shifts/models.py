@@ -320,7 +320,7 @@ class WorkerRecord(models.Model):
     a row enters or leaves a counted status, is inserted or deleted, on every path that
     writes (the services, bulk updates, cascades, the demo builder, the admin). So the
     counts always equal counting the history (``worker_records_recount`` writes them from
-    it, as the migration did). A worker with no counted offer or booking has no row."""
+    it, as the migration did). A worker with no counted offer or live booking has no row."""
 
     worker = models.OneToOneField(
         Worker, on_delete=models.CASCADE, primary_key=True, related_name="record"
@@ -330,6 +330,10 @@ class WorkerRecord(models.Model):
     offers_expired = models.IntegerField(db_default=0)
     shifts_attended = models.IntegerField(db_default=0)
     no_shows = models.IntegerField(db_default=0)
+    # Seconds of all the worker's live bookings (booked or attended), ever: an upper bound
+    # on their hours over any stretch of weeks, which lets matching's working-time rule pass
+    # most workers without reading their bookings (migration 0009's triggers).
+    live_seconds = models.BigIntegerField(db_default=0)
 
     # What each column counts: (table, status, column).
     COUNTED = (

@@ -1159,8 +1159,10 @@ def weekly_totals_sql(ctx: _Context, workers: str) -> RawRows:
     not their whole history from the table. Rows (worker id, Monday, length)."""
     week_lo, week_hi = _totals_span(ctx)
     # Two steps: first which workers need their weeks (their hours over the 33 weeks summed
-    # straight from the index, no week worked out per booking), then the weeks of those few
-    # only. Working out every booking's London week for every worker, then dropping most,
+    # straight from the index, no week worked out per booking, and only for those whose live
+    # bookings ever add up to more than the glance allows: ``WorkerRecord.live_seconds``, one
+    # row each, where most workers' bookings are dozens of index entries), then the weeks of
+    # those few only. Working out every booking's London week for every worker, then dropping most,
     # cost three times as much (120 against 40 ms for 2,700 workers at 1,000,000 shifts).
     live = (
         f"FROM shifts_booking b WHERE b.status IN ({_LIVE}) AND b.start >= %s AND b.start < %s "
@@ -1170,7 +1172,8 @@ def weekly_totals_sql(ctx: _Context, workers: str) -> RawRows:
     return RawRows(
         "WITH chosen AS (SELECT b.worker_id "
         + live
-        + " AND b.worker_id = ANY(%s::bigint[]) GROUP BY 1 "
+        + " AND b.worker_id = ANY(ARRAY(SELECT r.worker_id FROM shifts_workerrecord r "
+        "WHERE r.worker_id = ANY(%s::bigint[]) AND r.live_seconds > %s)) GROUP BY 1 "
         'HAVING EXTRACT(EPOCH FROM SUM(b."end" - b.start)) > %s '
         "UNION SELECT w.id FROM workers_worker w WHERE w.id = ANY(%s::bigint[]) "
         "AND w.approved_at > %s) "
@@ -1181,6 +1184,7 @@ def weekly_totals_sql(ctx: _Context, workers: str) -> RawRows:
         (
             *span,
             workers,
+            _glance_seconds(ctx),
             _glance_seconds(ctx),
             workers,
             _joined_after(ctx),

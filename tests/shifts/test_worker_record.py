@@ -177,3 +177,64 @@ def test_a_wave_ranks_and_words_reliability_from_the_record(site, worker, other_
     assert "accepted 2 of 3 offers" in reasons[worker.pk]
     assert "attended 1 of 1 shifts" in reasons[worker.pk]
     assert "accepted 0 of 1 offers" in reasons[other_worker.pk]
+
+
+def live_seconds(worker: Worker) -> int:
+    return (
+        WorkerRecord.objects.filter(worker=worker).values_list("live_seconds", flat=True).first()
+        or 0
+    )
+
+
+def live_history(worker: Worker) -> int:
+    """Seconds of the worker's live bookings (booked or attended), as counting gives them."""
+    return int(
+        sum(
+            (b.end - b.start).total_seconds()
+            for b in Booking.objects.filter(worker=worker, status__in=Booking.LIVE_STATUSES)
+        )
+    )
+
+
+def test_live_seconds_follow_bookings_made_retimed_moved_cancelled_and_deleted(
+    site, worker, other_worker
+):
+    def agree() -> bool:
+        return all(live_seconds(w) == live_history(w) for w in (worker, other_worker))
+
+    first = book(f.ShiftFactory(site=site), worker)
+    assert live_seconds(worker) == 8 * 3600 and live_seconds(other_worker) == 0 and agree()
+    Booking.objects.filter(pk=first.pk).update(status=Booking.Status.ATTENDED)  # still live
+    assert live_seconds(worker) == 8 * 3600 and agree()
+    second = book(past_shift(site, days_ago=3), worker)
+    Booking.objects.filter(pk=second.pk).update(end=second.end + timedelta(hours=2))
+    assert live_seconds(worker) == live_history(worker) and agree()
+    Booking.objects.filter(pk=second.pk).update(worker=other_worker)  # moved
+    assert live_seconds(other_worker) > 0 and agree()
+    Booking.objects.filter(pk=second.pk).update(status=Booking.Status.CANCELLED)
+    assert live_seconds(other_worker) == 0 and agree()
+    Booking.objects.filter(pk=second.pk).update(status=Booking.Status.BOOKED)  # back again
+    assert agree()
+    Booking.objects.filter(pk=first.pk).update(status=Booking.Status.NO_SHOW)
+    assert live_seconds(worker) == 0 and agree()
+    Booking.objects.filter(pk=second.pk).delete()
+    assert live_seconds(other_worker) == 0 and agree()
+
+
+def test_recounting_and_the_backfill_write_the_live_seconds_counting_gives(
+    site, worker, other_worker
+):
+    book(f.ShiftFactory(site=site), worker)
+    book(past_shift(site), other_worker, status=Booking.Status.ATTENDED)
+    book(past_shift(site, days_ago=2), other_worker, status=Booking.Status.CANCELLED)
+    WorkerRecord.objects.update(live_seconds=12345)
+
+    migration = importlib.import_module("shifts.migrations.0009_workerrecord_live_seconds")
+    with connection.cursor() as cursor:
+        cursor.execute(migration.backfill_sql(connection.vendor))
+    assert (live_seconds(worker), live_seconds(other_worker)) == (8 * 3600, 8 * 3600)
+
+    WorkerRecord.objects.update(live_seconds=12345)
+    worker_records_recount()
+    assert live_seconds(worker) == live_history(worker) == 8 * 3600
+    assert live_seconds(other_worker) == live_history(other_worker) == 8 * 3600

@@ -283,4 +283,5 @@ def test_a_wave_reads_opt_outs_and_records_only_of_workers_the_earlier_rules_let
         veteran.pk
     ]
     assert ids_asked(queries, "opt_out_signed_on IS NOT NULL") == {veteran.pk}
-    assert ids_asked(queries, "shifts_workerrecord") == {veteran.pk}
+    assert ids_asked(queries, "offers_accepted") == {veteran.pk}  # the records
+    assert ids_asked(queries, "DATE_TRUNC('week'") == {veteran.pk}  # the weeks

@@ -6,15 +6,14 @@ without the lock and shows the race loses a role, so the first test can fail."""
 from __future__ import annotations
 
 import importlib
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from pools.models import Role
 from tests import factories as f
+from tests.locking import two_changes_at_once
 from workers.models import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -28,45 +27,14 @@ def role_ids(worker_id: int) -> set[int]:
         return set(cursor.fetchone()[0])
 
 
-def someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-        )
-        return bool(cursor.fetchone()[0])
-
-
 def two_roles_added_at_once(worker_id: int, first: Role, second: Role) -> list[BaseException]:
     """The first transaction adds its role and stays open until the second, adding the
     other, is waiting for it; then both commit."""
-    added, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def add(role: Role, hold: bool) -> None:
-        try:
-            with transaction.atomic():
-                Worker.roles.through.objects.create(worker_id=worker_id, role_id=role.pk)
-                if hold:
-                    added.set()
-                    release.wait(20)
-        except BaseException as exc:  # noqa: BLE001 - the test reports it
-            errors.append(exc)
-        finally:
-            connection.close()
+    def add(role: Role) -> Callable[[], object]:
+        return lambda: Worker.roles.through.objects.create(worker_id=worker_id, role_id=role.pk)
 
-    holder = threading.Thread(target=add, args=(first, True))
-    holder.start()
-    assert added.wait(20)
-    other = threading.Thread(target=add, args=(second, False))
-    other.start()
-    deadline = time.monotonic() + 20
-    while not someone_waits_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    release.set()
-    holder.join(30)
-    other.join(30)
-    return errors
+    return two_changes_at_once(add(first), add(second))
 
 
 @pytest.fixture

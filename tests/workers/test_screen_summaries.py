@@ -12,18 +12,17 @@ psycopg cannot load PostgreSQL's ``infinity`` dates, so the dates are read as te
 from __future__ import annotations
 
 import importlib
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from pools.models import DocumentType
 from tests import factories as f
+from tests.locking import two_changes_at_once
 from workers.models import AvailabilityRule, Document, Worker
 
 pytestmark = pytest.mark.postgres
@@ -479,49 +478,6 @@ def test_truncating_the_rules_empties_every_pattern(subject, other_worker):
 
 
 # --- Two transactions at once ------------------------------------------------------------------
-
-
-def someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-        )
-        return bool(cursor.fetchone()[0])
-
-
-def two_changes_at_once(first: Callable[[], object], second: Callable[[], object]) -> list:
-    """The first transaction makes its change and stays open until the second, making the
-    other, is waiting for it; then both commit."""
-    made, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def run(change: Callable[[], object], hold: bool) -> None:
-        try:
-            with transaction.atomic():
-                change()
-                if hold:
-                    made.set()
-                    release.wait(20)
-        except BaseException as exc:  # noqa: BLE001 - the test reports it
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=run, args=(first, True))
-    holder.start()
-    assert made.wait(20)
-    other = threading.Thread(target=run, args=(second, False))
-    other.start()
-    deadline = time.monotonic() + 20
-    while not someone_waits_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    waited = someone_waits_for_a_lock()
-    release.set()
-    holder.join(30)
-    other.join(30)
-    assert waited, "the second transaction never waited for the first"
-    return errors
 
 
 def two_documents_at_once(worker: Worker, first: DocumentType, second: DocumentType) -> list:

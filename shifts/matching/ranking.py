@@ -497,9 +497,10 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         }
         # Of the facts, each worker no screen could judge gets what the rule it stopped at,
         # and those after it, read.
+        read_from = [{name for rule in rules[i:] for name in rule.reads} for i in range(len(rules))]
         reads: dict[str, list[int]] = defaultdict(list)
         for row, place in unsure:
-            for name in {name for rule in rules[place - 1 :] for name in rule.reads}:
+            for name in read_from[place - 1]:
                 reads[name].append(row[0])
         for name, ids in reads.items():
             queries[name] = facts_sql(ctx, _ids_literal(ids))[name]

@@ -23,6 +23,7 @@ from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
 from shifts.services import lifecycle
 from shifts.services import offers as offer_services
 from tests import factories as f
+from tests.locking import someone_waits_for_a_lock
 from workers.models import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -33,16 +34,6 @@ def offered(shift: ShiftRequest, worker: Worker, expires: timedelta) -> Offer:
     return f.OfferFactory(
         shift=shift, worker=worker, sent_at=now - timedelta(hours=1), expires_at=now + expires
     )
-
-
-def waiting_on_a_lock() -> bool:
-    """Another backend of this database waits for a lock right now."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-        )
-        return bool(cursor.fetchone()[0])
 
 
 def race(monkeypatch: pytest.MonkeyPatch, accept: Offer, sweep_at: datetime) -> dict[str, object]:
@@ -79,7 +70,7 @@ def race(monkeypatch: pytest.MonkeyPatch, accept: Offer, sweep_at: datetime) -> 
     )
     sweeper.start()
     deadline = clock.monotonic() + 10
-    while sweeper.is_alive() and not waiting_on_a_lock() and clock.monotonic() < deadline:
+    while sweeper.is_alive() and not someone_waits_for_a_lock() and clock.monotonic() < deadline:
         clock.sleep(0.02)
     go.set()
     worker.join(timeout=60)

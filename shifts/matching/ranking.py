@@ -34,9 +34,11 @@ from shifts.matching.rules import (
     _context,
     _ids_filter,
     _ids_literal,
+    _joined_after,
     _prefiltered_first,
     _prefiltered_near_first,
     _prefiltered_rows,
+    _rows,
     fact_rules,
     facts_add_standing,
     facts_add_weeks,
@@ -466,10 +468,7 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
     they have none of). A worker whose screen could not say is judged on facts from that
     rule on (those before it passed), with the facts those rules read (``Rule.reads``).
     Each list in ``excluded`` is in the prefilter's order, as ``_examine``'s."""
-    sql, params = screened_prefilter_sql(ctx, rules)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = _rows(RawRows(*screened_prefilter_sql(ctx, rules)))
     names = [rule.name for rule in rules]
     failed_by: dict[int, str] = {}
     passed: list[tuple[Any, ...]] = []
@@ -491,8 +490,12 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
     if passed or unsure:
         reached = [row[0] for row in passed] + [row[0] for row, _place in unsure]
         workers = _ids_literal(reached)
+        # Who joined within the reference period the scan has said (their start comes back
+        # with the standing).
+        joined_after = _joined_after(ctx)
+        joiners = [row[0] for row in special if row[3] is not None and row[3] > joined_after]
         queries: dict[str, Any] = {
-            "weekly_totals": weekly_totals_sql(ctx, workers),
+            "weekly_totals": weekly_totals_sql(ctx, workers, _ids_literal(joiners)),
             "records": records_sql(workers, len(reached)),
         }
         # Of the facts, each worker no screen could judge gets what the rule it stopped at,

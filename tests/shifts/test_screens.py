@@ -22,8 +22,12 @@ from shifts.matching.rules import (
     Screen,
     _Context,
     _context,
+    _ids_literal,
+    _joined_after,
     _prefiltered_rows,
+    _rows,
     screened_rules,
+    weekly_totals_sql,
     worker_facts,
 )
 from shifts.models import Booking, ShiftRequest
@@ -169,6 +173,10 @@ def random_workers(rng: random.Random, pool, site, shift: ShiftRequest) -> list[
                     timezone.now() + timedelta(hours=1),
                 ]
             ),
+            # Joined this week, around the start of the 17-week reference period, or long
+            # ago; now and then opted out of the 48-hour average.
+            approved_at=timezone.now() - timedelta(weeks=rng.choice([0, 0, 15, 16, 17, 18, 60])),
+            opt_out_signed_on=rng.choice([None] * 5 + [first_day - timedelta(days=200)]),
         )
         random_documents(rng, worker, first_day)
         random_week(rng, worker)
@@ -265,6 +273,37 @@ def test_an_urgent_evaluation_with_screens_is_the_evaluation_on_facts(seed, pool
 
     assert same(screened, on_facts)
     assert screened.candidates and len(screened.excluded) >= 3
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_weeks_read_for_the_joiners_the_scan_found_are_the_weeks_read_for_everyone(
+    seed, pool, site
+):
+    rng = random.Random(seed)
+    shift = random_shift(rng, site)
+    workers = random_workers(rng, pool, site, shift)
+    outsider = f.WorkerFactory(pool=pool, approved_at=timezone.now())  # a joiner not asked
+    Booking.objects.create(
+        shift=f.ShiftFactory(site=site, start=shift.start - timedelta(days=1)),
+        worker=outsider,
+        start=shift.start - timedelta(days=1),
+        end=shift.start - timedelta(days=1) + timedelta(hours=8),
+        booked_at=timezone.now(),
+    )
+    ctx = _context(
+        ShiftRequest.objects.select_related("site", "pool").get(pk=shift.pk), timezone.now()
+    )
+    asked = _ids_literal([w.pk for w in workers])
+    joiners = [w.pk for w in workers if w.approved_at > _joined_after(ctx)]
+
+    def weeks(joined: str | None) -> list[tuple]:
+        return sorted(_rows(weekly_totals_sql(ctx, asked, joined)))
+
+    everyone = weeks(None)
+    assert everyone and weeks(_ids_literal(joiners)) == everyone
+    assert outsider.pk not in {row[0] for row in everyone}
+    # The control: told of no joiners, their weeks are not read.
+    assert weeks(_ids_literal([])) != everyone
 
 
 def test_a_screen_that_lies_is_caught(pool, site, monkeypatch):

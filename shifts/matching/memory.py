@@ -68,6 +68,7 @@ from pools.models import Pool
 from shifts.matching.ranking import (
     Candidate,
     Evaluation,
+    Record,
     evaluate_rows,
     examine_facts,
     record_counts,
@@ -503,7 +504,7 @@ class FactsBook:
 
     # --- what matching reads ------------------------------------------------------------
 
-    def reliability(self, worker_ids: list[int]) -> dict[int, tuple[float, list[str]]]:
+    def reliability(self, worker_ids: list[int]) -> dict[int, tuple[float, Record]]:
         return reliability_scores(worker_ids, self.offers, self.attendance)
 
     def facts(

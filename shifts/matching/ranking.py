@@ -12,7 +12,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -55,16 +55,41 @@ from shifts.matching.rules import (
 )
 from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
 
+# A worker's record as reliability reads it: offers accepted, offers answered (or left to
+# expire), shifts attended, shifts worked (attended or no-show).
+Record = tuple[int, int, int, int]
+NO_RECORD: Record = (0, 0, 0, 0)
 
-@dataclass
+
+@dataclass(slots=True)
 class Candidate:
+    """A worker the rules let through, with what places them in the ranking. The reasons
+    for their place are put into words when read (``reasons``): an urgent evaluation ranks
+    thousands, of whom only those offered the shift, or shown to a coordinator, are read
+    (the words were a quarter of the Python an evaluation of 6,000 cost)."""
+
     worker_id: int
     user_id: int | None
     distance_km: float
     favourite: bool = False
     hours_this_week: float = 0.0
     reliability: float = 0.5
-    reasons: list[str] = field(default_factory=list)
+    record: Record = NO_RECORD
+    ready_now: bool = False
+    # Whose favourite, in the words: "this home" (a residential site) or "this provider".
+    favourite_of: str = "this provider"
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why they are where they are, for the worker's offer and the coordinator."""
+        reasons = [f"favourite of {self.favourite_of}"] if self.favourite else []
+        reasons.append(f"{self.distance_km:.1f} km away")
+        reasons += reliability_notes(self.record)
+        hours = self.hours_this_week
+        reasons.append(f"{hours:g} h this week" if hours else "no hours yet this week")
+        if self.ready_now:
+            reasons.append("ready now")
+        return reasons
 
 
 @dataclass
@@ -90,20 +115,20 @@ def records_queryset(worker_ids: list[int]) -> QuerySet[Any]:
 
 def reliability_from_records(
     worker_ids: list[int], rows: list[tuple[Any, ...]]
-) -> dict[int, tuple[float, list[str]]]:
+) -> dict[int, tuple[float, Record]]:
     """``reliability_scores`` of these workers from the rows of ``records_queryset`` (which
     may hold other workers too: only these are scored)."""
     by_id = {row[0]: row for row in rows}
-    result: dict[int, tuple[float, list[str]]] = {}
+    newcomer = (reliability_score(NO_RECORD), NO_RECORD)
+    result: dict[int, tuple[float, Record]] = {}
     for wid in worker_ids:
         row = by_id.get(wid)
         if row is None:
-            result[wid] = reliability_score(0, 0, 0, 0)
+            result[wid] = newcomer
         else:
             _wid, accepted, declined, expired, attended, no_shows = row
-            result[wid] = reliability_score(
-                accepted, accepted + declined + expired, attended, attended + no_shows
-            )
+            record = (accepted, accepted + declined + expired, attended, attended + no_shows)
+            result[wid] = (reliability_score(record), record)
     return result
 
 
@@ -160,32 +185,34 @@ def reliability_scores(
     worker_ids: list[int],
     offers: Mapping[int, Mapping[str, int]],
     attendance: Mapping[int, Mapping[str, int]],
-) -> dict[int, tuple[float, list[str]]]:
-    """Each worker's offer responses (counts by status) and attendance, smoothed so a
-    newcomer starts in the middle rather than at the top or bottom; with the words."""
-    result: dict[int, tuple[float, list[str]]] = {}
+) -> dict[int, tuple[float, Record]]:
+    """Each worker's reliability from their offer responses (counts by status) and
+    attendance, with their record (``Record``)."""
+    result: dict[int, tuple[float, Record]] = {}
     for wid in worker_ids:
         o, a = offers.get(wid, {}), attendance.get(wid, {})
-        result[wid] = reliability_score(
-            o.get("accepted", 0), sum(o.values()), a.get("attended", 0), sum(a.values())
-        )
+        record = (o.get("accepted", 0), sum(o.values()), a.get("attended", 0), sum(a.values()))
+        result[wid] = (reliability_score(record), record)
     return result
 
 
-def reliability_score(
-    accepted: int, answered: int, attended: int, worked: int
-) -> tuple[float, list[str]]:
-    """One worker's reliability from their counts: offers accepted of those answered (or
+def reliability_score(record: Record) -> float:
+    """One worker's reliability from their record: offers accepted of those answered (or
     left to expire), shifts attended of those booked and due (attended or no-show),
-    smoothed so a newcomer starts in the middle rather than at the top or bottom; with
-    the words."""
-    score = ((accepted + 1) / (answered + 2) + (attended + 1) / (worked + 2)) / 2
+    smoothed so a newcomer starts in the middle rather than at the top or bottom."""
+    accepted, answered, attended, worked = record
+    return ((accepted + 1) / (answered + 2) + (attended + 1) / (worked + 2)) / 2
+
+
+def reliability_notes(record: Record) -> list[str]:
+    """A worker's record in words, for the reasons of their place (none for a newcomer)."""
+    accepted, answered, attended, worked = record
     notes = []
     if answered:
         notes.append(f"accepted {accepted} of {answered} offers")
     if worked:
         notes.append(f"attended {attended} of {worked} shifts")
-    return score, notes
+    return notes
 
 
 def _slice_target(need: int) -> int:
@@ -266,7 +293,7 @@ def _examine(
     )
 
 
-Reliability = Callable[[list[int]], dict[int, tuple[float, list[str]]]]
+Reliability = Callable[[list[int]], dict[int, tuple[float, Record]]]
 
 
 Check = tuple[str, Callable[[_Context, Facts], bool]]
@@ -318,13 +345,12 @@ def examine_facts(
 
 
 def candidates_of(ctx: _Context, judged: Judged, reliability_of: Reliability) -> list[Candidate]:
-    """The candidates the per-worker rules let through, with their ranking facts and reasons.
-    (Written for an urgent evaluation's thousands: one pass, no per-worker dictionaries.)"""
+    """The candidates the per-worker rules let through, with their ranking facts. (Written
+    for an urgent evaluation's thousands: one pass, nothing per worker but the candidate;
+    their reasons are put into words when read, ``Candidate.reasons``.)"""
     reliability = reliability_of([row[0] for row, _worker in judged])
-    favourite_text = (
-        "favourite of this home"
-        if ctx.site.site_type == Site.SiteType.RESIDENTIAL
-        else "favourite of this provider"
+    favourite_of = (
+        "this home" if ctx.site.site_type == Site.SiteType.RESIDENTIAL else "this provider"
     )
     candidates: list[Candidate] = []
     append = candidates.append
@@ -332,17 +358,7 @@ def candidates_of(ctx: _Context, judged: Judged, reliability_of: Reliability) ->
         pk, user_id, distance, _cap, _ready, favourite = row
         # Most have no booking near the shift: nothing to add up (the sum of none, 0).
         week_hours = hours_booked_in_week(ctx, worker) if worker.bookings else 0
-        score, notes = reliability[pk]
-        reasons = (
-            [favourite_text, f"{distance:.1f} km away"]
-            if favourite
-            else [f"{distance:.1f} km away"]
-        )
-        if notes:
-            reasons += notes
-        reasons.append(f"{week_hours:g} h this week" if week_hours else "no hours yet this week")
-        if worker.ready_now_until is not None and is_ready_now(ctx, worker):
-            reasons.append("ready now")
+        score, record = reliability[pk]
         append(
             Candidate(
                 pk,
@@ -351,7 +367,9 @@ def candidates_of(ctx: _Context, judged: Judged, reliability_of: Reliability) ->
                 bool(favourite),
                 round(week_hours, 2),
                 score,
-                reasons,
+                record,
+                worker.ready_now_until is not None and is_ready_now(ctx, worker),
+                favourite_of,
             )
         )
     return candidates

@@ -157,6 +157,11 @@ class Screen:
 
     sql: str
     params: tuple[Any, ...] = ()
+    # What it says once ``given`` (another rule's screen, earlier in the order) has said
+    # TRUE, when that is cheaper: ``then`` and its parameters (``screened_prefilter_sql``).
+    given: Screen | None = None
+    then: str = ""
+    then_params: tuple[Any, ...] = ()
 
 
 UNSURE = Screen("NULL::boolean")
@@ -721,10 +726,15 @@ def _weekly_cap_screen(ctx: _Context) -> Screen:
     the shift's own hours against the worker's cap (or the pool's)."""
     booked = _booked_near(ctx)
     shift_hours = _clipped_hours(ctx.shift.start, ctx.shift.end, ctx.week_start, ctx.week_end)
+    within = 'COALESCE("workers_worker"."weekly_hours_cap", %s) >= %s'
+    within_params = (ctx.shift.pool.default_weekly_hours_cap, shift_hours)
     return Screen(
-        f"CASE WHEN {booked.sql} THEN NULL "
-        'ELSE COALESCE("workers_worker"."weekly_hours_cap", %s) >= %s END',
-        (*booked.params, ctx.shift.pool.default_weekly_hours_cap, shift_hours),
+        f"CASE WHEN {booked.sql} THEN NULL ELSE {within} END",
+        (*booked.params, *within_params),
+        # After the overlap screen said TRUE, the worker is not booked near the shift.
+        given=_unbooked_screen(ctx),
+        then=within,
+        then_params=within_params,
     )
 
 
@@ -1446,16 +1456,28 @@ def screened_prefilter_sql(ctx: _Context, rules: tuple[Rule, ...]) -> tuple[str,
     are for the facts to judge; those before it passed). The other columns come back only
     for those not failed (NULL otherwise: most of an urgent evaluation's rows, nothing to
     read), the working-time standing only for those who have one (``standing_sql``)."""
-    verdict, params = "0", ()  # type: tuple[str, tuple[Any, ...]]
+    screens = []
+    for rule in rules:
+        assert rule.screen is not None
+        screens.append(rule.screen(ctx))
+    # The verdict once the rules before a place have passed, built from the last rule back:
+    # ``after[0]`` from this place on, ``after[1]`` from the next. Each screen is asked only
+    # where the ones before it said TRUE, so one that is the same as the one before it
+    # (overlap's and rest's: no booking near the shift) is not asked again, and one that
+    # says something cheaper once an earlier one said TRUE (``Screen.given``) says that: a
+    # hashed probe per row saved each.
+    after: list[tuple[str, tuple[Any, ...]]] = [("0", ()), ("0", ())]
     for place in range(len(rules), 0, -1):
-        screen = rules[place - 1].screen
-        assert screen is not None
-        said = screen(ctx)
+        said = screens[place - 1]
+        passed = after[1] if place < len(rules) and screens[place] == said else after[0]
+        sql, sql_params = said.sql, said.params
+        if said.given is not None and said.given in screens[: place - 1]:
+            sql, sql_params = said.then, said.then_params
         verdict = (
-            f"CASE ({said.sql}) WHEN FALSE THEN {place} WHEN TRUE THEN ({verdict}) "
-            f"ELSE -{place} END"
+            f"CASE ({sql}) WHEN FALSE THEN {place} WHEN TRUE THEN ({passed[0]}) ELSE -{place} END"
         )
-        params = (*said.params, *params)
+        after = [(verdict, (*sql_params, *passed[1])), after[0]]
+    verdict, params = after[0]
     qs = _prefilter_queryset(ctx).annotate(
         _verdict=RawSQL(verdict, params, output_field=IntegerField())
     )

@@ -24,6 +24,7 @@ from providers.models import Site
 from shifts.matching.rules import (
     DISTANCE_BAND_KM,
     NEAR_FIRST_KM,
+    ORDER_KEY_ID,
     SLICE_GROWTH,
     UNKNOWN_RADIUS,
     Facts,
@@ -38,7 +39,6 @@ from shifts.matching.rules import (
     _prefiltered_first,
     _prefiltered_near_first,
     _prefiltered_rows,
-    _rows,
     fact_rules,
     facts_add_standing,
     facts_add_weeks,
@@ -51,6 +51,7 @@ from shifts.matching.rules import (
     screened_prefilter_sql,
     screened_rules,
     standing_sql,
+    stream_rows,
     weekly_totals_sql,
 )
 from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
@@ -480,29 +481,40 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
     evaluation as ``_examine`` over every prefilter row, in two round trips, with facts
     loaded only for the workers the screens let through or could not judge.
 
-    Those the screens let through have passed every rule in ``rules``: of their facts only
-    what the rest read is loaded (their weeks; their working-time standing comes with the
-    row) and the ranking (records; ``candidates_of`` reads their bookings in the week, which
-    they have none of). A worker whose screen could not say is judged on facts from that
-    rule on (those before it passed), with the facts those rules read (``Rule.reads``).
-    Each list in ``excluded`` is in the prefilter's order, as ``_examine``'s."""
-    rows = _rows(RawRows(*screened_prefilter_sql(ctx, rules)))
+    The scan's rows are worked through as they arrive (``stream_rows``): while the server
+    scans, the failed are noted and the rest sorted out. Those the screens let through have
+    passed every rule in ``rules``: of their facts only what the rest read is loaded (their
+    weeks; their working-time standing comes with the row) and the ranking (records;
+    ``candidates_of`` reads their bookings in the week, which they have none of). A worker
+    whose screen could not say is judged on facts from that rule on (those before it
+    passed), with the facts those rules read (``Rule.reads``). Each list in ``excluded`` is
+    in the prefilter's order (the scan's order keys, sorted), as ``_examine``'s."""
+    sql, params = screened_prefilter_sql(ctx, rules)
     names = [rule.name for rule in rules]
-    failed_by: dict[int, str] = {}
+    held, default_cap = frozenset(ctx.documents), ctx.shift.pool.default_weekly_hours_cap
+    failed: dict[str, list[int]] = defaultdict(list)  # rule name -> order keys
+    keys: dict[int, int] = {}  # worker id -> order key, of those not failed
     passed: list[tuple[Any, ...]] = []
+    facts: list[Facts] = []
     unsure: list[tuple[tuple[Any, ...], int]] = []  # (prefilter row, the rule's place)
     special: list[tuple[Any, ...]] = []
-    for row in rows:
-        verdict = row[1]
+    for row in stream_rows(sql, params):
+        key, verdict = row[0], row[1]
         if verdict > 0:
-            failed_by[row[0]] = names[verdict - 1]
+            failed[names[verdict - 1]].append(key)
             continue
-        if verdict == 0:
-            passed.append(row[:1] + row[2:7])
-        else:
-            unsure.append((row[:1] + row[2:7], -verdict))
+        pk = key & ORDER_KEY_ID
+        keys[pk] = key
+        prefilter_row = (pk, *row[2:7])
         if row[7] is not None or row[9] is not None:
-            special.append(row[:1] + row[7:])
+            special.append((pk, *row[7:]))
+        if verdict == 0:
+            passed.append(prefilter_row)
+            facts.append(
+                Facts(pk, default_cap if row[4] is None else row[4], row[5], False, None, held)
+            )
+        else:
+            unsure.append((prefilter_row, -verdict))
     judged: Judged = []
     records: list[tuple[Any, ...]] = []
     if passed or unsure:
@@ -533,32 +545,27 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         records = fetched["records"]
         before, weeks = fact_checks()
         checks = before + weeks
-        held, default_cap = frozenset(ctx.documents), ctx.shift.pool.default_weekly_hours_cap
-        facts = [
-            Facts(row[0], default_cap if row[3] is None else row[3], row[4], False, None, held)
-            for row in passed
-        ]
         facts_add_standing(ctx, facts, special)
         facts_add_weeks(ctx, facts, fetched["weekly_totals"])
-        failed: dict[str, list[int]] = defaultdict(list)
-        judged = judge_facts(ctx, list(zip(passed, facts, strict=True)), weeks, failed)
+        by_id: dict[str, list[int]] = defaultdict(list)
+        judged = judge_facts(ctx, list(zip(passed, facts, strict=True)), weeks, by_id)
         if unsure:
             unsure_facts = facts_from_rows(
                 ctx, [(row[0], row[3], row[4]) for row, _place in unsure], fetched
             )
             for (row, place), worker in zip(unsure, unsure_facts, strict=True):
-                judged += judge_facts(ctx, [(row, worker)], checks[place - 1 :], failed)
-        for name, ids in failed.items():
-            for pk in ids:
-                failed_by[pk] = name
-    excluded: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        rule_name = failed_by.get(row[0])
-        if rule_name is not None:
-            excluded[rule_name].append(row[0])
+                judged += judge_facts(ctx, [(row, worker)], checks[place - 1 :], by_id)
+        for name, ids in by_id.items():
+            failed[name] += [keys[pk] for pk in ids]
+    # Each rule's workers in the prefilter's order, the rules in the order of their first.
+    excluded: dict[str, list[int]] = {}
+    for order_keys in failed.values():
+        order_keys.sort()
+    for name, order_keys in sorted(failed.items(), key=lambda item: item[1][0]):
+        excluded[name] = [key & ORDER_KEY_ID for key in order_keys]
     candidates = candidates_of(ctx, judged, lambda ids: reliability_from_records(ids, records))
     candidates.sort(key=_rank_key)
-    return Evaluation(candidates=candidates, excluded=dict(excluded))
+    return Evaluation(candidates=candidates, excluded=excluded)
 
 
 def evaluate_rows(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -957,6 +957,40 @@ def _timestamptz_loader() -> type[Any]:
     return loader
 
 
+# How many rows ``stream_rows`` asks the server for at a time.
+STREAM_CHUNK = 500
+
+
+def stream_rows(sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """The rows of a hand-written query (PostgreSQL), handed over as the server sends them,
+    ``STREAM_CHUNK`` at a time (libpq's chunked rows, libpq 17 and later; all at once with
+    an older one), with ``_rows``'s loaders.
+
+    For a query whose rows come out of a scan unsorted: the caller works through the first
+    thousand while the server is still scanning for the rest, so on a machine with two cores
+    the database's work and the application's overlap instead of taking turns."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    started = time.monotonic()
+    with connection.wrap_database_errors:
+        cursor = psycopg.ClientCursor(raw)
+        cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
+        if psycopg.pq.version() >= 170000:
+            yield from cursor.stream(sql, params, size=STREAM_CHUNK)
+            # libpq (17.5) keeps the chunked mode for the next query if that one is sent in
+            # a pipeline (``fetch_many``'s), whose rows then come back as chunks the
+            # pipeline does not expect; a plain statement first clears it.
+            cursor.execute("SELECT NULL")
+        else:
+            cursor.execute(sql, params)
+            yield from cursor.fetchall()
+    if connection.queries_logged:  # so tests and the debug toolbar count it
+        elapsed = f"{time.monotonic() - started:.3f}"
+        connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": elapsed})
+
+
 def _rows(qs: QuerySet[Any] | RawRows) -> list[tuple[Any, ...]]:
     """The rows of a queryset, or of a hand-written query (on PostgreSQL with psycopg's own
     ``timestamptz`` loader, as ``fetch_many``'s: a prefilter's thousands of rows carry the
@@ -1413,6 +1447,8 @@ def _prefilter_queryset(ctx: _Context, near: Near | None = None) -> QuerySet[Wor
 _ORDER_KEY = (
     '((NOT w."_favourite")::int::bigint << 56) | (FLOOR(w."_distance" / %s)::bigint << 40) | w."pk"'
 )
+# The worker's id in an order key: its low 40 bits.
+ORDER_KEY_ID = (1 << 40) - 1
 
 
 def _prefiltered_rows(ctx: _Context) -> list[tuple[Any, ...]]:
@@ -1449,13 +1485,15 @@ def prefilter_sql(ctx: _Context) -> tuple[str, tuple[Any, ...]]:
 
 def screened_prefilter_sql(ctx: _Context, rules: tuple[Rule, ...]) -> tuple[str, tuple[Any, ...]]:
     """PostgreSQL: ``prefilter_sql`` with the screens of ``rules`` (``screened_rules()``)
-    judged in the same scan. Rows (id, verdict, then the rest of ``PREFILTER_COLUMNS``, then
-    ``STANDING_COLUMNS``), in the prefilter's order; the verdict is the first rule that
-    certainly fails (its place in ``rules``, from 1), 0 if every one certainly passes, or
-    minus the place of the first whose screen could not say (that rule and those after it
-    are for the facts to judge; those before it passed). The other columns come back only
-    for those not failed (NULL otherwise: most of an urgent evaluation's rows, nothing to
-    read), the working-time standing only for those who have one (``standing_sql``)."""
+    judged in the same scan. Rows (order key, verdict, then the rest of
+    ``PREFILTER_COLUMNS``, then ``STANDING_COLUMNS``), unsorted, as the scan finds them
+    (``stream_rows``): the order key is ``_ORDER_KEY``, whose low 40 bits are the worker's
+    id (``ORDER_KEY_ID``); the verdict is the first rule that certainly fails (its place in
+    ``rules``, from 1), 0 if every one certainly passes, or minus the place of the first
+    whose screen could not say (that rule and those after it are for the facts to judge;
+    those before it passed). The other columns come back only for those not failed (NULL
+    otherwise: most of an urgent evaluation's rows, nothing to read), the working-time
+    standing only for those who have one (``standing_sql``)."""
     screens = []
     for rule in rules:
         assert rule.screen is not None
@@ -1495,17 +1533,18 @@ def screened_prefilter_sql(ctx: _Context, rules: tuple[Rule, ...]) -> tuple[str,
         for column in STANDING_COLUMNS
     )
     sql = (
-        'SELECT w."pk", w."_verdict", '
+        "SELECT "
+        + _ORDER_KEY
+        + ', w."_verdict", '
         + kept
         + ", "
         + standing
         + " FROM ("
         + inner
-        + ' OFFSET 0) AS w WHERE w."_distance" <= w."_radius" ORDER BY '
-        + _ORDER_KEY
+        + ' OFFSET 0) AS w WHERE w."_distance" <= w."_radius"'
     )
     joined_after = _joined_after(ctx)
-    return sql, (*[joined_after] * len(STANDING_COLUMNS), *inner_params, DISTANCE_BAND_KM)
+    return sql, (DISTANCE_BAND_KM, *[joined_after] * len(STANDING_COLUMNS), *inner_params)
 
 
 def _prefiltered_first(ctx: _Context, target: int) -> tuple[list[tuple[Any, ...]], int]:

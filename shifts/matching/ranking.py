@@ -553,8 +553,9 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
             unsure_facts = facts_from_rows(
                 ctx, [(row[0], row[3], row[4]) for row, _place in unsure], fetched
             )
+            from_place = [checks[place:] for place in range(len(checks))]
             for (row, place), worker in zip(unsure, unsure_facts, strict=True):
-                judged += judge_facts(ctx, [(row, worker)], checks[place - 1 :], by_id)
+                judged += judge_facts(ctx, [(row, worker)], from_place[place - 1], by_id)
         for name, ids in by_id.items():
             failed[name] += [keys[pk] for pk in ids]
     # Each rule's workers in the prefilter's order, the rules in the order of their first.

@@ -113,6 +113,15 @@ class _Context:
             return None
         return self.now, min(self.shift.start, self.now + timedelta(hours=24))
 
+    @cached_property
+    def week_timestamps(self) -> tuple[float, float]:
+        """The shift's week's ends as timestamps (``hours_booked_in_week``)."""
+        return self.week_start.timestamp(), self.week_end.timestamp()
+
+    @cached_property
+    def shift_hours_in_week(self) -> float:
+        return _clipped_hours(self.shift.start, self.shift.end, self.week_start, self.week_end)
+
     @property
     def first_day(self) -> date:
         return self.start_local.date()
@@ -578,13 +587,16 @@ def _clipped_hours(start: datetime, end: datetime, lo: datetime, hi: datetime) -
 
 def hours_booked_in_week(ctx: _Context, facts: Facts) -> float:
     """Hours the worker is already booked in the shift's week (Monday to Monday, London
-    time; real hours, so a week with a clock change is 167 or 169 hours long)."""
-    return sum(_clipped_hours(s, e, ctx.week_start, ctx.week_end) for s, e in facts.bookings)
+    time; real hours, so a week with a clock change is 167 or 169 hours long): each
+    booking's ``_clipped_hours``, with the week's ends as timestamps worked out once."""
+    lo, hi = ctx.week_timestamps
+    return sum(
+        max(min(e.timestamp(), hi) - max(s.timestamp(), lo), 0.0) / 3600 for s, e in facts.bookings
+    )
 
 
 def _within_weekly_cap(ctx: _Context, facts: Facts) -> bool:
-    shift_hours = _clipped_hours(ctx.shift.start, ctx.shift.end, ctx.week_start, ctx.week_end)
-    return hours_booked_in_week(ctx, facts) + shift_hours <= facts.weekly_hours_cap
+    return hours_booked_in_week(ctx, facts) + ctx.shift_hours_in_week <= facts.weekly_hours_cap
 
 
 def _monday(day: date) -> date:
@@ -725,7 +737,7 @@ def _weekly_cap_screen(ctx: _Context) -> Screen:
     """``_within_weekly_cap``: with no booking near the shift, no other hours in its week, so
     the shift's own hours against the worker's cap (or the pool's)."""
     booked = _booked_near(ctx)
-    shift_hours = _clipped_hours(ctx.shift.start, ctx.shift.end, ctx.week_start, ctx.week_end)
+    shift_hours = ctx.shift_hours_in_week
     within = 'COALESCE("workers_worker"."weekly_hours_cap", %s) >= %s'
     within_params = (ctx.shift.pool.default_weekly_hours_cap, shift_hours)
     return Screen(

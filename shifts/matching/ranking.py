@@ -53,6 +53,7 @@ from shifts.matching.rules import (
     standing_sql,
     stream_rows,
     weekly_totals_sql,
+    working_time_standing,
 )
 from shifts.models import Booking, Offer, ShiftRequest, WorkerRecord
 
@@ -120,17 +121,28 @@ def reliability_from_records(
     """``reliability_scores`` of these workers from the rows of ``records_queryset`` (which
     may hold other workers too: only these are scored)."""
     by_id = {row[0]: row for row in rows}
-    newcomer = (reliability_score(NO_RECORD), NO_RECORD)
+    newcomer = (NEWCOMER, NO_RECORD)
     result: dict[int, tuple[float, Record]] = {}
     for wid in worker_ids:
         row = by_id.get(wid)
-        if row is None:
-            result[wid] = newcomer
-        else:
-            _wid, accepted, declined, expired, attended, no_shows = row
-            record = (accepted, accepted + declined + expired, attended, attended + no_shows)
-            result[wid] = (reliability_score(record), record)
+        result[wid] = newcomer if row is None else _reliability_of_record_row(row)
     return result
+
+
+def records_give(candidates: list[Candidate], rows: list[tuple[Any, ...]]) -> None:
+    """Give these candidates their records and reliability from the rows of
+    ``records_queryset`` (a candidate without a row stays a newcomer)."""
+    by_id = {row[0]: row for row in rows}
+    for candidate in candidates:
+        row = by_id.get(candidate.worker_id)
+        if row is not None:
+            candidate.reliability, candidate.record = _reliability_of_record_row(row)
+
+
+def _reliability_of_record_row(row: tuple[Any, ...]) -> tuple[float, Record]:
+    _wid, accepted, declined, expired, attended, no_shows = row
+    record = (accepted, accepted + declined + expired, attended, attended + no_shows)
+    return reliability_score(record), record
 
 
 def record_counts(
@@ -203,6 +215,10 @@ def reliability_score(record: Record) -> float:
     smoothed so a newcomer starts in the middle rather than at the top or bottom."""
     accepted, answered, attended, worked = record
     return ((accepted + 1) / (answered + 2) + (attended + 1) / (worked + 2)) / 2
+
+
+# A newcomer's reliability: the middle.
+NEWCOMER = reliability_score(NO_RECORD)
 
 
 def reliability_notes(record: Record) -> list[str]:
@@ -350,30 +366,35 @@ def candidates_of(ctx: _Context, judged: Judged, reliability_of: Reliability) ->
     for an urgent evaluation's thousands: one pass, nothing per worker but the candidate;
     their reasons are put into words when read, ``Candidate.reasons``.)"""
     reliability = reliability_of([row[0] for row, _worker in judged])
-    favourite_of = (
-        "this home" if ctx.site.site_type == Site.SiteType.RESIDENTIAL else "this provider"
-    )
-    candidates: list[Candidate] = []
-    append = candidates.append
-    for row, worker in judged:
-        pk, user_id, distance, _cap, _ready, favourite = row
-        # Most have no booking near the shift: nothing to add up (the sum of none, 0).
-        week_hours = hours_booked_in_week(ctx, worker) if worker.bookings else 0
-        score, record = reliability[pk]
-        append(
-            Candidate(
-                pk,
-                user_id,
-                round(distance, 1),
-                bool(favourite),
-                round(week_hours, 2),
-                score,
-                record,
-                worker.ready_now_until is not None and is_ready_now(ctx, worker),
-                favourite_of,
-            )
-        )
+    favourite_of = _favourite_of(ctx)
+    candidates = [_candidate(ctx, row, worker, favourite_of) for row, worker in judged]
+    for candidate in candidates:
+        candidate.reliability, candidate.record = reliability[candidate.worker_id]
     return candidates
+
+
+def _favourite_of(ctx: _Context) -> str:
+    """Whose favourite a favourite is, in a candidate's reasons."""
+    return "this home" if ctx.site.site_type == Site.SiteType.RESIDENTIAL else "this provider"
+
+
+def _candidate(ctx: _Context, row: tuple[Any, ...], worker: Facts, favourite_of: str) -> Candidate:
+    """A candidate from their prefilter row and facts, as a newcomer until their record is
+    given (``Candidate.reliability`` and ``record``)."""
+    pk, user_id, distance, _cap, _ready, favourite = row
+    # Most have no booking near the shift: nothing to add up (the sum of none, 0).
+    week_hours = hours_booked_in_week(ctx, worker) if worker.bookings else 0
+    return Candidate(
+        pk,
+        user_id,
+        round(distance, 1),
+        bool(favourite),
+        round(week_hours, 2),
+        NEWCOMER,
+        NO_RECORD,
+        worker.ready_now_until is not None and is_ready_now(ctx, worker),
+        favourite_of,
+    )
 
 
 @contextmanager
@@ -481,21 +502,29 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
     evaluation as ``_examine`` over every prefilter row, in two round trips, with facts
     loaded only for the workers the screens let through or could not judge.
 
-    The scan's rows are worked through as they arrive (``stream_rows``): while the server
-    scans, the failed are noted and the rest sorted out. Those the screens let through have
-    passed every rule in ``rules``: of their facts only what the rest read is loaded (their
-    weeks; their working-time standing comes with the row) and the ranking (records;
-    ``candidates_of`` reads their bookings in the week, which they have none of). A worker
-    whose screen could not say is judged on facts from that rule on (those before it
-    passed), with the facts those rules read (``Rule.reads``). Each list in ``excluded`` is
-    in the prefilter's order (the scan's order keys, sorted), as ``_examine``'s."""
+    The scan's rows are worked through as they arrive (``stream_rows``), so that most of the
+    work is done while the server is still scanning. Those the screens let through have
+    passed every rule in ``rules``, and have no booking near the shift: the rules after
+    those (working time) are judged there and then on their row (their working-time
+    standing comes with it) with no weekly totals, and they are made candidates as
+    newcomers. The second round trip brings the weekly totals of the few who have any that
+    matter (they are judged again with them), everyone's record (given to the candidates),
+    and the facts of the workers whose screen could not say: those are judged from that
+    rule on (those before it passed), with the facts those rules read (``Rule.reads``).
+    Each list in ``excluded`` is in the prefilter's order (the scan's order keys, sorted),
+    as ``_examine``'s."""
     sql, params = screened_prefilter_sql(ctx, rules)
     names = [rule.name for rule in rules]
-    held, default_cap = frozenset(ctx.documents), ctx.shift.pool.default_weekly_hours_cap
+    before, weeks = fact_checks()
+    pool = ctx.shift.pool
+    held, default_cap = frozenset(ctx.documents), pool.default_weekly_hours_cap
+    joined_after, first_day = _joined_after(ctx), ctx.first_day
+    favourite_of = _favourite_of(ctx)
     failed: dict[str, list[int]] = defaultdict(list)  # rule name -> order keys
-    keys: dict[int, int] = {}  # worker id -> order key, of those not failed
-    passed: list[tuple[Any, ...]] = []
-    facts: list[Facts] = []
+    keys: dict[int, int] = {}  # worker id -> order key, of those not failed by a screen
+    passed: list[tuple[tuple[Any, ...], Facts]] = []
+    failed_later: dict[int, str] = {}  # worker id -> the rule after the screened ones
+    candidates: list[Candidate] = []
     unsure: list[tuple[tuple[Any, ...], int]] = []  # (prefilter row, the rule's place)
     special: list[tuple[Any, ...]] = []
     for row in stream_rows(sql, params):
@@ -506,23 +535,29 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         pk = key & ORDER_KEY_ID
         keys[pk] = key
         prefilter_row = (pk, *row[2:7])
-        if row[7] is not None or row[9] is not None:
+        has_standing = row[7] is not None or row[9] is not None
+        if has_standing:
             special.append((pk, *row[7:]))
-        if verdict == 0:
-            passed.append(prefilter_row)
-            facts.append(
-                Facts(pk, default_cap if row[4] is None else row[4], row[5], False, None, held)
-            )
-        else:
+        if verdict < 0:
             unsure.append((prefilter_row, -verdict))
-    judged: Judged = []
-    records: list[tuple[Any, ...]] = []
+            continue
+        worker = Facts(pk, default_cap if row[4] is None else row[4], row[5], False, None, held)
+        if has_standing:
+            worker.opted_out, worker.first_week = working_time_standing(
+                row[7:], pool=pool, day=first_day, joined_after=joined_after
+            )
+        passed.append((prefilter_row, worker))
+        for name, passes in weeks:
+            if not passes(ctx, worker):
+                failed_later[pk] = name
+                break
+        else:
+            candidates.append(_candidate(ctx, prefilter_row, worker, favourite_of))
     if passed or unsure:
-        reached = [row[0] for row in passed] + [row[0] for row, _place in unsure]
+        reached = [row[0] for row, _worker in passed] + [row[0] for row, _place in unsure]
         workers = _ids_literal(reached)
         # Who joined within the reference period the scan has said (their start comes back
         # with the standing).
-        joined_after = _joined_after(ctx)
         joiners = [row[0] for row in special if row[3] is not None and row[3] > joined_after]
         queries: dict[str, Any] = {
             "weekly_totals": weekly_totals_sql(ctx, workers, _ids_literal(joiners)),
@@ -542,20 +577,32 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         fetched.setdefault("documents_lacking", [])  # not asked: every needed one held
         for name in ("availability", "exceptions", "bookings"):
             fetched.setdefault(name, [])
-        records = fetched["records"]
-        before, weeks = fact_checks()
-        checks = before + weeks
-        facts_add_standing(ctx, facts, special)
-        facts_add_weeks(ctx, facts, fetched["weekly_totals"])
         by_id: dict[str, list[int]] = defaultdict(list)
-        judged = judge_facts(ctx, list(zip(passed, facts, strict=True)), weeks, by_id)
+        judged: Judged = []
+        # Those let through whose weeks matter after all: judged again, with them.
+        with_weeks = {row[0] for row in fetched["weekly_totals"]}
+        if with_weeks:
+            again = [(row, worker) for row, worker in passed if row[0] in with_weeks]
+            facts_add_weeks(ctx, [worker for _row, worker in again], fetched["weekly_totals"])
+            again = [(row, worker) for row, worker in again if worker.weekly_totals]
+            if again:
+                judged_again = {row[0] for row, _worker in again}
+                candidates = [c for c in candidates if c.worker_id not in judged_again]
+                for pk in judged_again:
+                    failed_later.pop(pk, None)
+                judged += judge_facts(ctx, again, weeks, by_id)
         if unsure:
+            checks = before + weeks
+            from_place = [checks[place:] for place in range(len(checks))]
             unsure_facts = facts_from_rows(
                 ctx, [(row[0], row[3], row[4]) for row, _place in unsure], fetched
             )
-            from_place = [checks[place:] for place in range(len(checks))]
             for (row, place), worker in zip(unsure, unsure_facts, strict=True):
                 judged += judge_facts(ctx, [(row, worker)], from_place[place - 1], by_id)
+        candidates += (_candidate(ctx, row, worker, favourite_of) for row, worker in judged)
+        records_give(candidates, fetched["records"])
+        for pk, name in failed_later.items():
+            by_id[name].append(pk)
         for name, ids in by_id.items():
             failed[name] += [keys[pk] for pk in ids]
     # Each rule's workers in the prefilter's order, the rules in the order of their first.
@@ -564,7 +611,6 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         order_keys.sort()
     for name, order_keys in sorted(failed.items(), key=lambda item: item[1][0]):
         excluded[name] = [key & ORDER_KEY_ID for key in order_keys]
-    candidates = candidates_of(ctx, judged, lambda ids: reliability_from_records(ids, records))
     candidates.sort(key=_rank_key)
     return Evaluation(candidates=candidates, excluded=excluded)
 

@@ -155,6 +155,26 @@ def random_bookings(rng: random.Random, worker: Worker, site, shift: ShiftReques
     )
 
 
+def random_history(rng: random.Random, worker: Worker, site, shift: ShiftRequest) -> None:
+    """Now and then, long weeks well before the shift's (none near it): the 48-hour average
+    is theirs to keep, and only their weeks one by one can say whether they do."""
+    if rng.random() >= 0.2:
+        return
+    hours = rng.choice([40, 50, 55, 60])
+    monday = shift.start.astimezone(LONDON).date()
+    monday -= timedelta(days=monday.weekday())
+    for back in range(2, 18):
+        start = local(monday - timedelta(weeks=back), 6)
+        end = start + timedelta(hours=hours)
+        Booking.objects.create(
+            shift=f.ShiftFactory(site=site, start=start, end=end),
+            worker=worker,
+            start=start,
+            end=end,
+            booked_at=timezone.now(),
+        )
+
+
 def random_workers(rng: random.Random, pool, site, shift: ShiftRequest) -> list[Worker]:
     first_day = shift.start.astimezone(LONDON).date()
     workers = []
@@ -182,6 +202,7 @@ def random_workers(rng: random.Random, pool, site, shift: ShiftRequest) -> list[
         random_week(rng, worker)
         random_exceptions(rng, worker, first_day)
         random_bookings(rng, worker, site, shift)
+        random_history(rng, worker, site, shift)
         workers.append(worker)
     return workers
 

@@ -383,13 +383,13 @@ def _candidate(ctx: _Context, row: tuple[Any, ...], worker: Facts, favourite_of:
     given (``Candidate.reliability`` and ``record``)."""
     pk, user_id, distance, _cap, _ready, favourite = row
     # Most have no booking near the shift: nothing to add up (the sum of none, 0).
-    week_hours = hours_booked_in_week(ctx, worker) if worker.bookings else 0
+    week_hours = round(hours_booked_in_week(ctx, worker), 2) if worker.bookings else 0.0
     return Candidate(
         pk,
         user_id,
         round(distance, 1),
         bool(favourite),
-        round(week_hours, 2),
+        week_hours,
         NEWCOMER,
         NO_RECORD,
         worker.ready_now_until is not None and is_ready_now(ctx, worker),

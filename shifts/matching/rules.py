@@ -233,6 +233,16 @@ def _context(
     documents they need (``needed_documents``) and the largest travel radius
     (``largest_radius_queryset``) passes them and saves three queries."""
     pool = shift.pool
+    if skill_ids is None and documents is None:
+        # Both in one round trip (the documents asked with the skills as a subquery).
+        fetched = fetch_many(
+            {
+                "skills": shift.skills.values_list("pk"),
+                "documents": needed_documents_queryset(shift.role_id, shift.skills.values("pk")),
+            }
+        )
+        skill_ids = [pk for (pk,) in fetched["skills"]]
+        documents = dict(fetched["documents"])
     if skill_ids is None:
         skill_ids = list(shift.skills.values_list("pk", flat=True))
     if documents is None:

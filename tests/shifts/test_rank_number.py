@@ -1,0 +1,51 @@
+"""A candidate's place in the ranking is one number (``rank_number``) that sorts exactly as
+the ranking's parts do, for a pool's worth of candidates drawn at random, ties and edges
+included, and it follows their reliability when their record arrives."""
+
+from __future__ import annotations
+
+import random
+
+from shifts.matching.ranking import Candidate, rank_number
+from shifts.matching.rules import DISTANCE_BAND_KM
+
+
+def by_parts(c: Candidate) -> tuple[bool, int, float, float, int]:
+    """The ranking as its parts: favourites, half-kilometre band, reliability to one
+    decimal (higher first), fewer hours this week, worker id."""
+    return (
+        not c.favourite,
+        int(c.distance_km // DISTANCE_BAND_KM),
+        -round(c.reliability, 1),
+        c.hours_this_week,
+        c.worker_id,
+    )
+
+
+def random_candidate(rng: random.Random, worker_id: int) -> Candidate:
+    attended, accepted = rng.randint(0, 40), rng.randint(0, 60)
+    worked, answered = attended + rng.randint(0, 20), accepted + rng.randint(0, 20)
+    reliability = ((accepted + 1) / (answered + 2) + (attended + 1) / (worked + 2)) / 2
+    return Candidate(
+        worker_id,
+        None,
+        rng.choice([0.0, 0.4, 0.5, 0.9, 1.0, 12.5, round(rng.uniform(0, 40), 1)]),
+        rng.random() < 0.05,
+        rng.choice([0.0, 0.0, 7.5, 8.0, 12.33, 48.0, round(rng.uniform(0, 169), 2)]),
+        rng.choice([0.5, 0.05, 0.15, 0.25, 0.95, 1.0, reliability]),
+    )
+
+
+def test_the_rank_number_sorts_as_the_ranking_parts_do():
+    rng = random.Random(15)
+    candidates = [random_candidate(rng, rng.randrange(1, 2**40)) for _ in range(5000)]
+    assert [c.rank for c in candidates] == [rank_number(c) for c in candidates]
+    assert sorted(candidates, key=lambda c: c.rank) == sorted(candidates, key=by_parts)
+
+
+def test_an_outsider_with_a_better_record_moves_up_when_it_is_given():
+    newcomer = Candidate(7, None, 1.2, False, 0.0)
+    outsider = Candidate(9, None, 1.3, False, 0.0)
+    assert newcomer.rank < outsider.rank  # same band, same reliability: the lower id
+    outsider.rate(0.9, (9, 10, 9, 10))
+    assert outsider.rank < newcomer.rank and outsider.reliability == 0.9

@@ -91,7 +91,7 @@ class Candidate:
     def rate(self, reliability: float, record: Record) -> None:
         """Give them their reliability and the record it was worked out from."""
         self.reliability, self.record = reliability, record
-        self.rank = rank_number(self)
+        self.rank = (self.rank & ~_RELIABILITY_BITS) | _reliability_bits(reliability)
 
     @property
     def reasons(self) -> list[str]:
@@ -702,14 +702,23 @@ def rank_number(c: Candidate) -> int:
     hours booked this week (fairness), then the longest-standing worker. Bits 90: not a
     favourite; 70-89: the band; 66-69: ten less the reliability in tenths; 40-65: the hours
     in hundredths (a week has at most 169); 0-39: the id (ids stay under 2**40)."""
-    tenths = round(round(c.reliability, 1) * 10)
     return (
         ((not c.favourite) << 90)
         | (int(c.distance_km // DISTANCE_BAND_KM) << 70)
-        | ((10 - tenths) << 66)
+        | _reliability_bits(c.reliability)
         | (round(c.hours_this_week * 100) << 40)
         | c.worker_id
     )
+
+
+# Where the reliability sits in a rank number: bits 66-69.
+_RELIABILITY_BITS = 0b1111 << 66
+
+
+def _reliability_bits(reliability: float) -> int:
+    """Ten less the reliability in tenths (to one decimal, as the ranking reads it), in its
+    place in a rank number."""
+    return (10 - round(round(reliability, 1) * 10)) << 66
 
 
 _rank_key = attrgetter("rank")

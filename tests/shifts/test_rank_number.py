@@ -49,3 +49,6 @@ def test_an_outsider_with_a_better_record_moves_up_when_it_is_given():
     assert newcomer.rank < outsider.rank  # same band, same reliability: the lower id
     outsider.rate(0.9, (9, 10, 9, 10))
     assert outsider.rank < newcomer.rank and outsider.reliability == 0.9
+    assert outsider.rank == rank_number(outsider)  # as if they had been made with it
+    outsider.rate(0.05, (0, 18, 0, 0))
+    assert outsider.rank == rank_number(outsider) and newcomer.rank < outsider.rank

@@ -990,7 +990,9 @@ def stream_rows(sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
 
     For a query whose rows come out of a scan unsorted: the caller works through the first
     thousand while the server is still scanning for the rest, so on a machine with two cores
-    the database's work and the application's overlap instead of taking turns."""
+    the database's work and the application's overlap instead of taking turns. The
+    connection is busy until the last row: the caller must not query the database in
+    between (psycopg would wait on itself), and leaving early cancels the query."""
     import psycopg
 
     connection.ensure_connection()

@@ -68,8 +68,7 @@ NO_RECORD: Record = (0, 0, 0, 0)
 class Candidate:
     """A worker the rules let through, with what places them in the ranking. The reasons
     for their place are put into words when read (``reasons``): an urgent evaluation ranks
-    thousands, of whom only those offered the shift, or shown to a coordinator, are read
-    (the words were a quarter of the Python an evaluation of 6,000 cost)."""
+    thousands, of whom only those offered the shift, or shown to a coordinator, are read."""
 
     worker_id: int
     user_id: int | None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 
@@ -18,6 +19,19 @@ def someone_waits_for_a_lock() -> bool:
             "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
         )
         return bool(cursor.fetchone()[0])
+
+
+@contextmanager
+def triggers_unlocked(sync_functions_sql: Callable[..., str]) -> Iterator[None]:
+    """A race test's control: the trigger functions of ``sync_functions_sql`` without their
+    lock for the time being (``lock=False``), the locked ones put back afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute(sync_functions_sql(lock=False))
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(sync_functions_sql())
 
 
 def two_changes_at_once(

@@ -13,7 +13,7 @@ from django.db import connection
 
 from pools.models import Role
 from tests import factories as f
-from tests.locking import two_changes_at_once
+from tests.locking import triggers_unlocked, two_changes_at_once
 from workers.models import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -39,13 +39,8 @@ def two_roles_added_at_once(worker_id: int, first: Role, second: Role) -> list[B
 
 @pytest.fixture
 def unlocked_triggers() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute(locked_sync.sync_functions_sql(lock=False))
-    try:
+    with triggers_unlocked(locked_sync.sync_functions_sql):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(locked_sync.sync_functions_sql())
 
 
 def test_two_roles_given_at_once_both_reach_the_worker_row(pool):

@@ -22,7 +22,7 @@ from django.db import connection
 
 from pools.models import DocumentType
 from tests import factories as f
-from tests.locking import two_changes_at_once
+from tests.locking import triggers_unlocked, two_changes_at_once
 from workers.models import AvailabilityRule, Document, Worker
 
 pytestmark = pytest.mark.postgres
@@ -498,13 +498,8 @@ def two_weekdays_at_once(worker: Worker) -> list:
 
 @pytest.fixture
 def unlocked_triggers() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute(summaries.sync_functions_sql(lock=False))
-    try:
+    with triggers_unlocked(summaries.sync_functions_sql):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(summaries.sync_functions_sql())
 
 
 @pytest.fixture

@@ -591,8 +591,12 @@ def _rested(ctx: _Context, facts: Facts) -> bool:
 
 def _clipped_hours(start: datetime, end: datetime, lo: datetime, hi: datetime) -> float:
     # Timestamps, not datetimes: two times in the same zone subtract by the wall clock.
-    seconds = min(end.timestamp(), hi.timestamp()) - max(start.timestamp(), lo.timestamp())
-    return max(seconds, 0.0) / 3600
+    return _hours_within(start.timestamp(), end.timestamp(), lo.timestamp(), hi.timestamp())
+
+
+def _hours_within(start: float, end: float, lo: float, hi: float) -> float:
+    """The hours of ``start``-``end`` within ``lo``-``hi`` (timestamps)."""
+    return max(min(end, hi) - max(start, lo), 0.0) / 3600
 
 
 def hours_booked_in_week(ctx: _Context, facts: Facts) -> float:
@@ -600,9 +604,7 @@ def hours_booked_in_week(ctx: _Context, facts: Facts) -> float:
     time; real hours, so a week with a clock change is 167 or 169 hours long): each
     booking's ``_clipped_hours``, with the week's ends as timestamps worked out once."""
     lo, hi = ctx.week_timestamps
-    return sum(
-        max(min(e.timestamp(), hi) - max(s.timestamp(), lo), 0.0) / 3600 for s, e in facts.bookings
-    )
+    return sum(_hours_within(s.timestamp(), e.timestamp(), lo, hi) for s, e in facts.bookings)
 
 
 def _within_weekly_cap(ctx: _Context, facts: Facts) -> bool:

@@ -268,7 +268,7 @@ class PrefilterAhead:
     Its own connection sees only what is committed, not what the run has written in its
     transaction (the shifts' copies, a what-if's recruits). So a question is asked ahead
     only if its query names none of the tables this transaction has written to
-    (``pg_stat_xact_user_tables``); its others are left to the caller."""
+    (``tables_written_in_transaction``); its others are left to the caller."""
 
     def __init__(self, answers: PrefilterAnswers, contexts: list[_Context], *, depth: int = 32):
         self.answers = answers
@@ -277,12 +277,7 @@ class PrefilterAhead:
         self._contexts = contexts
         self._position = {ctx.shift.pk: i for i, ctx in enumerate(contexts)}
         self._passed = -1  # the last position handed over
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT relname FROM pg_stat_xact_user_tables "
-                "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0"
-            )
-            self._written = {name for (name,) in cursor.fetchall()}
+        self._written = tables_written_in_transaction()
         # (position, paths, values, rows); rows None: nothing to hand over for it
         self._ready: queue.Queue[tuple[int, Any, Any, list[Row] | None]] = queue.Queue(
             maxsize=depth
@@ -302,7 +297,7 @@ class PrefilterAhead:
                 paths, values = _prefilter_key(ctx, reads)
                 rows = None
                 if (paths, values) not in seen:
-                    if set(_QUOTED.findall(sql)) & self._written:
+                    if set(_NAMES.findall(sql)) & self._written:
                         self.refused += 1
                     else:
                         seen.add((paths, values))
@@ -357,8 +352,30 @@ class PrefilterAhead:
 # A prefilter row's columns (``PREFILTER_COLUMNS``) as ``PrefilterAnswers`` keeps them.
 _ID, _DISTANCE, _OWN_COLUMNS = itemgetter(0), itemgetter(2), itemgetter(1, 3, 4)
 
-# The quoted names in a query: its tables among them.
-_QUOTED = re.compile(r'"([A-Za-z0-9_]+)"')
+# Every name in a query, quoted or not: its tables among them (and words that are not
+# tables, which can only make a question be left to the caller, never asked blind).
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# The tables this connection's transaction holds a lock for writing on: every INSERT,
+# UPDATE or DELETE takes ROW EXCLUSIVE on its table until the transaction ends (TRUNCATE and
+# some DDL, stronger ones). Not ``pg_stat_xact_user_tables``: on PostgreSQL 15 its counts
+# also hold an earlier transaction's writes while those are not yet flushed to the shared
+# statistics (at most once a second), so a table committed a moment before looked written.
+_WRITTEN_TABLES_SQL = """
+    SELECT DISTINCT c.relname
+    FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+    WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+      AND c.relkind IN ('r', 'p')
+      AND l.mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+                     'AccessExclusiveLock')
+"""
+
+
+def tables_written_in_transaction() -> set[str]:
+    """The names of the tables the current transaction has written to (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITTEN_TABLES_SQL)
+        return {name for (name,) in cursor.fetchall()}
 
 
 class FactsBook:

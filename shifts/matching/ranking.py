@@ -49,6 +49,7 @@ from shifts.matching.rules import (
     fetch_many,
     hours_booked_in_week,
     is_ready_now,
+    ready_until_covers,
     screened_prefilter_sql,
     screened_rules,
     standing_sql,
@@ -82,10 +83,12 @@ class Candidate:
     favourite_of: str = "this provider"
     # Their place in the ranking as one number (``rank_number``), kept in step with their
     # reliability (``rate``): sorting thousands on it is a fifth of sorting on the parts.
-    rank: int = field(init=False, repr=False, compare=False)
+    # Worked out here unless given (``newcomer_rank``, for thousands at once).
+    rank: int = field(default=-1, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.rank = rank_number(self)
+        if self.rank < 0:
+            self.rank = rank_number(self)
 
     def rate(self, reliability: float, record: Record) -> None:
         """Give them their reliability and the record it was worked out from."""
@@ -531,13 +534,28 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
     held, default_cap = frozenset(ctx.documents), pool.default_weekly_hours_cap
     joined_after, first_day = _joined_after(ctx), ctx.first_day
     favourite_of = _favourite_of(ctx)
+    bounds = ctx.ready_now_bounds
     failed: dict[str, list[int]] = defaultdict(list)  # rule name -> order keys
     keys: dict[int, int] = {}  # worker id -> order key, of those not failed by a screen
+    # Let through with no working-time standing (most): their rows, their facts made only
+    # if their weeks matter after all.
+    plain: dict[int, tuple[Any, ...]] = {}
+    # Those with a standing: their prefilter rows and facts.
     passed: list[tuple[tuple[Any, ...], Facts]] = []
     failed_later: dict[int, str] = {}  # worker id -> the rule after the screened ones
     candidates: list[Candidate] = []
     unsure: list[tuple[tuple[Any, ...], int]] = []  # (prefilter row, the rule's place)
     special: list[tuple[Any, ...]] = []
+
+    def plain_facts(pk: int, row: tuple[Any, ...]) -> Facts:
+        return Facts(pk, default_cap if row[4] is None else row[4], row[5], False, None, held)
+
+    # The rules after the screened ones read only the weeks and the standing
+    # (``Rule.reads_weeks``), so everyone without either gets one verdict, asked once.
+    plain_fails = next(
+        (name for name, passes in weeks if not passes(ctx, plain_facts(0, (None,) * 6))), None
+    )
+    Made = Candidate
     for row in stream_rows(sql, params):
         key, verdict = row[0], row[1]
         if verdict > 0:
@@ -545,6 +563,28 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
             continue
         pk = key & ORDER_KEY_ID
         keys[pk] = key
+        if verdict == 0 and row[7] is None and row[9] is None:
+            plain[pk] = row
+            if plain_fails is not None:
+                failed_later[pk] = plain_fails
+            else:
+                # ``_candidate`` of a worker with no booking near the shift, in line.
+                distance, favourite = round(row[3], 1), bool(row[6])
+                candidates.append(
+                    Made(
+                        pk,
+                        row[2],
+                        distance,
+                        favourite,
+                        0.0,
+                        NEWCOMER,
+                        NO_RECORD,
+                        ready_until_covers(bounds, row[5]),
+                        favourite_of,
+                        newcomer_rank(favourite, distance, pk),
+                    )
+                )
+            continue
         prefilter_row = (pk, *row[2:7])
         has_standing = row[7] is not None or row[9] is not None
         if has_standing:
@@ -552,11 +592,10 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         if verdict < 0:
             unsure.append((prefilter_row, -verdict))
             continue
-        worker = Facts(pk, default_cap if row[4] is None else row[4], row[5], False, None, held)
-        if has_standing:
-            worker.opted_out, worker.first_week = working_time_standing(
-                row[7:], pool=pool, day=first_day, joined_after=joined_after
-            )
+        worker = plain_facts(pk, row)
+        worker.opted_out, worker.first_week = working_time_standing(
+            row[7:], pool=pool, day=first_day, joined_after=joined_after
+        )
         passed.append((prefilter_row, worker))
         for name, passes in weeks:
             if not passes(ctx, worker):
@@ -564,8 +603,8 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
                 break
         else:
             candidates.append(_candidate(ctx, prefilter_row, worker, favourite_of))
-    if passed or unsure:
-        reached = [row[0] for row, _worker in passed] + [row[0] for row, _place in unsure]
+    if keys:
+        reached = list(keys)
         workers = _ids_literal(reached)
         # Who joined within the reference period the scan has said (their start comes back
         # with the standing).
@@ -594,6 +633,10 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         with_weeks = {row[0] for row in fetched["weekly_totals"]}
         if with_weeks:
             again = [(row, worker) for row, worker in passed if row[0] in with_weeks]
+            for pk in with_weeks:
+                row = plain.get(pk)
+                if row is not None:
+                    again.append(((pk, *row[2:7]), plain_facts(pk, row)))
             facts_add_weeks(ctx, [worker for _row, worker in again], fetched["weekly_totals"])
             again = [(row, worker) for row, worker in again if worker.weekly_totals]
             if again:
@@ -714,11 +757,24 @@ def rank_number(c: Candidate) -> int:
 _RELIABILITY_BITS = 0b1111 << 66
 
 
+def newcomer_rank(favourite: bool, distance_km: float, worker_id: int) -> int:
+    """``rank_number`` of a candidate with no hours this week and a newcomer's reliability
+    (what an urgent evaluation makes of most): the same number, from the parts."""
+    return (
+        ((not favourite) << 90)
+        | (int(distance_km // DISTANCE_BAND_KM) << 70)
+        | _NEWCOMER_BITS
+        | worker_id
+    )
+
+
 def _reliability_bits(reliability: float) -> int:
     """Ten less the reliability in tenths (to one decimal, as the ranking reads it), in its
     place in a rank number."""
     return (10 - round(round(reliability, 1) * 10)) << 66
 
+
+_NEWCOMER_BITS = _reliability_bits(NEWCOMER)
 
 _rank_key = attrgetter("rank")
 

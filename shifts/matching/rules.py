@@ -191,7 +191,8 @@ class Rule:
     # It reads ``Facts.weekly_totals`` or the worker's working-time standing
     # (``opted_out``, ``first_week``): a wave loads those last, and only for the workers who
     # pass every per-worker rule before it (``ranking.fact_checks``). No rule before it may
-    # read them.
+    # read them, and it reads nothing else of the worker's: so every worker with no weekly
+    # totals and no standing gets the same verdict (``evaluate_screened`` asks it once).
     reads_weeks: bool = False
     # The rule in SQL on the worker's row, for a ``passes`` rule (PostgreSQL): ``Screen``.
     screen: Callable[[_Context], Screen] | None = None
@@ -563,8 +564,11 @@ def _is_available(
 def is_ready_now(ctx: _Context, facts: Facts) -> bool:
     """``_Context.ready_now_bounds``: the worker said they are ready now, for this urgent
     shift."""
-    bounds = ctx.ready_now_bounds
-    until = facts.ready_now_until
+    return ready_until_covers(ctx.ready_now_bounds, facts.ready_now_until)
+
+
+def ready_until_covers(bounds: tuple[datetime, datetime] | None, until: datetime | None) -> bool:
+    """Ready now until ``until`` holds for an urgent shift's ``ready_now_bounds``."""
     return bounds is not None and until is not None and until > bounds[0] and until >= bounds[1]
 
 

@@ -1,12 +1,13 @@
 """A candidate's place in the ranking is one number (``rank_number``) that sorts exactly as
 the ranking's parts do, for a pool's worth of candidates drawn at random, ties and edges
-included, and it follows their reliability when their record arrives."""
+included; it follows their reliability when their record arrives, and the newcomer's number
+worked out from its parts (``newcomer_rank``) is the same one."""
 
 from __future__ import annotations
 
 import random
 
-from shifts.matching.ranking import Candidate, rank_number
+from shifts.matching.ranking import NEWCOMER, Candidate, newcomer_rank, rank_number
 from shifts.matching.rules import DISTANCE_BAND_KM
 
 
@@ -52,3 +53,16 @@ def test_an_outsider_with_a_better_record_moves_up_when_it_is_given():
     assert outsider.rank == rank_number(outsider)  # as if they had been made with it
     outsider.rate(0.05, (0, 18, 0, 0))
     assert outsider.rank == rank_number(outsider) and newcomer.rank < outsider.rank
+
+
+def test_a_newcomers_rank_from_its_parts_is_the_rank_number_of_the_candidate():
+    rng = random.Random(16)
+    for _ in range(5000):
+        worker_id = rng.randrange(1, 2**40)
+        distance = rng.choice([0.0, 0.5, 0.9, 1.0, 49.5, round(rng.uniform(0, 60), 1)])
+        favourite = rng.random() < 0.1
+        made = Candidate(worker_id, None, distance, favourite, 0.0, NEWCOMER)
+        assert newcomer_rank(favourite, distance, worker_id) == rank_number(made) == made.rank
+    # The control: a candidate with hours this week is not a newcomer's number.
+    busy = Candidate(5, None, 2.0, False, 7.5, NEWCOMER)
+    assert newcomer_rank(False, 2.0, 5) != busy.rank

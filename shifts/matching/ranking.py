@@ -540,7 +540,7 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
     # Let through with no working-time standing (most): their rows, their facts made only
     # if their weeks matter after all.
     plain: dict[int, tuple[Any, ...]] = {}
-    # Those with a standing: their prefilter rows and facts.
+    # Let through with a standing (an opt-out, a recent start): their prefilter rows and facts.
     passed: list[tuple[tuple[Any, ...], Facts]] = []
     failed_later: dict[int, str] = {}  # worker id -> the rule after the screened ones
     candidates: list[Candidate] = []
@@ -555,7 +555,6 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
     plain_fails = next(
         (name for name, passes in weeks if not passes(ctx, plain_facts(0, (None,) * 6))), None
     )
-    Made = Candidate
     for row in stream_rows(sql, params):
         key, verdict = row[0], row[1]
         if verdict > 0:
@@ -571,7 +570,7 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
                 # ``_candidate`` of a worker with no booking near the shift, in line.
                 distance, favourite = round(row[3], 1), bool(row[6])
                 candidates.append(
-                    Made(
+                    Candidate(
                         pk,
                         row[2],
                         distance,

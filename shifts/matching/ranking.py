@@ -633,9 +633,9 @@ def evaluate_screened(ctx: _Context, rules: tuple[Rule, ...]) -> Evaluation:
         if with_weeks:
             again = [(row, worker) for row, worker in passed if row[0] in with_weeks]
             for pk in with_weeks:
-                row = plain.get(pk)
-                if row is not None:
-                    again.append(((pk, *row[2:7]), plain_facts(pk, row)))
+                scanned = plain.get(pk)
+                if scanned is not None:
+                    again.append(((pk, *scanned[2:7]), plain_facts(pk, scanned)))
             facts_add_weeks(ctx, [worker for _row, worker in again], fetched["weekly_totals"])
             again = [(row, worker) for row, worker in again if worker.weekly_totals]
             if again:

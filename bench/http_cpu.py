@@ -31,7 +31,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = ["offers-page", "offers-poll", "api-offers", "healthz", "stats-api", "dash-health"]
+TARGETS = [
+    "offers-page",
+    "offers-poll",
+    "api-offers",
+    "api-offers-built",
+    "healthz",
+    "stats-api",
+    "dash-health",
+]
 COMMON = {"HTTP_HOST": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"}
 
 
@@ -53,6 +61,8 @@ def _env(db: str, redis_db: int, secret: str) -> dict[str, str]:
 def _child(tree: Path, prefix: str) -> None:
     sys.path.insert(0, str(tree))
     os.chdir(tree)
+    import redis
+
     import flexpool.settings as project_settings
 
     project_settings.CACHES["default"]["KEY_PREFIX"] = prefix  # each tree its own cache
@@ -60,6 +70,8 @@ def _child(tree: Path, prefix: str) -> None:
 
     django.setup()
     from flexpool.wsgi import application
+
+    store = redis.Redis.from_url(os.environ["REDIS_URL"])  # to remove kept pages
 
     people = json.loads(sys.stdin.readline())
     served = {"i": 0}
@@ -98,7 +110,7 @@ def _child(tree: Path, prefix: str) -> None:
                 "HTTP_COOKIE": person["cookie"],
                 "HTTP_HX_REQUEST": "true",
             }
-        if target == "api-offers":
+        if target in ("api-offers", "api-offers-built"):
             return "/api/v1/offers/", {"HTTP_AUTHORIZATION": f"Token {person['token']}"}
         if target == "healthz":
             return "/healthz", {}
@@ -168,6 +180,14 @@ def _child(tree: Path, prefix: str) -> None:
         wall: list[float] = []
         statuses: dict[int, int] = {}
         for _ in range(n):
+            if target == "api-offers-built":
+                # The page built afresh, as after the worker's offers changed (or its kept
+                # copy expired): its kept copies removed before the request is timed.
+                whose = people["workers"][served["i"] % len(people["workers"])]["id"]
+                match = f"{prefix}:*api-offers-json:{whose}:*"
+                kept = list(store.scan_iter(match=match, count=1000))
+                if kept:
+                    store.delete(*kept)
             c0, w0 = time.process_time(), time.perf_counter()
             status, _ = one(target, served["i"])
             cpu.append((time.process_time() - c0) * 1000)
@@ -195,7 +215,7 @@ def _people(n: int) -> dict[str, object]:
         token, _ = Token.objects.get_or_create(user=worker.user)
         user = worker.user
         assert user is not None
-        workers.append({"cookie": session_for(user), "token": token.key})
+        workers.append({"cookie": session_for(user), "token": token.key, "id": worker.pk})
     coordinator = session_for(User.objects.get(email=COORDINATOR_EMAIL))
     return {"workers": workers, "coordinator": coordinator}
 

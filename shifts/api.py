@@ -369,11 +369,14 @@ class OfferListApi(APIView):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
 
         def page() -> Any:
-            offers = paginator.paginate_queryset(
-                selectors.offers_for_worker(worker=worker), request, view=self
+            # The page is cut from the offers alone, then its fifty are loaded with their
+            # shifts (``offer_ids_for_worker``).
+            cut = paginator.paginate_queryset(
+                selectors.offer_ids_for_worker(worker=worker).only("pk"), request, view=self
             )
+            offers = selectors.offers_in_order([offer.pk for offer in cut or []])
             return paginator.get_paginated_response(
-                OfferOutputSerializer(offers or [], many=True).data
+                OfferOutputSerializer(offers, many=True).data
             ).data
 
         renderer = request.accepted_renderer

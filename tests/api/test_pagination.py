@@ -94,3 +94,46 @@ def test_each_page_of_offers_has_its_own_etag_and_304(worker, other_worker, site
     changed = client.get("/api/v1/offers/", {"limit": 2}, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200
     assert _client(other_worker.user).get("/api/v1/offers/").json()["count"] == 0
+
+
+def test_a_page_of_offers_is_cut_before_its_shifts_are_read_and_keeps_the_order(
+    worker, other_worker, site
+):
+    """The page is cut from the offers alone, then its offers are loaded with their shifts
+    (``offer_ids_for_worker``, ``offers_in_order``): the same offers in the same order as
+    ``offers_for_worker``, pending first, then the newest, and never another worker's."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from shifts import selectors
+
+    now = timezone.now()
+    for i in range(7):
+        status = Offer.Status.PENDING if i % 3 == 0 else Offer.Status.DECLINED
+        make_offer(
+            f.ShiftFactory(site=site), worker, status=status, sent_at=now - timedelta(hours=i)
+        )
+        make_offer(f.ShiftFactory(site=site), other_worker, sent_at=now - timedelta(minutes=i))
+    expected = [o.pk for o in selectors.offers_for_worker(worker=worker)]
+    client = _client(worker.user)
+    pages = [
+        client.get("/api/v1/offers/", {"limit": 3, "offset": offset}).json()["results"]
+        for offset in (0, 3, 6)
+    ]
+    listed = [offer["id"] for page in pages for offer in page]
+    assert listed == expected and len(listed) == 7
+    assert [o.status for o in Offer.objects.filter(pk__in=listed[:3])].count("pending") == 3
+    assert pages[0][0]["shift"]["site_name"] == site.name
+
+    # No query reads a shift for an offer the page does not show: however long the
+    # history, the shifts read are the page's own (asked by id, not cut by LIMIT).
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/api/v1/offers/", {"limit": 2, "offset": 1}).json()["results"]
+    assert [offer["id"] for offer in page] == expected[1:3]
+    shift_reads = [q["sql"] for q in queries if 'JOIN "shifts_shiftrequest"' in q["sql"]]
+    assert len(shift_reads) == 1
+    assert "LIMIT" not in shift_reads[0]
+    assert all(str(pk) in shift_reads[0] for pk in expected[1:3])

@@ -23,7 +23,7 @@ from workers.models import Worker
 HOUR = Decimal(3600)
 
 
-def _hours_between(start: datetime, end: datetime) -> Decimal:
+def hours_between(start: datetime, end: datetime) -> Decimal:
     return (Decimal((end - start).total_seconds()) / HOUR).quantize(Decimal("0.01"))
 
 
@@ -114,7 +114,7 @@ class ShiftRequest(models.Model):
 
     @property
     def hours(self) -> Decimal:
-        return _hours_between(self.start, self.end)
+        return hours_between(self.start, self.end)
 
     @property
     def places_left(self) -> int:
@@ -302,7 +302,7 @@ class Booking(models.Model):
 
     @property
     def hours(self) -> Decimal:
-        return _hours_between(self.start, self.end)
+        return hours_between(self.start, self.end)
 
     @property
     def is_live(self) -> bool:
@@ -380,7 +380,7 @@ class Timesheet(models.Model):
     def hours(self) -> Decimal:
         if self.clock_out is None:
             return Decimal("0")
-        worked = _hours_between(self.clock_in, self.clock_out) - Decimal(self.break_minutes) / 60
+        worked = hours_between(self.clock_in, self.clock_out) - Decimal(self.break_minutes) / 60
         return max(worked, Decimal("0")).quantize(Decimal("0.01"))
 
 

@@ -7,6 +7,7 @@ Another organisation's (or another worker's) objects answer 404.
 from __future__ import annotations
 
 import contextlib
+from functools import lru_cache
 from typing import Any
 
 from django.core.cache import cache
@@ -36,7 +37,7 @@ from pools.models import Role, Skill
 from providers.models import Provider, Site
 from shifts import selectors
 from shifts.exceptions import OfferUnavailable
-from shifts.models import Booking, Offer, ShiftRequest
+from shifts.models import Booking, Offer, ShiftRequest, hours_between
 from shifts.services.lifecycle import booking_cancel, shift_cancel
 from shifts.services.offers import offer_accept, offer_decline
 from shifts.services.posting import shift_post
@@ -303,6 +304,50 @@ class OfferOutputSerializer(serializers.Serializer):
     shift = OfferShiftSerializer()
 
 
+def offers_output(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``OfferOutputSerializer``'s output for offers read as values (``offers_listed``):
+    the same keys in the same order, each value formatted by that serializer's own field
+    (times in London with their offset, decimals as strings). A page of fifty built through
+    the serializer cost about 5 ms of CPU in its fields' look-ups; a test holds the two to
+    the same bytes."""
+    fields = _offer_fields()
+    shift_fields = fields["shift"].fields  # type: ignore[attr-defined]
+    when, distance, hours = fields["sent_at"], fields["distance_km"], shift_fields["hours"]
+    listed = []
+    for row in rows:
+        start, end = row["shift__start"], row["shift__end"]
+        listed.append(
+            {
+                "id": row["id"],
+                "status": str(row["status"]),
+                "wave": row["wave"],
+                "sent_at": when.to_representation(row["sent_at"]),
+                "expires_at": when.to_representation(row["expires_at"]),
+                "distance_km": distance.to_representation(row["distance_km"]),
+                "reasons": [str(reason) for reason in row["reasons"]],
+                "shift": {
+                    "id": row["shift_id"],
+                    "provider": str(row["shift__provider__name"]),
+                    "site_name": str(row["shift__site__name"]),
+                    "site_district": str(row["shift__site__district"]),
+                    "site_type": str(row["shift__site__site_type"]),
+                    "role": str(row["shift__role__slug"]),
+                    "skills": sorted(row["skills"]),
+                    "start": when.to_representation(start),
+                    "end": when.to_representation(end),
+                    "hours": hours.to_representation(hours_between(start, end)),
+                    "notes": str(row["shift__notes"]),
+                },
+            }
+        )
+    return listed
+
+
+@lru_cache(maxsize=1)
+def _offer_fields() -> Any:
+    return OfferOutputSerializer().fields
+
+
 class BookingOutputSerializer(serializers.Serializer):
     """A worker's booking. The site's address and postcode are given only while the booking
     is live (booked or attended); once cancelled they are null."""
@@ -369,15 +414,13 @@ class OfferListApi(APIView):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
 
         def page() -> Any:
-            # The page is cut from the offers alone, then its fifty are loaded with their
-            # shifts (``offer_ids_for_worker``).
+            # The page is cut from the offers alone, then its fifty are read with their
+            # shifts (``offer_ids_for_worker``, ``offers_listed``).
             cut = paginator.paginate_queryset(
                 selectors.offer_ids_for_worker(worker=worker).only("pk"), request, view=self
             )
-            offers = selectors.offers_in_order([offer.pk for offer in cut or []])
-            return paginator.get_paginated_response(
-                OfferOutputSerializer(offers, many=True).data
-            ).data
+            listed = selectors.offers_listed([offer.pk for offer in cut or []])
+            return paginator.get_paginated_response(offers_output(listed)).data
 
         renderer = request.accepted_renderer
         if not isinstance(renderer, JSONRenderer):  # the browsable API: built each time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
@@ -70,6 +71,50 @@ def offers_in_order(ids: list[int]) -> list[Offer]:
         return []
     loaded = _offers_loaded(Offer.objects.all()).in_bulk(ids)
     return [loaded[pk] for pk in ids]
+
+
+# What the API lists of an offer and its shift (``offers_listed``), by the name it is read as.
+_LISTED = (
+    "id",
+    "status",
+    "wave",
+    "sent_at",
+    "expires_at",
+    "distance_km",
+    "reasons",
+    "shift_id",
+    "shift__provider__name",
+    "shift__site__name",
+    "shift__site__district",
+    "shift__site__site_type",
+    "shift__role__slug",
+    "shift__start",
+    "shift__end",
+    "shift__notes",
+)
+
+
+def offers_listed(ids: list[int]) -> list[dict[str, Any]]:
+    """The offers with these ids (a page cut from ``offer_ids_for_worker``), in this order,
+    as values: what ``offers_for_worker`` loads that the API lists (``_LISTED``), and
+    ``skills``, the slugs of each shift's skills. Two queries and no model instances: a
+    page built afresh made about 340 of them (offer, shift, site, role, provider, skills),
+    nearly half of its CPU."""
+    if not ids:
+        return []
+    rows = {row["id"]: row for row in Offer.objects.filter(pk__in=ids).values(*_LISTED)}
+    skills: dict[int, list[str]] = {}
+    through = ShiftRequest.skills.through.objects.filter(
+        shiftrequest_id__in={row["shift_id"] for row in rows.values()}
+    )
+    for shift_id, slug in through.values_list("shiftrequest_id", "skill__slug"):
+        skills.setdefault(shift_id, []).append(slug)
+    listed = []
+    for pk in ids:
+        row = rows[pk]
+        row["skills"] = skills.get(row["shift_id"], [])
+        listed.append(row)
+    return listed
 
 
 def _offers_loaded(offers: QuerySet[Offer]) -> QuerySet[Offer]:

@@ -124,6 +124,16 @@ def _child(tree: Path, prefix: str) -> None:
             return "/pool/dashboard/health/", coordinator
         raise SystemExit(f"unknown target {target}")
 
+    def forget(target: str, i: int) -> None:
+        """For ``api-offers-built``: the page built afresh, as after the worker's offers
+        changed (or its kept copy expired), its kept copies removed before it is asked."""
+        if target != "api-offers-built":
+            return
+        whose = people["workers"][i % len(people["workers"])]["id"]
+        kept = list(store.scan_iter(match=f"{prefix}:*api-offers-json:{whose}:*", count=1000))
+        if kept:
+            store.delete(*kept)
+
     def one(target: str, i: int) -> tuple[int, bytes]:
         path, extra = request_for(target, i)
         status: list[str] = []
@@ -156,11 +166,12 @@ def _child(tree: Path, prefix: str) -> None:
                 one(target, served["i"])
                 served["i"] += 1
             profile = cProfile.Profile(time.process_time)
-            profile.enable()
             for _ in range(n):
+                forget(target, served["i"])
+                profile.enable()
                 one(target, served["i"])
+                profile.disable()
                 served["i"] += 1
-            profile.disable()
             out = io.StringIO()
             stats = pstats.Stats(profile, stream=out)
             stats.sort_stats("cumulative").print_stats(60)
@@ -180,14 +191,7 @@ def _child(tree: Path, prefix: str) -> None:
         wall: list[float] = []
         statuses: dict[int, int] = {}
         for _ in range(n):
-            if target == "api-offers-built":
-                # The page built afresh, as after the worker's offers changed (or its kept
-                # copy expired): its kept copies removed before the request is timed.
-                whose = people["workers"][served["i"] % len(people["workers"])]["id"]
-                match = f"{prefix}:*api-offers-json:{whose}:*"
-                kept = list(store.scan_iter(match=match, count=1000))
-                if kept:
-                    store.delete(*kept)
+            forget(target, served["i"])
             c0, w0 = time.process_time(), time.perf_counter()
             status, _ = one(target, served["i"])
             cpu.append((time.process_time() - c0) * 1000)

@@ -100,7 +100,7 @@ def test_a_page_of_offers_is_cut_before_its_shifts_are_read_and_keeps_the_order(
     worker, other_worker, site
 ):
     """The page is cut from the offers alone, then its offers are loaded with their shifts
-    (``offer_ids_for_worker``, ``offers_in_order``): the same offers in the same order as
+    (``offer_ids_for_worker``, ``offers_listed``): the same offers in the same order as
     ``offers_for_worker``, pending first, then the newest, and never another worker's."""
     from datetime import timedelta
 

@@ -102,7 +102,9 @@ def offers_listed(ids: list[int]) -> list[dict[str, Any]]:
         skills.setdefault(shift_id, []).append(slug)
     listed = []
     for pk in ids:
-        row = rows[pk]
+        row = rows.get(pk)
+        if row is None:  # gone since the cut (its shift deleted meanwhile): not listed
+            continue
         row["skills"] = skills.get(row["shift_id"], [])
         listed.append(row)
     return listed
